@@ -1,0 +1,77 @@
+/*
+ * The system-call stubs: the library's exported kqueue entry points.
+ *
+ * Each calls the kernel, which returns 0 or a positive errno, and turns
+ * that into the C library's convention (-1 and errno), as a real system
+ * call stub does.  The kernel starts when the library is loaded.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "sys/event.h"
+#include "sys/evring.h"
+#include "sys/sysproto.h"
+
+__attribute__((constructor)) static void
+evring_start(void)
+{
+	int error;
+
+	if ((error = kern_init()) != 0) {
+		fprintf(stderr, "libevring: kernel start failed: errno %d\n",
+		    error);
+		abort();
+	}
+}
+
+int
+kqueue1(int flags)
+{
+	int error, fd;
+
+	/* Queues are always close-on-exec: a new image has no kernel. */
+	if ((flags & ~O_CLOEXEC) != 0) {
+		errno = EINVAL;
+		return (-1);
+	}
+	if ((error = kern_kqueue(0, &fd)) != 0) {
+		errno = error;
+		return (-1);
+	}
+	return (fd);
+}
+
+int
+kqueue(void)
+{
+
+	return (kqueue1(0));
+}
+
+int
+kevent(int kq, const struct kevent *changelist, int nchanges,
+    struct kevent *eventlist, int nevents, const struct timespec *timeout)
+{
+	int error, n;
+
+	error = kern_kevent(kq, changelist, nchanges, eventlist, nevents,
+	    timeout, &n);
+	if (error != 0) {
+		errno = error;
+		return (-1);
+	}
+	return (n);
+}
+
+long long
+evring_stat(int which)
+{
+	long long v;
+
+	v = kern_stat(which);
+	if (v < 0)
+		errno = EINVAL;
+	return (v);
+}

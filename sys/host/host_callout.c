@@ -1,0 +1,295 @@
+/*
+ * Callouts: one host thread, a binary min-heap of pending callouts ordered
+ * by deadline, a mutex and a condition variable on CLOCK_MONOTONIC.
+ *
+ * Each callout records its heap index, so cancelling or moving one is
+ * O(log n) however many are pending.  Functions run in the callout thread
+ * with no lock held; hc_callout_stop() waits for a running function unless
+ * it is that function calling.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "host_impl.h"
+
+struct hc_callout {
+	void		(*c_fn)(void *);
+	void		*c_arg;
+	long long	c_deadline;
+	long		c_index;	/* heap slot, -1 when not pending */
+};
+
+static struct host_lock host_co_lock = HOST_LOCK_INITIALIZER;
+static pthread_cond_t host_co_cv;	/* the heap's top changed */
+static pthread_cond_t host_co_donecv;	/* a function returned */
+static int host_co_cvinit;
+static struct hc_callout **host_co_heap;
+static long host_co_n, host_co_cap;
+static struct hc_callout *host_co_running;	/* whose fn runs now */
+static uintptr_t host_co_thread;		/* host_self() of the thread */
+static int host_co_started;
+static int host_co_waiters;		/* threads in hc_callout_stop() */
+
+static void
+host_co_cvsetup(void)
+{
+	pthread_condattr_t ca;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&host_co_cv, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_cond_init(&host_co_donecv, NULL);
+	host_co_cvinit = 1;
+}
+
+static void
+host_co_place(long i, struct hc_callout *c)
+{
+
+	host_co_heap[i] = c;
+	c->c_index = i;
+}
+
+static void
+host_co_siftup(long i)
+{
+	struct hc_callout *c = host_co_heap[i];
+	long p;
+
+	while (i > 0) {
+		p = (i - 1) / 2;
+		if (host_co_heap[p]->c_deadline <= c->c_deadline)
+			break;
+		host_co_place(i, host_co_heap[p]);
+		i = p;
+	}
+	host_co_place(i, c);
+}
+
+static void
+host_co_siftdown(long i)
+{
+	struct hc_callout *c = host_co_heap[i];
+	long l, m;
+
+	for (;;) {
+		l = 2 * i + 1;
+		if (l >= host_co_n)
+			break;
+		m = l;
+		if (l + 1 < host_co_n &&
+		    host_co_heap[l + 1]->c_deadline < host_co_heap[l]->c_deadline)
+			m = l + 1;
+		if (c->c_deadline <= host_co_heap[m]->c_deadline)
+			break;
+		host_co_place(i, host_co_heap[m]);
+		i = m;
+	}
+	host_co_place(i, c);
+}
+
+static void
+host_co_remove(struct hc_callout *c)
+{
+	struct hc_callout *last;
+	long i = c->c_index;
+
+	c->c_index = -1;
+	last = host_co_heap[--host_co_n];
+	if (last == c)
+		return;
+	host_co_place(i, last);
+	if (i > 0 && host_co_heap[(i - 1) / 2]->c_deadline > last->c_deadline)
+		host_co_siftup(i);
+	else
+		host_co_siftdown(i);
+}
+
+static void *
+host_co_main(void *arg)
+{
+	struct hc_callout *c;
+	struct timespec ts;
+	void (*fn)(void *);
+	void *fnarg;
+	long long now;
+
+	(void)arg;
+	host_lock_acquire(&host_co_lock);
+	host_co_thread = host_self();
+	for (;;) {
+		if (host_co_n == 0) {
+			atomic_store_explicit(&host_co_lock.hl_owner, 0,
+			    memory_order_relaxed);
+			pthread_cond_wait(&host_co_cv, &host_co_lock.hl_mtx);
+			atomic_store_explicit(&host_co_lock.hl_owner,
+			    host_self(), memory_order_relaxed);
+			continue;
+		}
+		c = host_co_heap[0];
+		now = hc_clock_monotonic();
+		if (c->c_deadline > now) {
+			ts.tv_sec = c->c_deadline / 1000000000LL;
+			ts.tv_nsec = c->c_deadline % 1000000000LL;
+			atomic_store_explicit(&host_co_lock.hl_owner, 0,
+			    memory_order_relaxed);
+			pthread_cond_timedwait(&host_co_cv, &host_co_lock.hl_mtx,
+			    &ts);
+			atomic_store_explicit(&host_co_lock.hl_owner,
+			    host_self(), memory_order_relaxed);
+			continue;
+		}
+		host_co_remove(c);
+		host_co_running = c;
+		fn = c->c_fn;
+		fnarg = c->c_arg;
+		host_lock_release(&host_co_lock);
+		/* c may be freed by fn itself: do not touch it afterwards. */
+		fn(fnarg);
+		host_lock_acquire(&host_co_lock);
+		host_co_running = NULL;
+		if (host_co_waiters > 0)
+			pthread_cond_broadcast(&host_co_donecv);
+	}
+	return (NULL);
+}
+
+int
+hc_callout_init(struct hc_callout **cp, void (*fn)(void *), void *arg)
+{
+	struct hc_callout *c;
+
+	c = malloc(sizeof(*c));
+	if (c == NULL)
+		return (ENOMEM);
+	c->c_fn = fn;
+	c->c_arg = arg;
+	c->c_deadline = 0;
+	c->c_index = -1;
+	*cp = c;
+	return (0);
+}
+
+void
+hc_callout_reset(struct hc_callout *c, long long deadline)
+{
+	struct hc_callout **nh;
+	pthread_t t;
+	long ncap;
+
+	host_lock_acquire(&host_co_lock);
+	if (!host_co_cvinit)
+		host_co_cvsetup();
+	if (!host_co_started) {
+		if (host_thread_create(&t, host_co_main, NULL) != 0)
+			hc_panic("hc_callout_reset: cannot start thread");
+		host_co_started = 1;
+	}
+	if (c->c_index >= 0) {
+		c->c_deadline = deadline;
+		host_co_siftup(c->c_index);
+		host_co_siftdown(c->c_index);
+	} else {
+		if (host_co_n == host_co_cap) {
+			ncap = host_co_cap == 0 ? 64 : host_co_cap * 2;
+			nh = realloc(host_co_heap, (size_t)ncap * sizeof(*nh));
+			if (nh == NULL)
+				hc_panic("hc_callout_reset: out of memory");
+			host_co_heap = nh;
+			host_co_cap = ncap;
+		}
+		c->c_deadline = deadline;
+		host_co_place(host_co_n++, c);
+		host_co_siftup(c->c_index);
+	}
+	/* Only a new earliest deadline changes what the thread waits for. */
+	if (host_co_heap[0] == c)
+		pthread_cond_signal(&host_co_cv);
+	host_lock_release(&host_co_lock);
+}
+
+int
+hc_callout_stop(struct hc_callout *c)
+{
+	int cancelled = 0;
+
+	host_lock_acquire(&host_co_lock);
+	if (c->c_index >= 0) {
+		host_co_remove(c);
+		cancelled = 1;
+	}
+	if (host_co_running == c && host_co_thread != host_self()) {
+		host_co_waiters++;
+		while (host_co_running == c) {
+			atomic_store_explicit(&host_co_lock.hl_owner, 0,
+			    memory_order_relaxed);
+			pthread_cond_wait(&host_co_donecv,
+			    &host_co_lock.hl_mtx);
+			atomic_store_explicit(&host_co_lock.hl_owner,
+			    host_self(), memory_order_relaxed);
+		}
+		host_co_waiters--;
+	}
+	host_lock_release(&host_co_lock);
+	return (cancelled);
+}
+
+void
+hc_callout_destroy(struct hc_callout *c)
+{
+
+	if (c == NULL)
+		return;
+	(void)hc_callout_stop(c);
+	free(c);
+}
+
+void
+host_callout_forkprepare(void)
+{
+
+	host_lock_acquire(&host_co_lock);
+}
+
+void
+host_callout_forkparent(void)
+{
+
+	host_lock_release(&host_co_lock);
+}
+
+void
+host_callout_forkchild(void)
+{
+
+	host_lock_forkchild(&host_co_lock);
+	/*
+	 * The callout thread did not survive the fork, and a function it
+	 * was running is not running here.  Condition variables cannot be
+	 * trusted after fork: make new ones.  Pending callouts stay pending
+	 * and run once a new thread is started, which
+	 * host_callout_forkchild_late() does after the kernel has dropped
+	 * what it does not keep.
+	 */
+	host_co_running = NULL;
+	host_co_thread = 0;
+	host_co_waiters = 0;
+	host_co_started = 0;
+	if (host_co_cvinit)
+		host_co_cvsetup();
+}
+
+void
+host_callout_forkchild_late(void)
+{
+	pthread_t t;
+
+	host_lock_acquire(&host_co_lock);
+	if (host_co_n > 0 && !host_co_started) {
+		if (host_thread_create(&t, host_co_main, NULL) == 0)
+			host_co_started = 1;
+	}
+	host_lock_release(&host_co_lock);
+}

@@ -1,0 +1,293 @@
+/*
+ * Host descriptors: classification, readiness registration in the host
+ * epoll instance, state queries, and the queues' own descriptors.
+ */
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "host_impl.h"
+
+/* Filesystems whose "regular files" are really event objects. */
+#define	HOST_ANON_INODE_MAGIC	0x09041934
+#define	HOST_PIDFS_MAGIC	0x50494446
+
+static int
+host_fd_isanon(int fd, const struct stat *st)
+{
+	struct statfs sfs;
+
+	/*
+	 * eventfd, timerfd, signalfd and epoll descriptors live on the
+	 * anonymous inode filesystem: older kernels give them no file type
+	 * bits, newer ones may call them regular files.
+	 */
+	if ((st->st_mode & S_IFMT) == 0)
+		return (1);
+	if (!S_ISREG(st->st_mode))
+		return (0);
+	if (fstatfs(fd, &sfs) < 0)
+		return (0);
+	return (sfs.f_type == HOST_ANON_INODE_MAGIC ||
+	    sfs.f_type == HOST_PIDFS_MAGIC);
+}
+
+int
+hc_fd_stat(int fd, struct hc_fdinfo *fi)
+{
+	struct stat st;
+	socklen_t len;
+	int acc;
+
+	if (fd < 0)
+		return (EBADF);
+	if (fstat(fd, &st) < 0)
+		return (errno);
+	host_fdtab_note(fd);
+	fi->fi_dev = (unsigned long long)st.st_dev;
+	fi->fi_ino = (unsigned long long)st.st_ino;
+	if (host_fd_isanon(fd, &st))
+		fi->fi_type = HC_FT_EVENTFD;
+	else if (S_ISSOCK(st.st_mode)) {
+		acc = 0;
+		len = sizeof(acc);
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) == 0 &&
+		    acc)
+			fi->fi_type = HC_FT_LISTEN;
+		else
+			fi->fi_type = HC_FT_SOCKET;
+	} else if (S_ISFIFO(st.st_mode))
+		fi->fi_type = HC_FT_FIFO;
+	else if (S_ISCHR(st.st_mode))
+		fi->fi_type = HC_FT_CHR;
+	else if (S_ISREG(st.st_mode))
+		fi->fi_type = HC_FT_REG;
+	else if (S_ISDIR(st.st_mode))
+		fi->fi_type = HC_FT_DIR;
+	else
+		fi->fi_type = HC_FT_OTHER;
+	return (0);
+}
+
+int
+hc_fd_watch(int fd, unsigned long long cookie)
+{
+	struct epoll_event ev;
+	int epfd, error, was;
+
+	if (fd < 0)
+		return (EBADF);
+	/* Bit 63 marks the host's own registrations (host_impl.h). */
+	if (cookie & HOST_TAG)
+		return (EINVAL);
+	error = host_epoll_get(&epfd);
+	if (error != 0)
+		return (error);
+	host_fdtab_note(fd);
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET;
+	ev.data.u64 = cookie;
+	/*
+	 * Count the watch before the descriptor is in the epoll set, so
+	 * that hc_host_poll() never skips an event because of the count.
+	 */
+	was = host_fdtab_set(fd, 1);
+	if (was < 0)
+		return (ENOMEM);
+	if (!was) {
+		error = host_watch_hold();
+		if (error != 0) {
+			host_fdtab_set(fd, 0);
+			return (error);
+		}
+	}
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		error = errno;
+		if (error == EEXIST &&
+		    epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev) == 0)
+			error = 0;
+		if (error != 0) {
+			if (!was) {
+				host_fdtab_set(fd, 0);
+				host_watch_rele();
+			}
+			return (error);
+		}
+	}
+	if (!was)
+		atomic_fetch_add(&host_stats[HC_STAT_FDWATCH], 1);
+	atomic_fetch_add(&host_stats[HC_STAT_FDWATCH_TOTAL], 1);
+	return (0);
+}
+
+void
+hc_fd_unwatch(int fd, unsigned long long cookie)
+{
+	int epfd;
+
+	(void)cookie;
+	if (host_fdtab_set(fd, 0) != 1)
+		return;
+	epfd = atomic_load(&host_epfd);
+	/* ENOENT/EBADF: the descriptor was closed or replaced under us. */
+	if (epfd >= 0)
+		(void)epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
+	atomic_fetch_sub(&host_stats[HC_STAT_FDWATCH], 1);
+	host_watch_rele();
+}
+
+static long long
+host_ioctl_int(int fd, unsigned long req)
+{
+	int v;
+
+	if (ioctl(fd, req, &v) < 0)
+		return (-1);
+	return (v);
+}
+
+int
+hc_fd_query(int fd, int type, struct hc_fdstate *fs)
+{
+	struct pollfd pfd;
+	struct tcp_info ti;
+	socklen_t len;
+	long long q, sz;
+	int dom, err, r, sndbuf;
+
+	pfd.fd = fd;
+	pfd.events = POLLIN | POLLPRI | POLLOUT | POLLRDHUP;
+	pfd.revents = 0;
+	do {
+		r = poll(&pfd, 1, 0);
+	} while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return (errno);
+	if (pfd.revents & POLLNVAL)
+		return (EBADF);
+	fs->fs_revents = (unsigned)pfd.revents & (HC_POLLIN | HC_POLLPRI |
+	    HC_POLLOUT | HC_POLLERR | HC_POLLHUP | HC_POLLRDHUP);
+	fs->fs_nread = -1;
+	fs->fs_nwrite = -1;
+	fs->fs_error = 0;
+	switch (type) {
+	case HC_FT_FIFO:
+		fs->fs_nread = host_ioctl_int(fd, FIONREAD);
+		/*
+		 * FIONREAD counts the bytes in the pipe whichever end it is
+		 * asked on, so the room left is the capacity minus that.
+		 */
+		if (pfd.revents & POLLOUT) {
+			sz = fcntl(fd, F_GETPIPE_SZ);
+			if (sz > 0 && fs->fs_nread >= 0)
+				fs->fs_nwrite = sz > fs->fs_nread ?
+				    sz - fs->fs_nread : 0;
+			else if (sz > 0)
+				fs->fs_nwrite = sz;
+		} else
+			fs->fs_nwrite = 0;
+		break;
+	case HC_FT_CHR:
+		fs->fs_nread = host_ioctl_int(fd, FIONREAD);
+		break;
+	case HC_FT_SOCKET:
+		fs->fs_nread = host_ioctl_int(fd, FIONREAD);
+		len = sizeof(sndbuf);
+		q = host_ioctl_int(fd, SIOCOUTQ);
+		if (q >= 0 && getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
+		    &len) == 0)
+			fs->fs_nwrite = sndbuf > q ? sndbuf - q : 0;
+		break;
+	case HC_FT_LISTEN:
+		dom = 0;
+		len = sizeof(dom);
+		memset(&ti, 0, sizeof(ti));
+		(void)getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &len);
+		len = sizeof(ti);
+		/* A TCP listener reports its accept queue in tcpi_unacked. */
+		if ((dom == AF_INET || dom == AF_INET6) &&
+		    getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
+		    len >= offsetof(struct tcp_info, tcpi_unacked) +
+		    sizeof(ti.tcpi_unacked))
+			fs->fs_nread = ti.tcpi_unacked;
+		else
+			fs->fs_nread = (pfd.revents & POLLIN) ? 1 : 0;
+		break;
+	case HC_FT_EVENTFD:
+		fs->fs_nread = (pfd.revents & POLLIN) ? 8 : 0;
+		fs->fs_nwrite = (pfd.revents & POLLOUT) ? 8 : 0;
+		break;
+	default:
+		break;
+	}
+	/* Reading SO_ERROR clears it: only when there is one to report. */
+	if ((type == HC_FT_SOCKET || type == HC_FT_LISTEN) &&
+	    (pfd.revents & (POLLERR | POLLHUP))) {
+		err = 0;
+		len = sizeof(err);
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0)
+			fs->fs_error = err;
+	}
+	return (0);
+}
+
+int
+hc_fd_remaining(int fd, long long *remainp)
+{
+	struct stat st;
+	off_t off;
+
+	if (fstat(fd, &st) < 0)
+		return (errno);
+	off = lseek(fd, 0, SEEK_CUR);
+	if (off < 0)
+		return (errno);
+	*remainp = st.st_size > off ? (long long)(st.st_size - off) : 0;
+	return (0);
+}
+
+void
+hc_fd_close(int fd)
+{
+
+	host_close(fd);
+}
+
+int
+hc_kqfd_create(int *fdp)
+{
+	int fd;
+
+	fd = host_eventfd();
+	if (fd < 0)
+		return (errno);
+	host_fdtab_note(fd);
+	*fdp = fd;
+	return (0);
+}
+
+void
+hc_kqfd_set(int fd, int ready)
+{
+	uint64_t v = 1;
+
+	/* Idempotent: an eventfd stays readable while its count is > 0. */
+	if (ready)
+		(void)write(fd, &v, sizeof(v));
+	else
+		(void)read(fd, &v, sizeof(v));
+}

@@ -1,0 +1,146 @@
+/*
+ * Private declarations shared by the Linux host layer (the files in sys/host).
+ *
+ * Nothing outside sys/host includes this file: the kernel sees only
+ * sys/sys/hostcall.h.  host_init.c describes the threads and the locks.
+ */
+#ifndef _HOST_IMPL_H_
+#define	_HOST_IMPL_H_
+
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "sys/hostcall.h"
+
+/*
+ * Everything below is private to the host layer: keep it out of the
+ * shared library's dynamic symbol table.
+ */
+#pragma GCC visibility push(hidden)
+
+/* Built with -fsanitize=thread (GCC says so one way, Clang another). */
+#if defined(__SANITIZE_THREAD__)
+#define	HOST_TSAN	1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define	HOST_TSAN	1
+#endif
+#endif
+
+/* The upcall table given to hc_init(); NULL before it. */
+extern _Atomic(const struct hc_upcalls *) host_upcalls;
+
+/*
+ * A host mutex that knows its owner, so that a function may ask whether
+ * the calling thread already holds it.  hc_mtx is one of these.
+ */
+struct host_lock {
+	pthread_mutex_t		hl_mtx;
+	_Atomic uintptr_t	hl_owner;	/* host_self() of holder, or 0 */
+};
+#define	HOST_LOCK_INITIALIZER	{ PTHREAD_MUTEX_INITIALIZER, 0 }
+
+uintptr_t host_self(void);
+void	host_lock_init(struct host_lock *hl);
+void	host_lock_acquire(struct host_lock *hl);
+void	host_lock_release(struct host_lock *hl);
+int	host_lock_owned(struct host_lock *hl);
+/* In a fork child: the forking thread held hl; make it free again. */
+void	host_lock_forkchild(struct host_lock *hl);
+
+/*
+ * The poll lock: held while readiness events are taken out of the host
+ * epoll instance and while the upcalls for them run.
+ */
+extern struct host_lock host_poll_lock;
+/* Guards creation of internal descriptors and of the dispatcher thread. */
+extern struct host_lock host_setup_lock;
+
+/*
+ * Tags in epoll_event.data.u64.  A kernel cookie has bit 63 clear (the
+ * kernel's cookies put a non-negative descriptor number in the high 32
+ * bits); internal descriptors set it and say what they are in bits 56-62.
+ * A process watch carries its struct hc_pwatch address in the low bits.
+ */
+#define	HOST_TAG		0x8000000000000000ULL
+#define	HOST_TAG_KINDSHIFT	56
+#define	HOST_TAG_KINDMASK	0x7fULL
+#define	HOST_TAG_PTRMASK	0x00ffffffffffffffULL
+#define	HOST_TAG_INOTIFY	1
+#define	HOST_TAG_SIGNAL		2
+#define	HOST_TAG_PROC		3
+#define	HOST_MKTAG(kind, low)	(HOST_TAG | \
+	    ((unsigned long long)(kind) << HOST_TAG_KINDSHIFT) | \
+	    ((unsigned long long)(low) & HOST_TAG_PTRMASK))
+
+/* host_poll.c: the epoll instance, the dispatcher, the drain. */
+extern _Atomic int host_epfd;
+int	host_epoll_get(int *epfdp);
+int	host_watch_hold(void);
+void	host_watch_rele(void);
+int	host_watching(void);
+void	host_drain_locked(void);
+void	host_fdtab_note(int fd);
+int	host_fd_maxfd(void);
+int	host_fdtab_set(int fd, int on);
+void	host_poll_forkchild(void);
+
+/* Counters (hc_stat). */
+extern _Atomic long long host_stats[HC_NSTATS];
+
+/* Dispatch entry points, called with the poll lock held. */
+void	host_vnode_dispatch(void);
+void	host_sig_dispatch(void);
+void	host_proc_dispatch(struct hc_pwatch *pw);
+
+/* Fork handling (host_fork.c calls these). */
+void	host_sig_forkprepare(void);
+void	host_sig_forkparent(void);
+void	host_sig_forkchild(void);
+void	host_vnode_forkprepare(void);
+void	host_vnode_forkparent(void);
+void	host_vnode_forkchild(void);
+void	host_proc_forkprepare(void);
+void	host_proc_forkparent(void);
+void	host_proc_forkchild(void);
+void	host_sleep_forkprepare(void);
+void	host_sleep_forkparent(void);
+void	host_sleep_forkchild(void);
+void	host_callout_forkprepare(void);
+void	host_callout_forkparent(void);
+void	host_callout_forkchild(void);
+void	host_callout_forkchild_late(void);
+void	host_fork_register(void);
+
+/* host_sig.c: the shared signal table, also used for copy faults. */
+int	host_fault_install(void);
+int	host_real_sigaction(int signo, const struct sigaction *act,
+	    struct sigaction *oact);
+/*
+ * Set by the signal handler of this thread each time it ran for a watched
+ * signal without calling a program handler ("absorbed"), and each time it
+ * called one ("forwarded"); hc_sleep() tells its EINTRs apart with them.
+ */
+extern __thread volatile sig_atomic_t host_sig_absorbed
+    __attribute__((tls_model("initial-exec")));
+extern __thread volatile sig_atomic_t host_sig_forwarded
+    __attribute__((tls_model("initial-exec")));
+
+/* host_copy.c: the recovery point of a copy in progress on this thread. */
+extern __thread sigjmp_buf *volatile host_onfault
+    __attribute__((tls_model("initial-exec")));
+
+/* Block every signal in a thread the host creates. */
+int	host_thread_create(pthread_t *tp, void *(*fn)(void *), void *arg);
+
+/* Create an eventfd for internal use; -1 and errno on failure. */
+int	host_eventfd(void);
+/* Close a descriptor without telling the kernel (no hu_fdclose). */
+void	host_close(int fd);
+
+#pragma GCC visibility pop
+
+#endif /* !_HOST_IMPL_H_ */

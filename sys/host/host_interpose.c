@@ -1,0 +1,184 @@
+/*
+ * Close interposition: the program's close(), dup2(), dup3(),
+ * close_range() and closefrom() tell the kernel (hu_fdclose) before the
+ * host descriptor goes, so that knotes belong to descriptor numbers as on
+ * the BSDs (see sys/sys/file.h).
+ *
+ * The real operations are made by system call, not through the next
+ * definition of the symbol: that cannot recurse, whatever else interposes.
+ * The exception is a ThreadSanitizer build, which tracks descriptors in its
+ * own close()/dup2()/dup3() interceptors and reports false races on reused
+ * descriptor numbers if those are skipped; there the next definition is
+ * called (the sanitizer's, or the C library's when the sanitizer's comes
+ * first and calls ours).  Closes inside the C library (fclose(), for one)
+ * call its internal close and are not seen; the kernel notices those at
+ * the next registration.
+ */
+#include <sys/syscall.h>
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <unistd.h>
+
+#include <linux/close_range.h>
+
+#include "host_impl.h"
+
+#define	HOST_EXPORT	__attribute__((__visibility__("default")))
+
+/*
+ * Tell the kernel about fd.  Only descriptors the kernel could have seen
+ * (at most the highest one given to hc_fd_stat/hc_fd_watch/hc_kqfd_create)
+ * are worth an upcall; the rest pass straight through.
+ */
+static inline const struct hc_upcalls *
+host_close_upcalls(void)
+{
+	const struct hc_upcalls *up;
+
+	up = atomic_load_explicit(&host_upcalls, memory_order_acquire);
+	if (up == NULL || up->hu_fdclose == NULL)
+		return (NULL);
+	return (up);
+}
+
+static void
+host_fdclose_range(unsigned lo, unsigned hi)
+{
+	const struct hc_upcalls *up;
+	int max, saved;
+	unsigned fd;
+
+	up = host_close_upcalls();
+	if (up == NULL)
+		return;
+	max = host_fd_maxfd();
+	if (max < 0 || lo > (unsigned)max)
+		return;
+	if (hi > (unsigned)max)
+		hi = (unsigned)max;
+	/* The program sees the errno of the close, not of the kernel. */
+	saved = errno;
+	for (fd = lo; fd <= hi; fd++)
+		up->hu_fdclose((int)fd);
+	errno = saved;
+}
+
+static int
+host_sys_close(int fd)
+{
+
+	return ((int)syscall(SYS_close, fd));
+}
+
+static int
+host_sys_dup3(int oldfd, int newfd, int flags)
+{
+
+	return ((int)syscall(SYS_dup3, oldfd, newfd, flags));
+}
+
+#ifdef HOST_TSAN
+typedef int (*host_close_fn)(int);
+typedef int (*host_dup3_fn)(int, int, int);
+static _Atomic(host_close_fn) host_next_close;
+static _Atomic(host_dup3_fn) host_next_dup3;
+
+static int
+host_real_close(int fd)
+{
+	host_close_fn fn;
+
+	fn = atomic_load(&host_next_close);
+	if (fn == NULL) {
+		fn = (host_close_fn)dlsym(RTLD_NEXT, "close");
+		if (fn == NULL || fn == close)
+			fn = host_sys_close;
+		atomic_store(&host_next_close, fn);
+	}
+	return (fn(fd));
+}
+
+static int
+host_real_dup3(int oldfd, int newfd, int flags)
+{
+	host_dup3_fn fn;
+
+	fn = atomic_load(&host_next_dup3);
+	if (fn == NULL) {
+		fn = (host_dup3_fn)dlsym(RTLD_NEXT, "dup3");
+		if (fn == NULL || fn == dup3)
+			fn = host_sys_dup3;
+		atomic_store(&host_next_dup3, fn);
+	}
+	return (fn(oldfd, newfd, flags));
+}
+#else
+#define	host_real_close		host_sys_close
+#define	host_real_dup3		host_sys_dup3
+#endif
+
+HOST_EXPORT int
+close(int fd)
+{
+
+	if (fd >= 0)
+		host_fdclose_range((unsigned)fd, (unsigned)fd);
+	return (host_real_close(fd));
+}
+
+HOST_EXPORT int
+dup3(int oldfd, int newfd, int flags)
+{
+
+	/*
+	 * Only a dup3() that will succeed closes newfd: a bad oldfd must
+	 * not tear down newfd's knotes.
+	 */
+	if (oldfd != newfd && newfd >= 0 && fcntl(oldfd, F_GETFD) != -1)
+		host_fdclose_range((unsigned)newfd, (unsigned)newfd);
+	return (host_real_dup3(oldfd, newfd, flags));
+}
+
+HOST_EXPORT int
+dup2(int oldfd, int newfd)
+{
+
+	/* dup2(fd, fd) checks fd and does nothing; dup3() refuses it. */
+	if (oldfd == newfd) {
+		if (fcntl(oldfd, F_GETFD) == -1)
+			return (-1);
+		return (newfd);
+	}
+	return (dup3(oldfd, newfd, 0));
+}
+
+HOST_EXPORT int
+close_range(unsigned int lo, unsigned int hi, int flags)
+{
+
+	/* With CLOSE_RANGE_CLOEXEC nothing is closed now. */
+	if (lo <= hi && !(flags & CLOSE_RANGE_CLOEXEC))
+		host_fdclose_range(lo, hi);
+	return ((int)syscall(SYS_close_range, lo, hi, flags));
+}
+
+HOST_EXPORT void
+closefrom(int lowfd)
+{
+	int fd, max, saved;
+
+	saved = errno;
+	if (lowfd < 0)
+		lowfd = 0;
+	host_fdclose_range((unsigned)lowfd, UINT_MAX);
+	if (syscall(SYS_close_range, (unsigned)lowfd, UINT_MAX, 0) != 0) {
+		/* No close_range(2): close what can be open, one by one. */
+		max = (int)sysconf(_SC_OPEN_MAX);
+		for (fd = lowfd; fd < max; fd++)
+			(void)syscall(SYS_close, fd);
+	}
+	errno = saved;
+}

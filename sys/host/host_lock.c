@@ -1,0 +1,121 @@
+/*
+ * Mutexes: hc_mtx for the kernel, host_lock for the host layer itself.
+ *
+ * Both are plain pthread mutexes plus an owner word, so that "does the
+ * calling thread hold it" is one atomic load (INVARIANTS asserts it on
+ * every lock operation, so it must be cheap).
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "host_impl.h"
+
+struct hc_mtx {
+	struct host_lock	m_lock;
+};
+
+/*
+ * A thread's identity: the address of a thread-local byte, which is
+ * distinct for every live thread and never 0.
+ */
+static __thread char host_self_anchor
+    __attribute__((tls_model("initial-exec")));
+
+uintptr_t
+host_self(void)
+{
+
+	return ((uintptr_t)&host_self_anchor);
+}
+
+void
+host_lock_init(struct host_lock *hl)
+{
+
+	pthread_mutex_init(&hl->hl_mtx, NULL);
+	atomic_init(&hl->hl_owner, 0);
+}
+
+void
+host_lock_acquire(struct host_lock *hl)
+{
+	int error;
+
+	error = pthread_mutex_lock(&hl->hl_mtx);
+	if (error != 0)
+		hc_panic("host_lock_acquire: pthread_mutex_lock failed");
+	/* Relaxed: only the owner itself compares against its own id. */
+	atomic_store_explicit(&hl->hl_owner, host_self(),
+	    memory_order_relaxed);
+}
+
+void
+host_lock_release(struct host_lock *hl)
+{
+
+	atomic_store_explicit(&hl->hl_owner, 0, memory_order_relaxed);
+	pthread_mutex_unlock(&hl->hl_mtx);
+}
+
+int
+host_lock_owned(struct host_lock *hl)
+{
+
+	return (atomic_load_explicit(&hl->hl_owner, memory_order_relaxed) ==
+	    host_self());
+}
+
+void
+host_lock_forkchild(struct host_lock *hl)
+{
+
+	/*
+	 * The forking thread took hl in the prepare handler and is the
+	 * only thread of the child, so unlocking it is legitimate.
+	 */
+	host_lock_release(hl);
+}
+
+int
+hc_mtx_init(struct hc_mtx **mtxp)
+{
+	struct hc_mtx *m;
+
+	m = malloc(sizeof(*m));
+	if (m == NULL)
+		return (ENOMEM);
+	host_lock_init(&m->m_lock);
+	*mtxp = m;
+	return (0);
+}
+
+void
+hc_mtx_destroy(struct hc_mtx *mtx)
+{
+
+	if (mtx == NULL)
+		return;
+	pthread_mutex_destroy(&mtx->m_lock.hl_mtx);
+	free(mtx);
+}
+
+void
+hc_mtx_lock(struct hc_mtx *mtx)
+{
+
+	host_lock_acquire(&mtx->m_lock);
+}
+
+void
+hc_mtx_unlock(struct hc_mtx *mtx)
+{
+
+	host_lock_release(&mtx->m_lock);
+}
+
+int
+hc_mtx_owned(struct hc_mtx *mtx)
+{
+
+	return (host_lock_owned(&mtx->m_lock));
+}

@@ -1,0 +1,285 @@
+/*
+ * The host epoll instance, the dispatcher thread and the readiness drain.
+ *
+ * See host_init.c for why events are consumed only under the poll lock and
+ * why the dispatcher waits in poll() on the epoll descriptor instead of in
+ * epoll_wait().
+ */
+#include <sys/epoll.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "host_impl.h"
+
+struct host_lock host_poll_lock = HOST_LOCK_INITIALIZER;
+struct host_lock host_setup_lock = HOST_LOCK_INITIALIZER;
+
+_Atomic int host_epfd = -1;
+
+/*
+ * Watches of every kind now (descriptors, vnodes, unfired processes,
+ * watched signals).  While it is 0 nothing can be pending in the epoll
+ * instance that anyone cares about, and hc_host_poll() returns at once.
+ */
+static _Atomic int host_nwatch;
+static _Atomic int host_dispatcher_started;
+
+/* Events taken per epoll_wait(); a full batch means "look again". */
+#define	HOST_BATCH	64
+
+/*
+ * Which descriptors have a readiness registration, one byte each, in
+ * chunks allocated on first use and never freed (so no lock is needed to
+ * read them).  hc_fd_unwatch() uses it to know whether there is anything
+ * to remove, which keeps the counters right across a fork.
+ */
+#define	FDTAB_CHUNKSHIFT	16
+#define	FDTAB_CHUNK		(1 << FDTAB_CHUNKSHIFT)
+#define	FDTAB_NCHUNKS		(1 << (31 - FDTAB_CHUNKSHIFT))
+static _Atomic(_Atomic unsigned char *) host_fdtab[FDTAB_NCHUNKS];
+static _Atomic int host_maxfd = -1;
+
+int
+host_epoll_get(int *epfdp)
+{
+	int fd;
+
+	fd = atomic_load(&host_epfd);
+	if (fd >= 0) {
+		*epfdp = fd;
+		return (0);
+	}
+	host_lock_acquire(&host_setup_lock);
+	fd = atomic_load(&host_epfd);
+	if (fd < 0) {
+		fd = epoll_create1(EPOLL_CLOEXEC);
+		if (fd < 0) {
+			host_lock_release(&host_setup_lock);
+			return (errno);
+		}
+		atomic_store(&host_epfd, fd);
+	}
+	host_lock_release(&host_setup_lock);
+	*epfdp = fd;
+	return (0);
+}
+
+static void *
+host_dispatcher(void *arg)
+{
+	struct pollfd pfd;
+	int epfd = (int)(intptr_t)arg;
+
+	pfd.fd = epfd;
+	pfd.events = POLLIN;
+	for (;;) {
+		pfd.revents = 0;
+		/*
+		 * poll() on an epoll descriptor says whether events are
+		 * queued without taking them; only the poll lock holder
+		 * takes them.
+		 */
+		if (poll(&pfd, 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			hc_log("dispatcher: poll failed");
+			break;
+		}
+		if (pfd.revents & POLLNVAL)
+			break;
+		host_lock_acquire(&host_poll_lock);
+		host_drain_locked();
+		host_lock_release(&host_poll_lock);
+	}
+	return (NULL);
+}
+
+static int
+host_dispatcher_start(void)
+{
+	pthread_t t;
+	int epfd = -1, error;
+
+	if (atomic_load(&host_dispatcher_started))
+		return (0);
+	error = host_epoll_get(&epfd);
+	if (error != 0)
+		return (error);
+	host_lock_acquire(&host_setup_lock);
+	if (!atomic_load(&host_dispatcher_started)) {
+		error = host_thread_create(&t, host_dispatcher,
+		    (void *)(intptr_t)epfd);
+		if (error == 0)
+			atomic_store(&host_dispatcher_started, 1);
+	}
+	host_lock_release(&host_setup_lock);
+	return (error);
+}
+
+int
+host_watch_hold(void)
+{
+	int error;
+
+	error = host_dispatcher_start();
+	if (error != 0)
+		return (error);
+	atomic_fetch_add(&host_nwatch, 1);
+	return (0);
+}
+
+void
+host_watch_rele(void)
+{
+
+	atomic_fetch_sub(&host_nwatch, 1);
+}
+
+int
+host_watching(void)
+{
+
+	return (atomic_load_explicit(&host_nwatch, memory_order_acquire) > 0);
+}
+
+static void
+host_dispatch_one(const struct epoll_event *ev)
+{
+	const struct hc_upcalls *up;
+	unsigned long long tag = ev->data.u64;
+
+	if ((tag & HOST_TAG) == 0) {
+		up = atomic_load(&host_upcalls);
+		if (up != NULL && up->hu_fdready != NULL)
+			up->hu_fdready(tag, ev->events & (HC_POLLIN |
+			    HC_POLLPRI | HC_POLLOUT | HC_POLLERR | HC_POLLHUP |
+			    HC_POLLRDHUP));
+		return;
+	}
+	switch ((tag >> HOST_TAG_KINDSHIFT) & HOST_TAG_KINDMASK) {
+	case HOST_TAG_INOTIFY:
+		host_vnode_dispatch();
+		break;
+	case HOST_TAG_SIGNAL:
+		host_sig_dispatch();
+		break;
+	case HOST_TAG_PROC:
+		host_proc_dispatch((struct hc_pwatch *)(uintptr_t)
+		    (tag & HOST_TAG_PTRMASK));
+		break;
+	}
+}
+
+void
+host_drain_locked(void)
+{
+	struct epoll_event ev[HOST_BATCH];
+	int epfd, i, n;
+
+	epfd = atomic_load(&host_epfd);
+	if (epfd < 0)
+		return;
+	do {
+		n = epoll_wait(epfd, ev, HOST_BATCH, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		for (i = 0; i < n; i++)
+			host_dispatch_one(&ev[i]);
+	} while (n == HOST_BATCH || (n < 0 && errno == EINTR));
+}
+
+void
+hc_host_poll(void)
+{
+
+	if (!host_watching())
+		return;
+	/* Upcalls must not call us; refuse rather than self-deadlock. */
+	if (host_lock_owned(&host_poll_lock))
+		return;
+	host_lock_acquire(&host_poll_lock);
+	host_drain_locked();
+	host_lock_release(&host_poll_lock);
+}
+
+void
+host_fdtab_note(int fd)
+{
+	int cur;
+
+	cur = atomic_load_explicit(&host_maxfd, memory_order_relaxed);
+	while (fd > cur &&
+	    !atomic_compare_exchange_weak(&host_maxfd, &cur, fd))
+		;
+}
+
+int
+host_fd_maxfd(void)
+{
+
+	return (atomic_load_explicit(&host_maxfd, memory_order_relaxed));
+}
+
+/* Set fd's registration byte to on; return what it was, or -1. */
+int
+host_fdtab_set(int fd, int on)
+{
+	_Atomic unsigned char *chunk, *expect;
+	unsigned idx;
+
+	if (fd < 0)
+		return (-1);
+	idx = (unsigned)fd >> FDTAB_CHUNKSHIFT;
+	chunk = atomic_load(&host_fdtab[idx]);
+	if (chunk == NULL) {
+		if (!on)
+			return (0);
+		chunk = calloc(FDTAB_CHUNK, sizeof(*chunk));
+		if (chunk == NULL)
+			return (-1);
+		expect = NULL;
+		if (!atomic_compare_exchange_strong(&host_fdtab[idx], &expect,
+		    chunk)) {
+			free(chunk);
+			chunk = expect;
+		}
+	}
+	return (atomic_exchange(&chunk[fd & (FDTAB_CHUNK - 1)],
+	    on ? 1 : 0));
+}
+
+void
+host_poll_forkchild(void)
+{
+	_Atomic unsigned char *chunk;
+	int epfd, i, j;
+
+	host_lock_init(&host_setup_lock);
+	/*
+	 * The epoll instance is shared with the parent: closing our
+	 * descriptor leaves the parent's registrations alone, whereas
+	 * epoll_ctl() on it would change them.
+	 */
+	epfd = atomic_exchange(&host_epfd, -1);
+	if (epfd >= 0)
+		host_close(epfd);
+	atomic_store(&host_dispatcher_started, 0);
+	atomic_store(&host_nwatch, 0);
+	for (i = 0; i < FDTAB_NCHUNKS; i++) {
+		chunk = atomic_load(&host_fdtab[i]);
+		if (chunk == NULL)
+			continue;
+		for (j = 0; j < FDTAB_CHUNK; j++)
+			atomic_store_explicit(&chunk[j], 0,
+			    memory_order_relaxed);
+	}
+	atomic_store(&host_stats[HC_STAT_FDWATCH], 0);
+	atomic_store(&host_stats[HC_STAT_VWATCH], 0);
+}

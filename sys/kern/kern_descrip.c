@@ -1,0 +1,412 @@
+/*
+ * The descriptor table: the kernel's struct file for each host descriptor
+ * it knows about, and the close hook that keeps knotes honest.
+ *
+ * Lock order (see also kern_event.c):
+ *	kq_reglock -> file_watch_lock -> host poll lock
+ *	kq_reglock -> f_knlist lock -> kq_lock
+ *	fdt_lock is a leaf: nothing else is taken while it is held.
+ * The knlist locks of files come from a small pool of mutexes chosen by
+ * descriptor number, so a watched descriptor costs no mutex of its own.
+ */
+#include <sys/ktypes.h>
+#include <sys/eventvar.h>
+#include <sys/file.h>
+
+#define	FILE_LOCKPOOL	64
+
+static struct hc_mtx *fdt_lock;
+static struct file **fdt_files;
+static int fdt_nfiles;
+static int fdt_count;
+static uint32_t fdt_gen;
+static struct hc_mtx *file_lockpool[FILE_LOCKPOOL];
+/* Serializes host watch changes so that watch and unwatch never cross. */
+static struct hc_mtx *file_watch_lock;
+
+int
+fd_sysinit(void)
+{
+	int error, i;
+
+	if ((error = hc_mtx_init(&fdt_lock)) != 0 ||
+	    (error = hc_mtx_init(&file_watch_lock)) != 0)
+		return (error);
+	for (i = 0; i < FILE_LOCKPOOL; i++)
+		if ((error = hc_mtx_init(&file_lockpool[i])) != 0)
+			return (error);
+	return (0);
+}
+
+long long
+fd_count(void)
+{
+
+	return (__atomic_load_n(&fdt_count, __ATOMIC_RELAXED));
+}
+
+/* Grow the table to hold fd; called with fdt_lock held. */
+static int
+fdt_grow(int fd)
+{
+	struct file **nf;
+	int n;
+
+	for (n = fdt_nfiles ? fdt_nfiles : 64; n <= fd; n *= 2)
+		;
+	nf = kmalloc(sizeof(*nf) * (unsigned long)n, M_FILE, HC_M_ZERO);
+	if (nf == NULL)
+		return (ENOMEM);
+	if (fdt_files != NULL)
+		memcpy(nf, fdt_files, sizeof(*nf) * (unsigned long)fdt_nfiles);
+	kfree(fdt_files, sizeof(*nf) * (unsigned long)fdt_nfiles, M_FILE);
+	fdt_files = nf;
+	fdt_nfiles = n;
+	return (0);
+}
+
+static struct file *
+falloc(int fd, int type)
+{
+	struct file *fp;
+
+	fp = kmalloc(sizeof(*fp), M_FILE, HC_M_ZERO);
+	if (fp == NULL)
+		return (NULL);
+	fp->f_fd = fd;
+	fp->f_type = type;
+	fp->f_refs = 1;		/* the table's */
+	knlist_init(&fp->f_knlist, file_lockpool[fd % FILE_LOCKPOOL]);
+	return (fp);
+}
+
+/* Enter fp in the table at its number; fdt_lock held, slot empty. */
+static int
+fdt_install(struct file *fp)
+{
+	int error;
+
+	if (fp->f_fd >= fdt_nfiles && (error = fdt_grow(fp->f_fd)) != 0)
+		return (error);
+	KASSERT(fdt_files[fp->f_fd] == NULL, ("fdt_install: slot in use"));
+	fp->f_gen = ++fdt_gen;
+	fdt_files[fp->f_fd] = fp;
+	fdt_count++;
+	return (0);
+}
+
+void
+fhold(struct file *fp)
+{
+
+	__atomic_add_fetch(&fp->f_refs, 1, __ATOMIC_RELAXED);
+}
+
+void
+fdrop(struct file *fp)
+{
+
+	if (__atomic_sub_fetch(&fp->f_refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	KASSERT(LIST_EMPTY(&fp->f_knlist.kl_list), ("fdrop: knotes left"));
+	if (fp->f_type == DTYPE_KQUEUE)
+		kqueue_free(fp->f_kq);
+	kfree(fp, sizeof(*fp), M_FILE);
+}
+
+static struct file *
+fdt_get(int fd)
+{
+
+	if (fd < 0 || fd >= fdt_nfiles)
+		return (NULL);
+	return (fdt_files[fd]);
+}
+
+/*
+ * Find the file for a host descriptor a knote is about to watch, creating
+ * it on first use.  The host's identity of the open object is compared
+ * with the recorded one, so a number that was closed behind our back and
+ * reused is treated as a new object: the old knotes on that number go.
+ */
+int
+fd_lookup_host(int fd, struct file **fpp)
+{
+	struct hc_fdinfo fi;
+	struct file *fp, *nfp;
+	int error;
+
+	if (fd < 0)
+		return (EBADF);
+	if ((error = hc_fd_stat(fd, &fi)) != 0)
+		return (error);
+	nfp = NULL;
+	for (;;) {
+		hc_mtx_lock(fdt_lock);
+		fp = fdt_get(fd);
+		if (fp != NULL && (fp->f_type == DTYPE_KQUEUE ||
+		    (fp->f_hosttype == fi.fi_type && fp->f_dev == fi.fi_dev &&
+		    fp->f_ino == fi.fi_ino))) {
+			fhold(fp);
+			hc_mtx_unlock(fdt_lock);
+			if (nfp != NULL)
+				fdrop(nfp);
+			*fpp = fp;
+			return (0);
+		}
+		if (fp == NULL && nfp != NULL) {
+			if ((error = fdt_install(nfp)) != 0) {
+				hc_mtx_unlock(fdt_lock);
+				fdrop(nfp);
+				return (error);
+			}
+			fhold(nfp);
+			hc_mtx_unlock(fdt_lock);
+			*fpp = nfp;
+			return (0);
+		}
+		hc_mtx_unlock(fdt_lock);
+		if (fp != NULL) {
+			/* A stale object at this number: forget it. */
+			fd_close_hook(fd);
+			continue;
+		}
+		nfp = falloc(fd, DTYPE_HOST);
+		if (nfp == NULL)
+			return (ENOMEM);
+		nfp->f_hosttype = fi.fi_type;
+		nfp->f_dev = fi.fi_dev;
+		nfp->f_ino = fi.fi_ino;
+	}
+}
+
+/*
+ * Find the file for a descriptor whose knotes are being changed (not
+ * added).  A number the kernel does not know is EBADF if it is not open on
+ * the host, and otherwise a descriptor with no knotes (*fpp is NULL).
+ */
+int
+fd_lookup(int fd, struct file **fpp)
+{
+	struct hc_fdinfo fi;
+	struct file *fp;
+
+	if (fd < 0)
+		return (EBADF);
+	hc_mtx_lock(fdt_lock);
+	fp = fdt_get(fd);
+	if (fp != NULL)
+		fhold(fp);
+	hc_mtx_unlock(fdt_lock);
+	*fpp = fp;
+	if (fp == NULL)
+		return (hc_fd_stat(fd, &fi));
+	return (0);
+}
+
+int
+fd_lookup_kqueue(int fd, struct file **fpp)
+{
+	struct file *fp;
+
+	hc_mtx_lock(fdt_lock);
+	fp = fdt_get(fd);
+	if (fp == NULL || fp->f_type != DTYPE_KQUEUE) {
+		hc_mtx_unlock(fdt_lock);
+		return (EBADF);
+	}
+	fhold(fp);
+	hc_mtx_unlock(fdt_lock);
+	*fpp = fp;
+	return (0);
+}
+
+/* Resolve an upcall's cookie; NULL when the object is gone. */
+struct file *
+fd_lookup_cookie(unsigned long long cookie)
+{
+	struct file *fp;
+
+	hc_mtx_lock(fdt_lock);
+	fp = fdt_get((int)(cookie >> 32));
+	if (fp != NULL && fp->f_gen == (uint32_t)cookie)
+		fhold(fp);
+	else
+		fp = NULL;
+	hc_mtx_unlock(fdt_lock);
+	return (fp);
+}
+
+int
+fd_install_kqueue(int fd, struct kqueue *kq, struct file **fpp)
+{
+	struct file *fp;
+	int error;
+
+	fp = falloc(fd, DTYPE_KQUEUE);
+	if (fp == NULL)
+		return (ENOMEM);
+	fp->f_kq = kq;
+	fp->f_hosttype = HC_FT_EVENTFD;
+	for (;;) {
+		hc_mtx_lock(fdt_lock);
+		if (fdt_get(fd) == NULL)
+			break;
+		hc_mtx_unlock(fdt_lock);
+		/* The number was closed behind our back; drop what was there. */
+		fd_close_hook(fd);
+	}
+	error = fdt_install(fp);
+	hc_mtx_unlock(fdt_lock);
+	if (error != 0) {
+		fp->f_kq = NULL;
+		fp->f_type = DTYPE_HOST;
+		fdrop(fp);
+		return (error);
+	}
+	*fpp = fp;
+	return (0);
+}
+
+/*
+ * The descriptor fd is being closed: take it out of the table and remove
+ * every knote on it from every queue, so nothing survives onto whatever the
+ * number names next.  Runs before the host descriptor is released.
+ */
+void
+fd_close_hook(int fd)
+{
+	struct file *fp, *kqfp;
+	struct knote *kn;
+
+	hc_mtx_lock(fdt_lock);
+	fp = fdt_get(fd);
+	if (fp == NULL) {
+		hc_mtx_unlock(fdt_lock);
+		return;
+	}
+	fdt_files[fd] = NULL;
+	fdt_count--;
+	hc_mtx_unlock(fdt_lock);
+
+	if (fp->f_type == DTYPE_KQUEUE)
+		kqueue_close(fp->f_kq);
+	else {
+		for (;;) {
+			hc_mtx_lock(fp->f_knlist.kl_lock);
+			kn = LIST_FIRST(&fp->f_knlist.kl_list);
+			if (kn == NULL) {
+				hc_mtx_unlock(fp->f_knlist.kl_lock);
+				break;
+			}
+			kqfp = kn->kn_kq->kq_fp;
+			fhold(kqfp);
+			hc_mtx_unlock(fp->f_knlist.kl_lock);
+			knote_fdclose(kqfp->f_kq, fp);
+			fdrop(kqfp);
+		}
+	}
+	fdrop(fp);
+}
+
+/*
+ * In a fork child: the child has no queues (BSD semantics) and must not
+ * touch the parent's objects, whose locks may have been held by threads
+ * that do not exist here.  Close the queues' host descriptors and start
+ * over with an empty table; the parent's memory is abandoned, not freed.
+ */
+void
+fd_forkchild(void)
+{
+	int fd;
+
+	for (fd = 0; fd < fdt_nfiles; fd++)
+		if (fdt_files[fd] != NULL &&
+		    fdt_files[fd]->f_type == DTYPE_KQUEUE)
+			hc_fd_close(fd);
+	fdt_files = NULL;
+	fdt_nfiles = 0;
+	fdt_count = 0;
+	(void)fd_sysinit();
+}
+
+/*
+ * A knote starts or stops watching fp.  The first knote registers the
+ * descriptor with the host and the last one unregisters it: one host
+ * registration per descriptor however many queues and filters watch it.
+ * Called with the knote's queue registration lock held, no other.
+ */
+int
+file_knote_attach(struct file *fp, struct knote *kn)
+{
+	int error;
+
+	if (fp->f_type == DTYPE_HOST) {
+		hc_mtx_lock(file_watch_lock);
+		if (fp->f_watched == 0) {
+			error = hc_fd_watch(fp->f_fd, FILE_COOKIE(fp));
+			if (error == EPERM)
+				fp->f_watched = -1;	/* always ready */
+			else if (error != 0) {
+				hc_mtx_unlock(file_watch_lock);
+				return (error);
+			} else
+				fp->f_watched = 1;
+		}
+		knlist_add(&fp->f_knlist, kn);
+		__atomic_add_fetch(&fp->f_nknotes, 1, __ATOMIC_RELAXED);
+		hc_mtx_unlock(file_watch_lock);
+	} else {
+		knlist_add(&fp->f_knlist, kn);
+		__atomic_add_fetch(&fp->f_nknotes, 1, __ATOMIC_RELAXED);
+	}
+	return (0);
+}
+
+void
+file_knote_detach(struct file *fp, struct knote *kn)
+{
+
+	if (fp->f_type == DTYPE_HOST) {
+		hc_mtx_lock(file_watch_lock);
+		knlist_remove(&fp->f_knlist, kn);
+		if (__atomic_sub_fetch(&fp->f_nknotes, 1,
+		    __ATOMIC_RELAXED) == 0 && fp->f_watched == 1) {
+			hc_fd_unwatch(fp->f_fd, FILE_COOKIE(fp));
+			fp->f_watched = 0;
+		}
+		hc_mtx_unlock(file_watch_lock);
+	} else {
+		knlist_remove(&fp->f_knlist, kn);
+		__atomic_sub_fetch(&fp->f_nknotes, 1, __ATOMIC_RELAXED);
+	}
+}
+
+/* The vnode watch, shared by the vnode and regular-file read filters. */
+int
+file_vnode_hold(struct file *fp)
+{
+	int error = 0;
+
+	hc_mtx_lock(file_watch_lock);
+	if (fp->f_nvnode == 0)
+		error = hc_vnode_watch(fp->f_fd, FILE_COOKIE(fp),
+		    &fp->f_vwatch);
+	if (error == 0)
+		fp->f_nvnode++;
+	hc_mtx_unlock(file_watch_lock);
+	return (error);
+}
+
+void
+file_vnode_release(struct file *fp)
+{
+
+	hc_mtx_lock(file_watch_lock);
+	KASSERT(fp->f_nvnode > 0, ("file_vnode_release: not held"));
+	if (--fp->f_nvnode == 0) {
+		hc_vnode_unwatch(fp->f_vwatch);
+		fp->f_vwatch = NULL;
+	}
+	hc_mtx_unlock(file_watch_lock);
+}

@@ -1,0 +1,1378 @@
+/*
+ * The kqueue core: registration, activation, scan, and the filters whose
+ * sources are the kernel itself (user, timer, process).
+ *
+ * Knotes are per (queue, identifier): a descriptor watched for read and
+ * write on one queue is one knote with two slots, one hash entry, one link
+ * on the descriptor's knlist and at most one link on the active list.
+ *
+ * Lock order:
+ *	kq_reglock			registration, scan, knote teardown
+ *	  -> file_watch_lock		host watch changes (kern_descrip.c)
+ *	  -> knlist lock		an event source's list of knotes
+ *	    -> kq_lock			knote state, the active list, sleepers
+ *	      -> ktask_lock, host callout lock (inside hypercalls)
+ * Upcalls from the host enter holding only the host poll lock and take a
+ * knlist lock, then kq_lock.  Callouts enter holding nothing and take
+ * kq_lock.  f_attach/f_detach run with kq_reglock alone, so they may make
+ * hypercalls that wait for an upcall or a callout to finish; f_event runs
+ * under kq_lock (and the knlist lock from knote()) and must not sleep.
+ * knote() never recurses: a queue that becomes non-empty notifies the
+ * knotes watching it through a deferred task (kern_task.c).
+ */
+#include <sys/ktypes.h>
+#include <sys/eventvar.h>
+#include <sys/file.h>
+#include <sys/evring.h>
+
+#define	KQ_NEVENTS	64	/* events handled per lock hold */
+#define	KQ_HASHSIZE	16	/* initial hash buckets */
+
+/* Flags a registration keeps; action flags are not stored. */
+#define	EV_KEPT		(EV_ONESHOT | EV_CLEAR | EV_DISPATCH | EV_RECEIPT)
+#define	EV_SETTABLE	(EV_ADD | EV_DELETE | EV_ENABLE | EV_DISABLE | \
+			    EV_KEEPUDATA | EV_KEPT)
+
+struct kq_sleeper {
+	struct kq_sleeper	*sl_next;
+	struct hc_sleeper	*sl_hs;
+	int			sl_woken;
+};
+
+struct kq_drop {
+	struct knote	*kd_kn;
+	int		kd_slot;
+};
+
+static long long kq_nkqueues;
+static long long kq_nknotes_total;
+
+static const struct filterops user_filtops;
+static const struct filterops timer_filtops;
+static const struct filterops proc_filtops;
+
+/* The filter table, indexed by ~filter (EVFILT_READ is -1: index 0). */
+static const struct filterops *const sysfilt_ops[EVFILT_SYSCOUNT] = {
+	[~EVFILT_READ] = &file_filtops[KN_FD_READ],
+	[~EVFILT_WRITE] = &file_filtops[KN_FD_WRITE],
+	[~EVFILT_VNODE] = &file_filtops[KN_FD_VNODE],
+	[~EVFILT_PROC] = &proc_filtops,
+	[~EVFILT_SIGNAL] = &sig_filtops,
+	[~EVFILT_TIMER] = &timer_filtops,
+	[~EVFILT_USER] = &user_filtops,
+	[~EVFILT_EXCEPT] = &file_filtops[KN_FD_EXCEPT],
+};
+
+static const struct filterops *
+kqueue_fops(int filter)
+{
+
+	if (filter >= 0 || ~filter >= EVFILT_SYSCOUNT)
+		return (NULL);
+	return (sysfilt_ops[~filter]);
+}
+
+static unsigned long
+knote_size(int nslots)
+{
+
+	return (sizeof(struct knote) +
+	    (unsigned long)nslots * sizeof(struct knslot));
+}
+
+long long
+kqueue_stat_knotes(void)
+{
+
+	return (__atomic_load_n(&kq_nknotes_total, __ATOMIC_RELAXED));
+}
+
+long long
+kqueue_stat_kqueues(void)
+{
+
+	return (__atomic_load_n(&kq_nkqueues, __ATOMIC_RELAXED));
+}
+
+void
+kern_event_forkchild(void)
+{
+
+	kq_nkqueues = 0;
+	kq_nknotes_total = 0;
+}
+
+/*
+ * Event sources.
+ */
+void
+knlist_init(struct knlist *kl, struct hc_mtx *lock)
+{
+
+	LIST_INIT(&kl->kl_list);
+	kl->kl_lock = lock;
+}
+
+void
+knlist_add(struct knlist *kl, struct knote *kn)
+{
+
+	hc_mtx_lock(kl->kl_lock);
+	LIST_INSERT_HEAD(&kl->kl_list, kn, kn_selnext);
+	kn->kn_knlist = kl;
+	hc_mtx_unlock(kl->kl_lock);
+}
+
+/* Safe on a knote that knlist_teardown() already took off the list. */
+void
+knlist_remove(struct knlist *kl, struct knote *kn)
+{
+
+	hc_mtx_lock(kl->kl_lock);
+	if (kn->kn_knlist == kl) {
+		LIST_REMOVE(kn, kn_selnext);
+		kn->kn_knlist = NULL;
+	}
+	hc_mtx_unlock(kl->kl_lock);
+}
+
+int
+knlist_empty(struct knlist *kl)
+{
+
+	KNL_ASSERT_LOCKED(kl);
+	return (LIST_EMPTY(&kl->kl_list));
+}
+
+/*
+ * Tell every knote on a source's list that the source changed.  Each
+ * filter slot judges the hint with f_event() and is activated if it says
+ * so; the queue's consumer is woken in the same path.
+ */
+void
+knote(struct knlist *kl, long long hint)
+{
+
+	hc_mtx_lock(kl->kl_lock);
+	knote_locked(kl, hint);
+	hc_mtx_unlock(kl->kl_lock);
+}
+
+static void knote_activate(struct knote *kn, int slot);
+
+void
+knote_locked(struct knlist *kl, long long hint)
+{
+	struct knote *kn;
+	struct knslot *ks;
+	struct kqueue *kq;
+	int i;
+
+	KNL_ASSERT_LOCKED(kl);
+	LIST_FOREACH(kn, &kl->kl_list, kn_selnext) {
+		kq = kn->kn_kq;
+		KQ_LOCK(kq);
+		for (i = 0; i < kn->kn_nslots; i++) {
+			ks = &kn->kn_slot[i];
+			if (ks->ks_filter == 0 || (ks->ks_status & KS_DROPPING))
+				continue;
+			if (kqueue_fops(ks->ks_filter)->f_event(kn, ks, hint))
+				knote_activate(kn, i);
+		}
+		KQ_UNLOCK(kq);
+	}
+}
+
+/*
+ * The source is going away (a watched queue closed, a device detached):
+ * every knote on it is detached and reports EV_EOF once, with vnode_note
+ * (NOTE_REVOKE) added for vnode filters.  Afterwards no knote refers to the
+ * source, and f_event is never called for these knotes again.
+ */
+void
+knlist_teardown(struct knlist *kl, unsigned vnode_note)
+{
+	struct knote *kn;
+	struct knslot *ks;
+	struct kqueue *kq;
+	int i;
+
+	hc_mtx_lock(kl->kl_lock);
+	while ((kn = LIST_FIRST(&kl->kl_list)) != NULL) {
+		kq = kn->kn_kq;
+		KQ_LOCK(kq);
+		kn->kn_status |= KN_DETACHED;
+		for (i = 0; i < kn->kn_nslots; i++) {
+			ks = &kn->kn_slot[i];
+			if (ks->ks_filter == 0 || (ks->ks_status & KS_DROPPING))
+				continue;
+			ks->ks_flags |= EV_EOF | EV_ONESHOT;
+			if (ks->ks_filter == EVFILT_VNODE)
+				ks->ks_fflags |= vnode_note & ks->ks_sfflags;
+			knote_activate(kn, i);
+		}
+		KQ_UNLOCK(kq);
+		LIST_REMOVE(kn, kn_selnext);
+		kn->kn_knlist = NULL;
+	}
+	hc_mtx_unlock(kl->kl_lock);
+}
+
+/*
+ * Activation.
+ */
+static void kqueue_notify_task(void *arg);
+
+static void
+kqueue_set_hostready(struct kqueue *kq)
+{
+
+	KQ_OWNED(kq);
+	if ((kq->kq_count > 0) == kq->kq_hostready)
+		return;
+	kq->kq_hostready = kq->kq_count > 0;
+	hc_kqfd_set(kq->kq_fd, kq->kq_hostready);
+}
+
+static void
+kqueue_wakeup(struct kqueue *kq)
+{
+	struct kq_sleeper *sl;
+
+	KQ_OWNED(kq);
+	for (sl = kq->kq_sleepers; sl != NULL; sl = sl->sl_next) {
+		if (!sl->sl_woken) {
+			sl->sl_woken = 1;
+			hc_wakeup(sl->sl_hs);
+		}
+	}
+}
+
+static void
+knote_enqueue(struct knote *kn)
+{
+	struct kqueue *kq = kn->kn_kq;
+
+	KQ_OWNED(kq);
+	if (kn->kn_status & KN_QUEUED)
+		return;
+	TAILQ_INSERT_TAIL(&kq->kq_head, kn, kn_tqe);
+	kn->kn_status |= KN_QUEUED;
+	if (kq->kq_count++ == 0) {
+		kqueue_set_hostready(kq);
+		/* Knotes watching this queue hear of it without recursion. */
+		if (__atomic_load_n(&kq->kq_fp->f_nknotes, __ATOMIC_RELAXED)
+		    > 0 && (kq->kq_state & KQ_CLOSING) == 0) {
+			fhold(kq->kq_fp);
+			if (!ktask_enqueue(kq->kq_task))
+				fdrop(kq->kq_fp);
+		}
+	}
+}
+
+static void
+knote_dequeue(struct knote *kn)
+{
+	struct kqueue *kq = kn->kn_kq;
+
+	KQ_OWNED(kq);
+	if ((kn->kn_status & KN_QUEUED) == 0)
+		return;
+	TAILQ_REMOVE(&kq->kq_head, kn, kn_tqe);
+	kn->kn_status &= ~KN_QUEUED;
+	if (--kq->kq_count == 0)
+		kqueue_set_hostready(kq);
+}
+
+/* Recompute which slots can be delivered and (de)queue the knote. */
+static void
+knote_requeue(struct knote *kn)
+{
+	struct knslot *ks;
+	int i;
+
+	KQ_OWNED(kn->kn_kq);
+	kn->kn_active = 0;
+	for (i = 0; i < kn->kn_nslots; i++) {
+		ks = &kn->kn_slot[i];
+		if (ks->ks_filter != 0 && (ks->ks_status & (KS_ACTIVE |
+		    KS_DISABLED | KS_DROPPING)) == KS_ACTIVE)
+			kn->kn_active |= 1u << i;
+	}
+	if (kn->kn_active != 0) {
+		knote_enqueue(kn);
+		kqueue_wakeup(kn->kn_kq);
+	} else
+		knote_dequeue(kn);
+}
+
+static void
+knote_activate(struct knote *kn, int slot)
+{
+	struct knslot *ks = &kn->kn_slot[slot];
+
+	KQ_OWNED(kn->kn_kq);
+	ks->ks_status |= KS_ACTIVE;
+	if (ks->ks_status & (KS_DISABLED | KS_DROPPING))
+		return;
+	kn->kn_active |= 1u << slot;
+	knote_enqueue(kn);
+	if (kn->kn_kq->kq_sleepers != NULL)
+		kqueue_wakeup(kn->kn_kq);
+}
+
+/*
+ * The knote hash: (identifier, class) -> knote, protected by kq_reglock.
+ */
+static unsigned long
+knote_hash(uintptr_t ident, int class)
+{
+
+	return ((unsigned long)((ident * 0x9e3779b97f4a7c15ULL) >> 32) ^
+	    (unsigned long)class);
+}
+
+static struct knote *
+knote_lookup(struct kqueue *kq, uintptr_t ident, int class)
+{
+	struct knote *kn;
+
+	KQ_REG_OWNED(kq);
+	LIST_FOREACH(kn, &kq->kq_hash[knote_hash(ident, class) &
+	    kq->kq_hashmask], kn_link)
+		if (kn->kn_ident == ident && kn->kn_class == class)
+			return (kn);
+	return (NULL);
+}
+
+static void
+knote_hash_grow(struct kqueue *kq)
+{
+	LIST_HEAD(, knote) *nh;
+	struct knote *kn;
+	unsigned long i, n, omask;
+
+	KQ_REG_OWNED(kq);
+	omask = kq->kq_hashmask;
+	n = (omask + 1) * 2;
+	nh = kmalloc(sizeof(*nh) * n, M_KQUEUE, HC_M_ZERO);
+	if (nh == NULL)
+		return;		/* longer chains, still correct */
+	for (i = 0; i <= omask; i++)
+		while ((kn = LIST_FIRST(&kq->kq_hash[i])) != NULL) {
+			LIST_REMOVE(kn, kn_link);
+			LIST_INSERT_HEAD(&nh[knote_hash(kn->kn_ident,
+			    kn->kn_class) & (n - 1)], kn, kn_link);
+		}
+	kfree(kq->kq_hash, sizeof(*nh) * (omask + 1), M_KQUEUE);
+	kq->kq_hash = (void *)nh;
+	kq->kq_hashmask = n - 1;
+}
+
+static struct knslot *
+knote_slot(struct knote *kn, const struct filterops *fops)
+{
+	int i;
+
+	if (kn->kn_class == KNC_FD) {
+		i = kn->kn_slotmap[fops->f_slot];
+		return (i == 0 ? NULL : &kn->kn_slot[i - 1]);
+	}
+	return (kn->kn_slot[0].ks_filter != 0 ? &kn->kn_slot[0] : NULL);
+}
+
+static int
+knote_empty(struct knote *kn)
+{
+	int i;
+
+	for (i = 0; i < kn->kn_nslots; i++)
+		if (kn->kn_slot[i].ks_filter != 0)
+			return (0);
+	return (1);
+}
+
+/* Free an empty knote: off the hash, the source and the queue. */
+static void
+knote_free(struct kqueue *kq, struct knote *kn)
+{
+
+	KQ_REG_OWNED(kq);
+	KASSERT(knote_empty(kn), ("knote_free: slots in use"));
+	LIST_REMOVE(kn, kn_link);
+	kq->kq_nknotes--;
+	if (kn->kn_class == KNC_FD) {
+		file_knote_detach(kn->kn_fp, kn);
+		fdrop(kn->kn_fp);
+	}
+	KQ_LOCK(kq);
+	knote_dequeue(kn);
+	KQ_UNLOCK(kq);
+	__atomic_sub_fetch(&kq_nknotes_total, 1, __ATOMIC_RELAXED);
+	kfree(kn, knote_size(kn->kn_nslots), M_KNOTE);
+}
+
+/* Remove one filter's registration; frees the knote with its last slot. */
+static void
+knote_drop_slot(struct kqueue *kq, struct knote *kn, int slot)
+{
+	struct knslot *ks = &kn->kn_slot[slot];
+	const struct filterops *fops = kqueue_fops(ks->ks_filter);
+	int empty;
+
+	KQ_REG_OWNED(kq);
+	KQ_LOCK(kq);
+	ks->ks_status |= KS_DROPPING;
+	knote_requeue(kn);
+	KQ_UNLOCK(kq);
+	fops->f_detach(kn, ks);
+	KQ_LOCK(kq);
+	if (kn->kn_class == KNC_FD)
+		kn->kn_slotmap[fops->f_slot] = 0;
+	memset(ks, 0, sizeof(*ks));
+	empty = knote_empty(kn);
+	KQ_UNLOCK(kq);
+	if (empty)
+		knote_free(kq, kn);
+}
+
+static void
+knote_drop(struct kqueue *kq, struct knote *kn)
+{
+	int i, n = kn->kn_nslots;
+
+	KQ_REG_OWNED(kq);
+	for (i = 0; i < n; i++) {
+		if (kn->kn_slot[i].ks_filter == 0)
+			continue;
+		if (knote_empty(kn))
+			break;
+		/* The last slot's drop frees the knote: stop looking. */
+		{
+			int j, others = 0;
+
+			for (j = 0; j < n; j++)
+				if (j != i && kn->kn_slot[j].ks_filter != 0)
+					others = 1;
+			knote_drop_slot(kq, kn, i);
+			if (!others)
+				return;
+		}
+	}
+}
+
+/*
+ * Give a descriptor knote one more slot.  The knote moves, so it is
+ * relinked on every list it is on, with each list's lock held; nothing
+ * else can hold a pointer to it, since kq_reglock is held.
+ */
+static struct knote *
+knote_grow(struct kqueue *kq, struct knote *kn)
+{
+	struct knote *nkn;
+	struct hc_mtx *kl_lock = kn->kn_fp->f_knlist.kl_lock;
+	int n = kn->kn_nslots;
+
+	KQ_REG_OWNED(kq);
+	nkn = kmalloc(knote_size(n + 1), M_KNOTE, HC_M_ZERO);
+	if (nkn == NULL)
+		return (NULL);
+	hc_mtx_lock(kl_lock);
+	KQ_LOCK(kq);
+	memcpy(nkn, kn, knote_size(n));
+	nkn->kn_nslots = n + 1;
+	LIST_INSERT_HEAD(&kq->kq_hash[knote_hash(kn->kn_ident, kn->kn_class) &
+	    kq->kq_hashmask], nkn, kn_link);
+	LIST_REMOVE(kn, kn_link);
+	if (kn->kn_knlist != NULL) {
+		LIST_INSERT_HEAD(&kn->kn_knlist->kl_list, nkn, kn_selnext);
+		LIST_REMOVE(kn, kn_selnext);
+	}
+	if (kn->kn_status & KN_QUEUED) {
+		TAILQ_INSERT_BEFORE(kn, nkn, kn_tqe);
+		TAILQ_REMOVE(&kq->kq_head, kn, kn_tqe);
+	}
+	KQ_UNLOCK(kq);
+	hc_mtx_unlock(kl_lock);
+	kfree(kn, knote_size(n), M_KNOTE);
+	return (nkn);
+}
+
+/*
+ * Add a filter's registration to the knote for (ident, class), creating
+ * the knote if needed.  On failure nothing of the registration remains.
+ */
+static int
+knote_attach_slot(struct kqueue *kq, struct knote **knp,
+    const struct filterops *fops, const struct kevent *kev, struct file *fp)
+{
+	struct knote *kn = *knp, *nkn;
+	struct knslot *ks;
+	int error, i, created = 0;
+
+	KQ_REG_OWNED(kq);
+	if (kn == NULL) {
+		kn = kmalloc(knote_size(1), M_KNOTE, HC_M_ZERO);
+		if (kn == NULL)
+			return (ENOMEM);
+		kn->kn_kq = kq;
+		kn->kn_ident = kev->ident;
+		kn->kn_class = (uint8_t)fops->f_class;
+		kn->kn_nslots = 1;
+		if (kq->kq_nknotes >= (int)kq->kq_hashmask * 2)
+			knote_hash_grow(kq);
+		LIST_INSERT_HEAD(&kq->kq_hash[knote_hash(kn->kn_ident,
+		    kn->kn_class) & kq->kq_hashmask], kn, kn_link);
+		kq->kq_nknotes++;
+		__atomic_add_fetch(&kq_nknotes_total, 1, __ATOMIC_RELAXED);
+		if (fops->f_class == KNC_FD) {
+			fhold(fp);
+			kn->kn_fp = fp;
+			if ((error = file_knote_attach(fp, kn)) != 0) {
+				fdrop(fp);
+				LIST_REMOVE(kn, kn_link);
+				kq->kq_nknotes--;
+				__atomic_sub_fetch(&kq_nknotes_total, 1,
+				    __ATOMIC_RELAXED);
+				kfree(kn, knote_size(1), M_KNOTE);
+				return (error);
+			}
+		}
+		created = 1;
+	}
+	for (i = 0; i < kn->kn_nslots; i++)
+		if (kn->kn_slot[i].ks_filter == 0)
+			break;
+	if (i == kn->kn_nslots) {
+		if ((nkn = knote_grow(kq, kn)) == NULL)
+			return (ENOMEM);
+		kn = nkn;
+	}
+	*knp = kn;
+	ks = &kn->kn_slot[i];
+	KQ_LOCK(kq);
+	ks->ks_filter = kev->filter;
+	ks->ks_flags = (uint16_t)((kev->flags & EV_KEPT) | fops->f_flags);
+	ks->ks_sfflags = kev->fflags;
+	ks->ks_sdata = kev->data;
+	ks->ks_udata = kev->udata;
+	ks->ks_status = 0;
+	if (fops->f_class == KNC_FD)
+		kn->kn_slotmap[fops->f_slot] = (uint8_t)(i + 1);
+	KQ_UNLOCK(kq);
+	if ((error = fops->f_attach(kn, ks)) != 0) {
+		KQ_LOCK(kq);
+		if (fops->f_class == KNC_FD)
+			kn->kn_slotmap[fops->f_slot] = 0;
+		memset(ks, 0, sizeof(*ks));
+		KQ_UNLOCK(kq);
+		if (knote_empty(kn))
+			knote_free(kq, kn);
+		*knp = NULL;
+		return (error);
+	}
+	(void)created;
+	return (0);
+}
+
+/*
+ * Apply one change.  Descriptor lookups happen before kq_reglock is taken,
+ * because finding a stale descriptor closes it, which takes the
+ * registration locks of the queues watching it.
+ */
+static int
+kqueue_register(struct kqueue *kq, const struct kevent *kev)
+{
+	const struct filterops *fops;
+	struct file *fp = NULL;
+	struct knote *kn;
+	struct knslot *ks;
+	int error = 0, slot;
+
+	fops = kqueue_fops(kev->filter);
+	if (fops == NULL)
+		return (EINVAL);
+	if ((kev->flags & ~EV_SETTABLE) != 0 ||
+	    (kev->flags & (EV_ENABLE | EV_DISABLE)) ==
+	    (EV_ENABLE | EV_DISABLE))
+		return (EINVAL);
+	if (fops->f_class == KNC_FD) {
+		if (kev->ident > (uintptr_t)INT_MAX)
+			return (EBADF);
+		if (kev->flags & EV_ADD)
+			error = fd_lookup_host((int)kev->ident, &fp);
+		else
+			error = fd_lookup((int)kev->ident, &fp);
+		if (error != 0)
+			return (error);
+	}
+
+	KQ_REG_LOCK(kq);
+	if (kq->kq_state & KQ_CLOSING) {
+		error = EBADF;
+		goto done;
+	}
+	kn = knote_lookup(kq, kev->ident, fops->f_class);
+	if (kn != NULL && fops->f_class == KNC_FD && kn->kn_fp != fp) {
+		/* Left over from an object this number used to name. */
+		knote_drop(kq, kn);
+		kn = NULL;
+	}
+	ks = kn != NULL ? knote_slot(kn, fops) : NULL;
+
+	if (ks == NULL) {
+		if ((kev->flags & EV_ADD) == 0) {
+			error = ENOENT;
+			goto done;
+		}
+		if ((error = knote_attach_slot(kq, &kn, fops, kev, fp)) != 0)
+			goto done;
+		ks = knote_slot(kn, fops);
+	} else if (kev->flags & EV_DELETE) {
+		knote_drop_slot(kq, kn, (int)(ks - kn->kn_slot));
+		goto done;
+	} else if (kev->flags & EV_ADD) {
+		if (fops->f_modify != NULL &&
+		    (error = fops->f_modify(kn, ks, kev)) != 0)
+			goto done;
+		KQ_LOCK(kq);
+		ks->ks_flags = (uint16_t)((ks->ks_flags & ~EV_KEPT) |
+		    (kev->flags & EV_KEPT) | fops->f_flags);
+		if ((kev->flags & EV_KEEPUDATA) == 0)
+			ks->ks_udata = kev->udata;
+		if (fops->f_touch != NULL)
+			fops->f_touch(kn, ks, (struct kevent *)kev,
+			    EVENT_REGISTER);
+		else if (fops->f_modify == NULL) {
+			ks->ks_sfflags = kev->fflags;
+			ks->ks_sdata = kev->data;
+		}
+		KQ_UNLOCK(kq);
+	}
+
+	/*
+	 * Enable, disable, and report at once a registration whose condition
+	 * already holds: adding, modifying or re-enabling a knote on a ready
+	 * source must not wait for the source's next change.
+	 */
+	slot = (int)(ks - kn->kn_slot);
+	KQ_LOCK(kq);
+	if (kev->flags & EV_DISABLE)
+		ks->ks_status |= KS_DISABLED;
+	if (kev->flags & EV_ENABLE)
+		ks->ks_status &= ~KS_DISABLED;
+	if ((ks->ks_status & KS_DISABLED) == 0 &&
+	    (kev->flags & (EV_ADD | EV_ENABLE)) != 0 &&
+	    (kn->kn_status & KN_DETACHED) == 0 &&
+	    fops->f_event(kn, ks, 0))
+		ks->ks_status |= KS_ACTIVE;
+	(void)slot;
+	knote_requeue(kn);
+	KQ_UNLOCK(kq);
+done:
+	KQ_REG_UNLOCK(kq);
+	if (fp != NULL)
+		fdrop(fp);
+	return (error);
+}
+
+/*
+ * Collect up to want events from the active list into kbuf.  Each slot is
+ * re-checked now (f_event with hint 0): readiness is judged at delivery,
+ * not trusted from activation, so two scans of one level-triggered knote
+ * both see it while it holds, and neither sees it after it stops.  A
+ * marker ends the pass so that requeued level-triggered knotes are not
+ * reported twice in one call.  EV_ONESHOT slots are marked and returned in
+ * drops, to be detached after kq_lock is dropped.
+ */
+static int
+kqueue_collect(struct kqueue *kq, struct kevent *kbuf, int want,
+    struct kq_drop *drops, int *ndropp)
+{
+	struct knote marker, *kn;
+	struct knslot *ks;
+	const struct filterops *fops;
+	struct kevent *kev;
+	unsigned pending, requeue, bit;
+	int n = 0, nd = 0, i;
+
+	KQ_REG_OWNED(kq);
+	KQ_OWNED(kq);
+	if (kq->kq_count == 0) {
+		*ndropp = 0;
+		return (0);
+	}
+	memset(&marker, 0, sizeof(marker));
+	marker.kn_class = KNC_MARKER;
+	TAILQ_INSERT_TAIL(&kq->kq_head, &marker, kn_tqe);
+	while (n < want) {
+		kn = TAILQ_FIRST(&kq->kq_head);
+		if (kn == &marker)
+			break;
+		TAILQ_REMOVE(&kq->kq_head, kn, kn_tqe);
+		kn->kn_status &= ~KN_QUEUED;
+		kq->kq_count--;
+		pending = kn->kn_active;
+		kn->kn_active = 0;
+		requeue = 0;
+		while (pending != 0) {
+			if (n == want)
+				break;
+			i = __builtin_ctz(pending);
+			bit = 1u << i;
+			pending &= ~bit;
+			ks = &kn->kn_slot[i];
+			if (ks->ks_filter == 0 ||
+			    (ks->ks_status & (KS_DISABLED | KS_DROPPING)))
+				continue;
+			fops = kqueue_fops(ks->ks_filter);
+			if ((kn->kn_status & KN_DETACHED) == 0 &&
+			    !fops->f_event(kn, ks, 0) &&
+			    (ks->ks_flags & EV_ONESHOT) == 0) {
+				ks->ks_status &= ~KS_ACTIVE;
+				continue;
+			}
+			kev = &kbuf[n++];
+			kev->ident = kn->kn_ident;
+			kev->filter = ks->ks_filter;
+			kev->flags = ks->ks_flags;
+			kev->fflags = ks->ks_fflags;
+			kev->data = (intptr_t)ks->ks_data;
+			kev->udata = ks->ks_udata;
+			if (fops->f_touch != NULL)
+				fops->f_touch(kn, ks, kev, EVENT_PROCESS);
+			if (ks->ks_flags & EV_ONESHOT) {
+				ks->ks_status |= KS_DROPPING;
+				ks->ks_status &= ~KS_ACTIVE;
+				drops[nd].kd_kn = kn;
+				drops[nd].kd_slot = i;
+				nd++;
+				continue;
+			}
+			if (ks->ks_flags & EV_CLEAR) {
+				ks->ks_data = 0;
+				ks->ks_fflags = 0;
+				ks->ks_status &= ~KS_ACTIVE;
+			}
+			if (ks->ks_flags & EV_DISPATCH)
+				ks->ks_status |= KS_DISABLED;
+			if ((ks->ks_status & (KS_ACTIVE | KS_DISABLED)) ==
+			    KS_ACTIVE)
+				requeue |= bit;
+		}
+		if (pending != 0) {
+			/* Out of room: what is left goes first next time. */
+			kn->kn_active = pending | requeue;
+			TAILQ_INSERT_HEAD(&kq->kq_head, kn, kn_tqe);
+		} else if (requeue != 0) {
+			kn->kn_active = requeue;
+			TAILQ_INSERT_TAIL(&kq->kq_head, kn, kn_tqe);
+		} else
+			continue;
+		kn->kn_status |= KN_QUEUED;
+		kq->kq_count++;
+	}
+	TAILQ_REMOVE(&kq->kq_head, &marker, kn_tqe);
+	kqueue_set_hostready(kq);
+	*ndropp = nd;
+	return (n);
+}
+
+static int
+kqueue_scan(struct kqueue *kq, struct kevent *ulist, int maxevents,
+    const struct timespec *tsp, int *retval)
+{
+	struct kevent kbuf[KQ_NEVENTS], probe;
+	struct kq_drop drops[KQ_NEVENTS];
+	struct kq_sleeper sl, **slp;
+	long long deadline, ns;
+	int error = 0, n, nd, total = 0, want, i;
+
+	*retval = 0;
+	if (maxevents == 0)
+		return (0);
+	/*
+	 * Prove the event list writable before consuming anything, so that
+	 * a bad pointer costs the caller EFAULT, not its events.
+	 */
+	if ((error = hc_copyin(ulist, &probe, sizeof(probe))) != 0 ||
+	    (error = hc_copyout(&probe, ulist, sizeof(probe))) != 0 ||
+	    (error = hc_copyin(&ulist[maxevents - 1], &probe,
+	    sizeof(probe))) != 0 ||
+	    (error = hc_copyout(&probe, &ulist[maxevents - 1],
+	    sizeof(probe))) != 0)
+		return (error);
+	if (tsp == NULL)
+		deadline = -1;
+	else if (tsp->tv_sec == 0 && tsp->tv_nsec == 0)
+		deadline = 0;
+	else {
+		if (tsp->tv_sec > 1000000000LL * 86400)	/* ~forever */
+			deadline = -1;
+		else {
+			ns = tsp->tv_sec * 1000000000LL + tsp->tv_nsec;
+			deadline = hc_clock_monotonic() + ns;
+		}
+	}
+	sl.sl_hs = NULL;
+	for (;;) {
+		KQ_REG_LOCK(kq);
+		KQ_LOCK(kq);
+		if (kq->kq_state & KQ_CLOSING) {
+			KQ_UNLOCK(kq);
+			KQ_REG_UNLOCK(kq);
+			error = EBADF;
+			break;
+		}
+		want = maxevents - total;
+		if (want > KQ_NEVENTS)
+			want = KQ_NEVENTS;
+		n = kqueue_collect(kq, kbuf, want, drops, &nd);
+		if (n == 0 && total == 0 && deadline != 0) {
+			if (sl.sl_hs == NULL &&
+			    (error = hc_sleeper_get(&sl.sl_hs)) != 0) {
+				KQ_UNLOCK(kq);
+				KQ_REG_UNLOCK(kq);
+				break;
+			}
+			sl.sl_woken = 0;
+			sl.sl_next = kq->kq_sleepers;
+			kq->kq_sleepers = &sl;
+			KQ_UNLOCK(kq);
+			KQ_REG_UNLOCK(kq);
+			if (deadline > 0 && hc_clock_monotonic() >= deadline)
+				error = ETIMEDOUT;
+			else
+				error = hc_sleep(sl.sl_hs, deadline, NULL);
+			KQ_LOCK(kq);
+			for (slp = &kq->kq_sleepers; *slp != &sl;
+			    slp = &(*slp)->sl_next)
+				;
+			*slp = sl.sl_next;
+			/* A wakeup posted as we gave up must not linger. */
+			if (sl.sl_woken && error != 0)
+				hc_sleep_reset(sl.sl_hs);
+			KQ_UNLOCK(kq);
+			if (error == ETIMEDOUT) {
+				error = 0;
+				break;
+			}
+			if (error != 0)
+				break;
+			continue;
+		}
+		KQ_UNLOCK(kq);
+		for (i = 0; i < nd; i++)
+			knote_drop_slot(kq, drops[i].kd_kn, drops[i].kd_slot);
+		KQ_REG_UNLOCK(kq);
+		if (n > 0 && (error = hc_copyout(kbuf, &ulist[total],
+		    (unsigned long)n * sizeof(struct kevent))) != 0)
+			break;
+		total += n;
+		if (n < want || total == maxevents)
+			break;
+	}
+	*retval = total;
+	return (total > 0 && error == EFAULT ? 0 : error);
+}
+
+int
+kern_kevent(int fd, const struct kevent *uchanges, int nchanges,
+    struct kevent *uevents, int nevents, const struct timespec *utimeout,
+    int *retval)
+{
+	struct kevent kchanges[KQ_NEVENTS], *kev;
+	struct timespec ts, *tsp = NULL;
+	struct file *fp;
+	struct kqueue *kq;
+	int error = 0, i, n, nerrors = 0;
+
+	*retval = 0;
+	if (nchanges < 0 || nevents < 0)
+		return (EINVAL);
+	if (utimeout != NULL) {
+		if ((error = hc_copyin(utimeout, &ts, sizeof(ts))) != 0)
+			return (error);
+		if (ts.tv_sec < 0 || ts.tv_nsec < 0 ||
+		    ts.tv_nsec >= 1000000000L)
+			return (EINVAL);
+		tsp = &ts;
+	}
+	if ((error = fd_lookup_kqueue(fd, &fp)) != 0)
+		return (error);
+	kq = fp->f_kq;
+
+	/* Let changes made before this call be seen by it. */
+	hc_host_poll();
+	ktask_run_pending();
+
+	while (nchanges > 0) {
+		n = nchanges > KQ_NEVENTS ? KQ_NEVENTS : nchanges;
+		if ((error = hc_copyin(uchanges, kchanges,
+		    (unsigned long)n * sizeof(*kev))) != 0)
+			goto out;
+		for (i = 0; i < n; i++) {
+			kev = &kchanges[i];
+			if (kev->filter == 0)	/* an unused entry, as BSD */
+				continue;
+			kev->flags &= ~EV_SYSFLAGS;
+			error = kqueue_register(kq, kev);
+			if (error != 0 || (kev->flags & EV_RECEIPT)) {
+				if (nevents == 0)
+					goto out;
+				kev->flags = EV_ERROR;
+				kev->data = error;
+				if ((error = hc_copyout(kev, uevents,
+				    sizeof(*kev))) != 0)
+					goto out;
+				uevents++;
+				nevents--;
+				nerrors++;
+			}
+		}
+		nchanges -= n;
+		uchanges += n;
+	}
+	if (nerrors != 0) {
+		*retval = nerrors;
+		error = 0;
+		goto out;
+	}
+	error = kqueue_scan(kq, uevents, nevents, tsp, retval);
+out:
+	fdrop(fp);
+	return (error);
+}
+
+/*
+ * Queues.
+ */
+static void
+kqueue_notify_task(void *arg)
+{
+	struct file *fp = arg;
+
+	knote(&fp->f_knlist, KNH_KQUEUE);
+	fdrop(fp);
+}
+
+int
+kqueue_pending(struct kqueue *kq)
+{
+
+	return (__atomic_load_n(&kq->kq_count, __ATOMIC_RELAXED));
+}
+
+int
+kern_kqueue(int flags, int *fdp)
+{
+	struct kqueue *kq;
+	struct file *fp;
+	int error, fd;
+
+	if (flags != 0)
+		return (EINVAL);
+	kq = kmalloc(sizeof(*kq), M_KQUEUE, HC_M_ZERO);
+	if (kq == NULL)
+		return (ENOMEM);
+	TAILQ_INIT(&kq->kq_head);
+	kq->kq_fd = -1;
+	kq->kq_hashmask = KQ_HASHSIZE - 1;
+	kq->kq_hash = kmalloc(sizeof(*kq->kq_hash) * KQ_HASHSIZE, M_KQUEUE,
+	    HC_M_ZERO);
+	kq->kq_task = kmalloc(sizeof(*kq->kq_task), M_KQUEUE, HC_M_ZERO);
+	if (kq->kq_hash == NULL || kq->kq_task == NULL ||
+	    hc_mtx_init(&kq->kq_lock) != 0 ||
+	    hc_mtx_init(&kq->kq_reglock) != 0) {
+		error = ENOMEM;
+		goto fail;
+	}
+	if ((error = hc_kqfd_create(&fd)) != 0)
+		goto fail;
+	kq->kq_fd = fd;
+	if ((error = fd_install_kqueue(fd, kq, &fp)) != 0)
+		goto fail;
+	kq->kq_fp = fp;
+	ktask_init(kq->kq_task, kqueue_notify_task, fp);
+	__atomic_add_fetch(&kq_nkqueues, 1, __ATOMIC_RELAXED);
+	*fdp = fd;
+	return (0);
+fail:
+	if (kq->kq_fd >= 0)
+		hc_fd_close(kq->kq_fd);
+	kq->kq_fd = -1;
+	kqueue_free(kq);
+	return (error);
+}
+
+/*
+ * close() on a queue: every thread sleeping on it wakes with EBADF, its
+ * knotes go, and knotes in other queues watching it report EV_EOF.  The
+ * memory goes when the last reference (a kevent() in progress, a watching
+ * knote, a pending task) does.
+ */
+void
+kqueue_close(struct kqueue *kq)
+{
+	struct knote *kn;
+	unsigned long i;
+
+	KQ_LOCK(kq);
+	kq->kq_state |= KQ_CLOSING;
+	kqueue_wakeup(kq);
+	KQ_UNLOCK(kq);
+	KQ_REG_LOCK(kq);
+	for (i = 0; i <= kq->kq_hashmask; i++)
+		while ((kn = LIST_FIRST(&kq->kq_hash[i])) != NULL)
+			knote_drop(kq, kn);
+	KQ_REG_UNLOCK(kq);
+	if (ktask_cancel(kq->kq_task))
+		fdrop(kq->kq_fp);
+	knlist_teardown(&kq->kq_fp->f_knlist, NOTE_REVOKE);
+	__atomic_sub_fetch(&kq_nkqueues, 1, __ATOMIC_RELAXED);
+}
+
+void
+kqueue_free(struct kqueue *kq)
+{
+
+	KASSERT(kq->kq_sleepers == NULL, ("kqueue_free: sleepers"));
+	if (kq->kq_lock != NULL)
+		hc_mtx_destroy(kq->kq_lock);
+	if (kq->kq_reglock != NULL)
+		hc_mtx_destroy(kq->kq_reglock);
+	kfree(kq->kq_hash, sizeof(*kq->kq_hash) * (kq->kq_hashmask + 1),
+	    M_KQUEUE);
+	kfree(kq->kq_task, sizeof(*kq->kq_task), M_KQUEUE);
+	kfree(kq, sizeof(*kq), M_KQUEUE);
+}
+
+/* The descriptor fp names is being closed: drop its knote on kq. */
+void
+knote_fdclose(struct kqueue *kq, struct file *fp)
+{
+	struct knote *kn;
+
+	KQ_REG_LOCK(kq);
+	kn = knote_lookup(kq, (uintptr_t)fp->f_fd, KNC_FD);
+	if (kn != NULL && kn->kn_fp == fp)
+		knote_drop(kq, kn);
+	KQ_REG_UNLOCK(kq);
+}
+
+/*
+ * EVFILT_USER: events the program triggers itself, from any thread.
+ */
+static int
+filt_userattach(struct knote *kn __unused, struct knslot *ks)
+{
+
+	if (ks->ks_sfflags & NOTE_TRIGGER)
+		ks->ks_status |= KS_TRIGGERED;
+	ks->ks_sfflags &= NOTE_FFLAGSMASK;
+	return (0);
+}
+
+static void
+filt_userdetach(struct knote *kn __unused, struct knslot *ks __unused)
+{
+}
+
+static int
+filt_user(struct knote *kn __unused, struct knslot *ks,
+    long long hint __unused)
+{
+
+	return ((ks->ks_status & KS_TRIGGERED) != 0);
+}
+
+static void
+filt_usertouch(struct knote *kn __unused, struct knslot *ks,
+    struct kevent *kev, int type)
+{
+	unsigned ffl;
+
+	switch (type) {
+	case EVENT_REGISTER:
+		if (kev->fflags & NOTE_TRIGGER)
+			ks->ks_status |= KS_TRIGGERED;
+		ffl = kev->fflags & NOTE_FFLAGSMASK;
+		switch (kev->fflags & NOTE_FFCTRLMASK) {
+		case NOTE_FFAND:
+			ks->ks_sfflags &= ffl;
+			break;
+		case NOTE_FFOR:
+			ks->ks_sfflags |= ffl;
+			break;
+		case NOTE_FFCOPY:
+			ks->ks_sfflags = ffl;
+			break;
+		default:
+			break;
+		}
+		ks->ks_sdata = kev->data;
+		break;
+	case EVENT_PROCESS:
+		kev->fflags = ks->ks_sfflags;
+		kev->data = (intptr_t)ks->ks_sdata;
+		if (ks->ks_flags & EV_CLEAR)
+			ks->ks_status &= ~KS_TRIGGERED;
+		break;
+	}
+}
+
+static const struct filterops user_filtops = {
+	.f_class = KNC_USER,
+	.f_attach = filt_userattach,
+	.f_detach = filt_userdetach,
+	.f_event = filt_user,
+	.f_touch = filt_usertouch,
+};
+
+/*
+ * EVFILT_TIMER: data counts expirations since the last delivery.
+ */
+struct ktimer {
+	struct hc_callout	*kt_callout;
+	long long		kt_period;	/* ns; 0 when one-shot */
+	long long		kt_next;	/* next expiry, monotonic ns */
+};
+
+#define	TIMER_MINPERIOD	10000LL		/* 10 us: no periodic spinning */
+
+/* Translate a registration into a first expiry and a period. */
+static int
+timer_params(unsigned fflags, long long data, int oneshot,
+    long long *nextp, long long *periodp)
+{
+	long long unit, ns, now;
+	unsigned units;
+
+	if (fflags & ~(NOTE_SECONDS | NOTE_MSECONDS | NOTE_USECONDS |
+	    NOTE_NSECONDS | NOTE_ABSTIME))
+		return (EINVAL);
+	if (data < 0)
+		return (EINVAL);
+	units = fflags & (NOTE_SECONDS | NOTE_MSECONDS | NOTE_USECONDS |
+	    NOTE_NSECONDS);
+	switch (units) {
+	case NOTE_SECONDS:
+		unit = 1000000000LL;
+		break;
+	case 0:
+	case NOTE_MSECONDS:
+		unit = 1000000LL;
+		break;
+	case NOTE_USECONDS:
+		unit = 1000LL;
+		break;
+	case NOTE_NSECONDS:
+		unit = 1;
+		break;
+	default:
+		return (EINVAL);
+	}
+	if (data > INT64_MAX / 4 / unit)
+		ns = INT64_MAX / 4;
+	else
+		ns = data * unit;
+	now = hc_clock_monotonic();
+	if (fflags & NOTE_ABSTIME) {
+		*nextp = now + (ns - hc_clock_realtime());
+		*periodp = 0;
+		return (0);
+	}
+	*nextp = now + ns;
+	*periodp = oneshot ? 0 : (ns < TIMER_MINPERIOD ? TIMER_MINPERIOD : ns);
+	return (0);
+}
+
+static void
+filt_timerexpire(void *arg)
+{
+	struct knote *kn = arg;
+	struct kqueue *kq = kn->kn_kq;
+	struct ktimer *kt = kn->kn_ptr.p_v;
+	struct knslot *ks = &kn->kn_slot[0];
+	long long now, n = 1;
+
+	KQ_LOCK(kq);
+	if (kt->kt_period > 0) {
+		now = hc_clock_monotonic();
+		if (now > kt->kt_next)
+			n += (now - kt->kt_next) / kt->kt_period;
+		kt->kt_next += n * kt->kt_period;
+		hc_callout_reset(kt->kt_callout, kt->kt_next);
+	}
+	ks->ks_data += n;
+	if ((ks->ks_status & KS_DROPPING) == 0)
+		knote_activate(kn, 0);
+	KQ_UNLOCK(kq);
+}
+
+static int
+filt_timerattach(struct knote *kn, struct knslot *ks)
+{
+	struct ktimer *kt;
+	int error;
+
+	kt = kmalloc(sizeof(*kt), M_KNOTE, HC_M_ZERO);
+	if (kt == NULL)
+		return (ENOMEM);
+	error = timer_params(ks->ks_sfflags, ks->ks_sdata,
+	    (ks->ks_flags & EV_ONESHOT) != 0, &kt->kt_next, &kt->kt_period);
+	if (error == 0)
+		error = hc_callout_init(&kt->kt_callout, filt_timerexpire, kn);
+	if (error != 0) {
+		kfree(kt, sizeof(*kt), M_KNOTE);
+		return (error);
+	}
+	kn->kn_ptr.p_v = kt;
+	hc_callout_reset(kt->kt_callout, kt->kt_next);
+	return (0);
+}
+
+static void
+filt_timerdetach(struct knote *kn, struct knslot *ks __unused)
+{
+	struct ktimer *kt = kn->kn_ptr.p_v;
+
+	hc_callout_destroy(kt->kt_callout);
+	kfree(kt, sizeof(*kt), M_KNOTE);
+	kn->kn_ptr.p_v = NULL;
+}
+
+/* Re-adding a timer restarts it with the new period and a zero count. */
+static int
+filt_timermodify(struct knote *kn, struct knslot *ks, const struct kevent *kev)
+{
+	struct ktimer *kt = kn->kn_ptr.p_v;
+	long long next, period;
+	int error;
+
+	error = timer_params(kev->fflags, kev->data,
+	    (kev->flags & EV_ONESHOT) != 0, &next, &period);
+	if (error != 0)
+		return (error);
+	(void)hc_callout_stop(kt->kt_callout);
+	KQ_LOCK(kn->kn_kq);
+	ks->ks_sfflags = kev->fflags;
+	ks->ks_sdata = kev->data;
+	ks->ks_data = 0;
+	ks->ks_status &= ~KS_ACTIVE;
+	kt->kt_next = next;
+	kt->kt_period = period;
+	knote_requeue(kn);
+	KQ_UNLOCK(kn->kn_kq);
+	hc_callout_reset(kt->kt_callout, next);
+	return (0);
+}
+
+static int
+filt_timer(struct knote *kn __unused, struct knslot *ks,
+    long long hint __unused)
+{
+
+	return (ks->ks_data != 0);
+}
+
+static const struct filterops timer_filtops = {
+	.f_class = KNC_TIMER,
+	.f_flags = EV_CLEAR,
+	.f_attach = filt_timerattach,
+	.f_detach = filt_timerdetach,
+	.f_event = filt_timer,
+	.f_modify = filt_timermodify,
+};
+
+/*
+ * EVFILT_PROC: NOTE_EXIT, with the wait status in data when the host can
+ * read it (for children).  Linux cannot report fork and exec to an
+ * unprivileged process, so NOTE_FORK, NOTE_EXEC and NOTE_TRACK fail at
+ * registration with EOPNOTSUPP rather than never firing.
+ */
+struct kproc {
+	struct knlist		kp_knlist;
+	struct hc_mtx		*kp_lock;
+	struct hc_pwatch	*kp_watch;
+	int			kp_status;
+	int			kp_exited;
+};
+
+void
+proc_exit_upcall(unsigned long long cookie, int status, int has)
+{
+	struct kproc *kp = (struct kproc *)(uintptr_t)cookie;
+
+	hc_mtx_lock(kp->kp_lock);
+	kp->kp_status = has ? status : 0;
+	kp->kp_exited = 1;
+	knote_locked(&kp->kp_knlist, KNH_EXIT);
+	hc_mtx_unlock(kp->kp_lock);
+}
+
+static int
+filt_procattach(struct knote *kn, struct knslot *ks)
+{
+	struct kproc *kp;
+	int error;
+
+	if (ks->ks_sfflags & (NOTE_FORK | NOTE_EXEC | NOTE_TRACK))
+		return (EOPNOTSUPP);
+	if (kn->kn_ident == 0 || kn->kn_ident > (uintptr_t)INT_MAX)
+		return (ESRCH);
+	kp = kmalloc(sizeof(*kp), M_KNOTE, HC_M_ZERO);
+	if (kp == NULL)
+		return (ENOMEM);
+	if ((error = hc_mtx_init(&kp->kp_lock)) != 0) {
+		kfree(kp, sizeof(*kp), M_KNOTE);
+		return (error);
+	}
+	knlist_init(&kp->kp_knlist, kp->kp_lock);
+	kn->kn_ptr.p_v = kp;
+	knlist_add(&kp->kp_knlist, kn);
+	error = hc_proc_watch((int)kn->kn_ident,
+	    (unsigned long long)(uintptr_t)kp, &kp->kp_watch);
+	if (error != 0) {
+		knlist_remove(&kp->kp_knlist, kn);
+		hc_mtx_destroy(kp->kp_lock);
+		kfree(kp, sizeof(*kp), M_KNOTE);
+		kn->kn_ptr.p_v = NULL;
+	}
+	return (error);
+}
+
+static void
+filt_procdetach(struct knote *kn, struct knslot *ks __unused)
+{
+	struct kproc *kp = kn->kn_ptr.p_v;
+
+	/* After this no upcall can name kp. */
+	hc_proc_unwatch(kp->kp_watch);
+	knlist_remove(&kp->kp_knlist, kn);
+	hc_mtx_destroy(kp->kp_lock);
+	kfree(kp, sizeof(*kp), M_KNOTE);
+	kn->kn_ptr.p_v = NULL;
+}
+
+static int
+filt_proc(struct knote *kn, struct knslot *ks, long long hint __unused)
+{
+	struct kproc *kp = kn->kn_ptr.p_v;
+
+	/* kp_exited only goes 0 -> 1, under kp_lock, before knote(). */
+	if (!__atomic_load_n(&kp->kp_exited, __ATOMIC_ACQUIRE) ||
+	    (ks->ks_sfflags & NOTE_EXIT) == 0)
+		return (0);
+	ks->ks_fflags |= NOTE_EXIT;
+	ks->ks_data = kp->kp_status;
+	ks->ks_flags |= EV_EOF | EV_ONESHOT;
+	return (1);
+}
+
+static const struct filterops proc_filtops = {
+	.f_class = KNC_PROC,
+	.f_attach = filt_procattach,
+	.f_detach = filt_procdetach,
+	.f_event = filt_proc,
+};

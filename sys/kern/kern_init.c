@@ -1,0 +1,90 @@
+/*
+ * Kernel start-up, the upcalls the host makes into the kernel, and the
+ * introspection counters.
+ */
+#include <sys/ktypes.h>
+#include <sys/eventvar.h>
+#include <sys/file.h>
+#include <sys/evring.h>
+
+static void
+upcall_fdready(unsigned long long cookie, unsigned revents)
+{
+	struct file *fp;
+
+	if ((fp = fd_lookup_cookie(cookie)) == NULL)
+		return;		/* a stale registration: the object is gone */
+	knote(&fp->f_knlist, KNH_POLL | revents);
+	fdrop(fp);
+}
+
+static void
+upcall_vnode(unsigned long long cookie, unsigned notes)
+{
+	struct file *fp;
+
+	if ((fp = fd_lookup_cookie(cookie)) == NULL)
+		return;
+	knote(&fp->f_knlist, KNH_VNODE | notes);
+	fdrop(fp);
+}
+
+static void
+upcall_forkchild(void)
+{
+
+	fd_forkchild();
+	ktask_forkchild();
+	kern_sig_forkchild();
+	kern_event_forkchild();
+}
+
+static const struct hc_upcalls kern_upcalls = {
+	.hu_fdready = upcall_fdready,
+	.hu_vnode = upcall_vnode,
+	.hu_signal = sig_deliver,
+	.hu_procexit = proc_exit_upcall,
+	.hu_fdclose = fd_close_hook,
+	.hu_forkchild = upcall_forkchild,
+};
+
+int
+kern_init(void)
+{
+	int error;
+
+	if ((error = fd_sysinit()) != 0 || (error = ktask_sysinit()) != 0 ||
+	    (error = kern_sig_init()) != 0)
+		return (error);
+	return (hc_init(HYPERCALL_VERSION, &kern_upcalls));
+}
+
+long long
+kern_stat(int which)
+{
+
+	switch (which) {
+	case EVRING_STAT_HOSTREG:
+		return (hc_stat(HC_STAT_FDWATCH));
+	case EVRING_STAT_HOSTREG_TOTAL:
+		return (hc_stat(HC_STAT_FDWATCH_TOTAL));
+	case EVRING_STAT_VNODEWATCH:
+		return (hc_stat(HC_STAT_VWATCH));
+	case EVRING_STAT_KQUEUES:
+		return (kqueue_stat_kqueues());
+	case EVRING_STAT_KNOTES:
+		return (kqueue_stat_knotes());
+	case EVRING_STAT_FILES:
+		return (fd_count());
+	case EVRING_STAT_KMEM:
+		return (kmalloc_inuse(-1));
+	case EVRING_STAT_KMEM_KNOTE:
+		return (kmalloc_inuse(M_KNOTE));
+	case EVRING_STAT_KMEM_FILE:
+		return (kmalloc_inuse(M_FILE));
+	case EVRING_STAT_KMEM_KQUEUE:
+		return (kmalloc_inuse(M_KQUEUE));
+	default:
+		return (-1);
+	}
+}

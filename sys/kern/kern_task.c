@@ -1,0 +1,124 @@
+/*
+ * Deferred kernel work, run with no lock held.
+ *
+ * knote() must never recurse into itself: when an event makes a kqueue
+ * non-empty, the knotes watching that kqueue (in other queues, or in the
+ * same one) are notified from here rather than from inside the activation.
+ * Every kernel entry runs the pending tasks before it looks at its queue, so
+ * a zero-timeout kevent() made after a nested queue fired still sees it; a
+ * host callout runs them when no thread enters the kernel.  A cycle of
+ * queues watching each other terminates because a queue only schedules its
+ * watchers when it goes from empty to non-empty.
+ */
+#include <sys/ktypes.h>
+#include <sys/eventvar.h>
+
+static struct hc_mtx *ktask_lock;
+static struct ktask *ktask_head, **ktask_tail = &ktask_head;
+static int ktask_npending;
+static struct hc_callout *ktask_callout;
+
+static void
+ktask_callout_fn(void *arg __unused)
+{
+
+	ktask_run_pending();
+}
+
+int
+ktask_sysinit(void)
+{
+	int error;
+
+	if ((error = hc_mtx_init(&ktask_lock)) != 0)
+		return (error);
+	return (hc_callout_init(&ktask_callout, ktask_callout_fn, NULL));
+}
+
+void
+ktask_forkchild(void)
+{
+
+	/* The parent's tasks and locks are not the child's. */
+	ktask_head = NULL;
+	ktask_tail = &ktask_head;
+	ktask_npending = 0;
+	(void)ktask_sysinit();
+}
+
+void
+ktask_init(struct ktask *t, void (*fn)(void *), void *arg)
+{
+
+	t->kt_next = NULL;
+	t->kt_fn = fn;
+	t->kt_arg = arg;
+	t->kt_queued = 0;
+}
+
+/* Returns 1 if the task was queued now, 0 if it already was. */
+int
+ktask_enqueue(struct ktask *t)
+{
+	int first;
+
+	hc_mtx_lock(ktask_lock);
+	if (t->kt_queued) {
+		hc_mtx_unlock(ktask_lock);
+		return (0);
+	}
+	t->kt_queued = 1;
+	t->kt_next = NULL;
+	*ktask_tail = t;
+	ktask_tail = &t->kt_next;
+	first = __atomic_fetch_add(&ktask_npending, 1, __ATOMIC_RELEASE) == 0;
+	hc_mtx_unlock(ktask_lock);
+	if (first)
+		hc_callout_reset(ktask_callout, 0);
+	return (1);
+}
+
+/* Returns 1 if the task was queued and is not any more. */
+int
+ktask_cancel(struct ktask *t)
+{
+	struct ktask **tp;
+
+	hc_mtx_lock(ktask_lock);
+	if (!t->kt_queued) {
+		hc_mtx_unlock(ktask_lock);
+		return (0);
+	}
+	for (tp = &ktask_head; *tp != t; tp = &(*tp)->kt_next)
+		;
+	*tp = t->kt_next;
+	if (ktask_tail == &t->kt_next)
+		ktask_tail = tp;
+	t->kt_queued = 0;
+	__atomic_sub_fetch(&ktask_npending, 1, __ATOMIC_RELAXED);
+	hc_mtx_unlock(ktask_lock);
+	return (1);
+}
+
+void
+ktask_run_pending(void)
+{
+	struct ktask *t;
+
+	while (__atomic_load_n(&ktask_npending, __ATOMIC_ACQUIRE) != 0) {
+		hc_mtx_lock(ktask_lock);
+		t = ktask_head;
+		if (t == NULL) {
+			hc_mtx_unlock(ktask_lock);
+			break;
+		}
+		ktask_head = t->kt_next;
+		if (ktask_head == NULL)
+			ktask_tail = &ktask_head;
+		t->kt_queued = 0;
+		__atomic_sub_fetch(&ktask_npending, 1, __ATOMIC_RELAXED);
+		hc_mtx_unlock(ktask_lock);
+		/* The task owns a reference that keeps its argument alive. */
+		t->kt_fn(t->kt_arg);
+	}
+}

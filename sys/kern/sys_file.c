@@ -1,0 +1,256 @@
+/*
+ * The descriptor filters: EVFILT_READ, EVFILT_WRITE, EVFILT_EXCEPT and
+ * EVFILT_VNODE on host descriptors and on our own queues.
+ *
+ * They share one knote per (queue, descriptor) and one host registration
+ * per descriptor (kern_descrip.c).  Activation trusts the host's readiness
+ * hint and makes no system call; the condition and the numbers reported
+ * (bytes readable, space writable, EOF, the socket error) are read from the
+ * host when the event is delivered (f_event with hint 0), so what a program
+ * receives is never older than its kevent() call.
+ */
+#include <sys/ktypes.h>
+#include <sys/eventvar.h>
+#include <sys/file.h>
+
+static int
+file_is_vnode(struct file *fp)
+{
+
+	return (fp->f_type == DTYPE_HOST && (fp->f_hosttype == HC_FT_REG ||
+	    fp->f_hosttype == HC_FT_DIR));
+}
+
+/* A descriptor the host cannot watch (a regular file, /dev/null). */
+static int
+file_always_ready(struct file *fp)
+{
+
+	return (fp->f_watched < 0 || file_is_vnode(fp));
+}
+
+static void
+filt_noop_detach(struct knote *kn __unused, struct knslot *ks __unused)
+{
+}
+
+/*
+ * EVFILT_READ.  A regular file is readable while its offset is before its
+ * end, with data the bytes remaining, and a vnode watch makes it fire again
+ * when the file grows.  A queue is readable while it has pending events,
+ * with data their count.
+ */
+static int
+filt_readattach(struct knote *kn, struct knslot *ks __unused)
+{
+
+	if (file_is_vnode(kn->kn_fp))
+		return (file_vnode_hold(kn->kn_fp));
+	return (0);
+}
+
+static void
+filt_readdetach(struct knote *kn, struct knslot *ks __unused)
+{
+
+	if (file_is_vnode(kn->kn_fp))
+		file_vnode_release(kn->kn_fp);
+}
+
+static void
+filt_seteof(struct knslot *ks, int eof, int error)
+{
+
+	if (eof) {
+		ks->ks_flags |= EV_EOF;
+		ks->ks_fflags = (uint32_t)error;
+	} else {
+		ks->ks_flags &= ~EV_EOF;
+		ks->ks_fflags = 0;
+	}
+}
+
+static int
+filt_read(struct knote *kn, struct knslot *ks, long long hint)
+{
+	struct file *fp = kn->kn_fp;
+	struct hc_fdstate fs;
+	long long lowat, remain;
+	int eof;
+
+	if (fp->f_type == DTYPE_KQUEUE) {
+		ks->ks_data = kqueue_pending(fp->f_kq);
+		return (ks->ks_data > 0);
+	}
+	if (hint & KNH_POLL)
+		return ((KNH_DETAIL(hint) & (HC_POLLIN | HC_POLLHUP |
+		    HC_POLLERR | HC_POLLRDHUP)) != 0);
+	if (hint & KNH_VNODE)
+		return ((KNH_DETAIL(hint) & (NOTE_WRITE | NOTE_EXTEND)) != 0);
+	if (hint != 0)
+		return (0);
+
+	if (file_is_vnode(fp)) {
+		if (hc_fd_remaining(fp->f_fd, &remain) != 0)
+			remain = 0;
+		ks->ks_data = remain;
+		return (remain != 0 || (ks->ks_sfflags & NOTE_FILE_POLL));
+	}
+	if (file_always_ready(fp)) {
+		ks->ks_data = 0;
+		return (1);
+	}
+	if (hc_fd_query(fp->f_fd, fp->f_hosttype, &fs) != 0)
+		return (0);
+	eof = (fs.fs_revents & (HC_POLLHUP | HC_POLLRDHUP | HC_POLLERR)) != 0;
+	/* Data still buffered before a peer's close is not EOF yet. */
+	if (fp->f_hosttype == HC_FT_LISTEN)
+		eof = (fs.fs_revents & HC_POLLERR) != 0;
+	ks->ks_data = fs.fs_nread >= 0 ? fs.fs_nread :
+	    ((fs.fs_revents & HC_POLLIN) != 0);
+	filt_seteof(ks, eof, fs.fs_error);
+	if (eof)
+		return (1);
+	lowat = (ks->ks_sfflags & NOTE_LOWAT) && ks->ks_sdata > 0 ?
+	    ks->ks_sdata : 1;
+	if ((fs.fs_revents & HC_POLLIN) == 0)
+		return (0);
+	return (fs.fs_nread < 0 || ks->ks_data >= lowat);
+}
+
+/*
+ * EVFILT_WRITE.  Regular files are always writable (data 0), as on BSD.
+ */
+static int
+filt_writeattach(struct knote *kn, struct knslot *ks __unused)
+{
+
+	if (kn->kn_fp->f_type == DTYPE_KQUEUE)
+		return (EINVAL);
+	return (0);
+}
+
+static int
+filt_write(struct knote *kn, struct knslot *ks, long long hint)
+{
+	struct file *fp = kn->kn_fp;
+	struct hc_fdstate fs;
+	long long lowat;
+	int eof;
+
+	if (hint & KNH_POLL)
+		return ((KNH_DETAIL(hint) & (HC_POLLOUT | HC_POLLHUP |
+		    HC_POLLERR)) != 0);
+	if (hint != 0)
+		return (0);
+	if (file_always_ready(fp)) {
+		ks->ks_data = 0;
+		return (1);
+	}
+	if (hc_fd_query(fp->f_fd, fp->f_hosttype, &fs) != 0)
+		return (0);
+	eof = (fs.fs_revents & (HC_POLLHUP | HC_POLLERR)) != 0;
+	ks->ks_data = fs.fs_nwrite >= 0 ? fs.fs_nwrite :
+	    ((fs.fs_revents & HC_POLLOUT) != 0);
+	filt_seteof(ks, eof, fs.fs_error);
+	if (eof)
+		return (1);
+	if ((fs.fs_revents & HC_POLLOUT) == 0)
+		return (0);
+	lowat = (ks->ks_sfflags & NOTE_LOWAT) && ks->ks_sdata > 0 ?
+	    ks->ks_sdata : 1;
+	return (fs.fs_nwrite < 0 || ks->ks_data >= lowat);
+}
+
+/*
+ * EVFILT_EXCEPT: out-of-band data (POLLPRI), reported as NOTE_OOB.
+ */
+static int
+filt_exceptattach(struct knote *kn, struct knslot *ks __unused)
+{
+
+	if (kn->kn_fp->f_type == DTYPE_KQUEUE)
+		return (EINVAL);
+	return (0);
+}
+
+static int
+filt_except(struct knote *kn, struct knslot *ks, long long hint)
+{
+	struct file *fp = kn->kn_fp;
+	struct hc_fdstate fs;
+
+	if (hint & KNH_POLL)
+		return ((KNH_DETAIL(hint) & (HC_POLLPRI | HC_POLLHUP)) != 0);
+	if (hint != 0 || file_always_ready(fp))
+		return (0);
+	if (hc_fd_query(fp->f_fd, fp->f_hosttype, &fs) != 0)
+		return (0);
+	if (fs.fs_revents & HC_POLLHUP)
+		ks->ks_flags |= EV_EOF;
+	if ((fs.fs_revents & HC_POLLPRI) && (ks->ks_sfflags & NOTE_OOB)) {
+		ks->ks_fflags = NOTE_OOB;
+		ks->ks_data = 1;
+		return (1);
+	}
+	ks->ks_fflags = 0;
+	ks->ks_data = 0;
+	return ((ks->ks_flags & EV_EOF) != 0);
+}
+
+/*
+ * EVFILT_VNODE: changes to a file or directory, accumulated in fflags
+ * until delivered (the filter always behaves as EV_CLEAR, as on BSD).
+ */
+static int
+filt_vnodeattach(struct knote *kn, struct knslot *ks __unused)
+{
+
+	if (!file_is_vnode(kn->kn_fp))
+		return (EINVAL);
+	return (file_vnode_hold(kn->kn_fp));
+}
+
+static int
+filt_vnode(struct knote *kn __unused, struct knslot *ks, long long hint)
+{
+
+	if (hint & KNH_VNODE) {
+		ks->ks_fflags |= (uint32_t)KNH_DETAIL(hint) & ks->ks_sfflags;
+		if (KNH_DETAIL(hint) & NOTE_REVOKE)
+			ks->ks_flags |= EV_EOF;
+	}
+	return (ks->ks_fflags != 0);
+}
+
+const struct filterops file_filtops[KN_FD_NFILT] = {
+	[KN_FD_READ] = {
+		.f_class = KNC_FD,
+		.f_slot = KN_FD_READ,
+		.f_attach = filt_readattach,
+		.f_detach = filt_readdetach,
+		.f_event = filt_read,
+	},
+	[KN_FD_WRITE] = {
+		.f_class = KNC_FD,
+		.f_slot = KN_FD_WRITE,
+		.f_attach = filt_writeattach,
+		.f_detach = filt_noop_detach,
+		.f_event = filt_write,
+	},
+	[KN_FD_EXCEPT] = {
+		.f_class = KNC_FD,
+		.f_slot = KN_FD_EXCEPT,
+		.f_attach = filt_exceptattach,
+		.f_detach = filt_noop_detach,
+		.f_event = filt_except,
+	},
+	[KN_FD_VNODE] = {
+		.f_class = KNC_FD,
+		.f_slot = KN_FD_VNODE,
+		.f_flags = EV_CLEAR,
+		.f_attach = filt_vnodeattach,
+		.f_detach = filt_readdetach,
+		.f_event = filt_vnode,
+	},
+};

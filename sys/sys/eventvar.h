@@ -1,0 +1,235 @@
+/*
+ * evring kernel-private kqueue structures and the filter API.
+ *
+ * A knote here is per (queue, identifier): for descriptors it holds the
+ * state of every filter watching that descriptor (read, write, except,
+ * vnode) in "slots", so a descriptor costs one knote per queue however many
+ * filters watch it, and a front end such as poll() or epoll gets the
+ * combined readiness from one object.  doc/filters.md is the guide for
+ * writing a filter against this API.
+ */
+#ifndef _SYS_EVENTVAR_H_
+#define	_SYS_EVENTVAR_H_
+
+#ifndef _KERNEL
+#error "sys/eventvar.h is kernel-private; programs use <sys/event.h>"
+#endif
+
+#include <sys/ktypes.h>
+#include <sys/queue.h>
+#include <sys/event.h>
+#include <sys/hostcall.h>
+#include <sys/sysproto.h>
+
+struct kqueue;
+struct knote;
+struct file;
+
+/*
+ * A list of knotes attached to one event source (a descriptor, a signal
+ * number, a process, a kqueue).  The source owns the list and its lock;
+ * filters use only the knlist_* and knote() calls below on it.
+ */
+struct knlist {
+	LIST_HEAD(, knote)	kl_list;
+	struct hc_mtx		*kl_lock;
+};
+
+/*
+ * One filter's registration on a knote.  All fields are protected by the
+ * queue lock of the knote's queue.
+ */
+struct knslot {
+	uint16_t	ks_flags;	/* EV_* given at registration */
+	uint16_t	ks_status;	/* KS_* */
+	uint32_t	ks_sfflags;	/* fflags given at registration */
+	uint32_t	ks_fflags;	/* fflags to report */
+	int16_t		ks_filter;	/* EVFILT_* */
+	int64_t		ks_sdata;	/* data given at registration */
+	int64_t		ks_data;	/* data to report */
+	void		*ks_udata;
+};
+
+#define	KS_ACTIVE	0x0001	/* event has fired, waits for delivery */
+#define	KS_DISABLED	0x0002	/* EV_DISABLE or EV_DISPATCH delivered */
+#define	KS_TRIGGERED	0x0004	/* EVFILT_USER: NOTE_TRIGGER pending */
+#define	KS_DROPPING	0x0008	/* EV_ONESHOT delivered, detach pending */
+
+/* Slot numbers of the descriptor filters on a descriptor knote. */
+#define	KN_FD_READ	0
+#define	KN_FD_WRITE	1
+#define	KN_FD_EXCEPT	2
+#define	KN_FD_VNODE	3
+#define	KN_FD_NFILT	4
+
+/* Knote classes: the namespace an identifier lives in on one queue. */
+#define	KNC_FD		0	/* descriptor: read, write, except, vnode */
+#define	KNC_TIMER	1
+#define	KNC_USER	2
+#define	KNC_SIGNAL	3
+#define	KNC_PROC	4
+#define	KNC_MARKER	5	/* a scan's position in the active queue */
+
+struct knote {
+	LIST_ENTRY(knote)	kn_link;	/* queue's hash chain */
+	LIST_ENTRY(knote)	kn_selnext;	/* source's knlist */
+	TAILQ_ENTRY(knote)	kn_tqe;		/* queue's active list */
+	struct kqueue		*kn_kq;
+	struct knlist		*kn_knlist;	/* NULL when detached */
+	uintptr_t		kn_ident;
+	union {
+		struct file	*p_fp;		/* KNC_FD: the descriptor */
+		void		*p_v;		/* other classes: filter data */
+	} kn_ptr;
+	uint8_t			kn_class;	/* KNC_* */
+	uint8_t			kn_status;	/* KN_* */
+	uint8_t			kn_active;	/* slots with KS_ACTIVE, a mask */
+	uint8_t			kn_nslots;	/* slots allocated */
+	uint8_t			kn_slotmap[KN_FD_NFILT]; /* filter -> slot+1 */
+	struct knslot		kn_slot[];
+};
+#define	kn_fp	kn_ptr.p_fp
+
+#define	KN_QUEUED	0x01	/* on the queue's active list */
+#define	KN_DETACHED	0x02	/* its source is gone: reports EOF */
+
+/*
+ * Hints passed to f_event() through knote().  The high bits say what
+ * kind of change the source reports; the low bits carry its detail.
+ */
+#define	KNH_POLL	0x100000000LL	/* low bits: HC_POLL* readiness */
+#define	KNH_VNODE	0x200000000LL	/* low bits: NOTE_* vnode notes */
+#define	KNH_SIGNAL	0x400000000LL	/* low bits: count<<8 | signo */
+#define	KNH_EXIT	0x800000000LL	/* process exit, status in the source */
+#define	KNH_KQUEUE	0x1000000000LL	/* a watched kqueue changed */
+#define	KNH_DETAIL(h)	((h) & 0xffffffffLL)
+
+/* f_touch() types */
+#define	EVENT_REGISTER	1
+#define	EVENT_PROCESS	2
+
+/*
+ * A filter.  f_attach() and f_detach() run with the queue's registration
+ * lock held but not its queue lock, and may sleep; f_event() and f_touch()
+ * run with the queue lock held (and, from knote(), the source's knlist
+ * lock) and must not sleep or take a queue lock.  f_event(kn, ks, 0) is a
+ * re-check of the condition at delivery time; other hints come from the
+ * source.  It updates ks_data/ks_fflags and returns nonzero when the event
+ * should be reported.
+ */
+struct filterops {
+	int	f_class;		/* KNC_*: which namespace ident is in */
+	int	f_slot;			/* KNC_FD: KN_FD_* slot */
+	int	f_flags;		/* EV_* flags the filter always sets */
+	int	(*f_attach)(struct knote *kn, struct knslot *ks);
+	void	(*f_detach)(struct knote *kn, struct knslot *ks);
+	int	(*f_event)(struct knote *kn, struct knslot *ks, long long hint);
+	/*
+	 * Optional: apply a registration to an existing knote (EVENT_REGISTER)
+	 * or shape a delivery (EVENT_PROCESS), with the queue lock held.
+	 */
+	void	(*f_touch)(struct knote *kn, struct knslot *ks,
+		    struct kevent *kev, int type);
+	/*
+	 * Optional: apply EV_ADD on an existing knote to its source, like
+	 * f_attach (no queue lock), for sources that must be re-armed (a
+	 * running timer).  Without it the core stores fflags and data.
+	 */
+	int	(*f_modify)(struct knote *kn, struct knslot *ks,
+		    const struct kevent *kev);
+};
+
+struct kqueue {
+	struct hc_mtx		*kq_lock;	/* knote state, active list */
+	struct hc_mtx		*kq_reglock;	/* the set of knotes */
+	TAILQ_HEAD(, knote)	kq_head;	/* knotes with active slots */
+	int			kq_count;	/* knotes on kq_head */
+	int			kq_state;	/* KQ_* */
+	int			kq_fd;		/* its host descriptor */
+	int			kq_nknotes;
+	int			kq_hostready;	/* host descriptor signalled */
+	struct file		*kq_fp;		/* its descriptor; its f_knlist
+						   holds knotes watching us */
+	LIST_HEAD(, knote)	*kq_hash;	/* (ident, class) -> knote */
+	unsigned long		kq_hashmask;
+	struct kq_sleeper	*kq_sleepers;	/* threads in kevent() */
+	struct ktask		*kq_task;	/* deferred notice to watchers */
+};
+
+#define	KQ_CLOSING	0x01	/* close() in progress: no new work */
+#define	KQ_TASKQUEUED	0x02
+
+/* Lock assertions, compiled in under INVARIANTS. */
+#ifdef INVARIANTS
+#define	KASSERT(exp, msg) do {						\
+	if (__predict_false(!(exp)))					\
+		hc_panic msg;						\
+} while (0)
+#define	MTX_ASSERT_OWNED(m)	KASSERT(hc_mtx_owned(m), \
+	    ("lock " #m " not owned at " __FILE__ ":" _KSTR(__LINE__)))
+#define	MTX_ASSERT_NOTOWNED(m)	KASSERT(!hc_mtx_owned(m), \
+	    ("lock " #m " owned at " __FILE__ ":" _KSTR(__LINE__)))
+#else
+#define	KASSERT(exp, msg)	do { } while (0)
+#define	MTX_ASSERT_OWNED(m)	do { } while (0)
+#define	MTX_ASSERT_NOTOWNED(m)	do { } while (0)
+#endif
+#define	_KSTR1(x)	#x
+#define	_KSTR(x)	_KSTR1(x)
+#define	KQ_LOCK(kq)		hc_mtx_lock((kq)->kq_lock)
+#define	KQ_UNLOCK(kq)		hc_mtx_unlock((kq)->kq_lock)
+#define	KQ_OWNED(kq)		MTX_ASSERT_OWNED((kq)->kq_lock)
+#define	KQ_NOTOWNED(kq)		MTX_ASSERT_NOTOWNED((kq)->kq_lock)
+#define	KQ_REG_LOCK(kq)		hc_mtx_lock((kq)->kq_reglock)
+#define	KQ_REG_UNLOCK(kq)	hc_mtx_unlock((kq)->kq_reglock)
+#define	KQ_REG_OWNED(kq)	MTX_ASSERT_OWNED((kq)->kq_reglock)
+#define	KNL_ASSERT_LOCKED(kl)	MTX_ASSERT_OWNED((kl)->kl_lock)
+
+/* The event-source API: the only calls a filter makes on a source. */
+void	knlist_init(struct knlist *kl, struct hc_mtx *lock);
+void	knlist_add(struct knlist *kl, struct knote *kn);
+void	knlist_remove(struct knlist *kl, struct knote *kn);
+int	knlist_empty(struct knlist *kl);
+void	knote(struct knlist *kl, long long hint);
+void	knote_locked(struct knlist *kl, long long hint);
+void	knlist_teardown(struct knlist *kl, unsigned vnode_note);
+
+
+/* Deferred work run with no lock held (kern_task.c). */
+struct ktask {
+	struct ktask	*kt_next;
+	void		(*kt_fn)(void *);
+	void		*kt_arg;
+	int		kt_queued;
+};
+int	ktask_sysinit(void);
+void	ktask_forkchild(void);
+void	ktask_init(struct ktask *t, void (*fn)(void *), void *arg);
+int	ktask_enqueue(struct ktask *t);
+int	ktask_cancel(struct ktask *t);
+void	ktask_run_pending(void);
+
+/* Kernel memory with per-type accounting (kern_malloc.c). */
+#define	M_KQUEUE	0
+#define	M_KNOTE		1
+#define	M_FILE		2
+#define	M_TEMP		3
+#define	M_NTYPES	4
+void	*kmalloc(unsigned long size, int type, int flags);
+void	kfree(void *p, unsigned long size, int type);
+long long kmalloc_inuse(int type);
+
+/* Filter tables and their sources. */
+extern const struct filterops file_filtops[KN_FD_NFILT];
+extern const struct filterops sig_filtops;
+int	kern_sig_init(void);
+void	kern_sig_forkchild(void);
+void	kern_event_forkchild(void);
+void	proc_exit_upcall(unsigned long long cookie, int status, int has);
+long long kqueue_stat_knotes(void);
+long long kqueue_stat_kqueues(void);
+
+/* Upcall entry for signals (kern_sig.c). */
+void	sig_deliver(int signo, unsigned count);
+
+#endif /* !_SYS_EVENTVAR_H_ */

@@ -1,0 +1,76 @@
+/*
+ * The kernel's view of a host descriptor, and the descriptor table.
+ *
+ * The descriptors are the host's own; the kernel keeps a struct file for
+ * each one it has been asked about (a watched descriptor, a kqueue) so that
+ * every queue watching a descriptor shares one object and one host
+ * registration.  A struct file is found by number through the table and
+ * kept alive by references: the table's, and one per knote on it.
+ *
+ * Close semantics (see kqueue(2)): knotes belong to the descriptor number,
+ * as on the BSDs.  close(fd) -- and dup2()/dup3() over fd -- removes every
+ * knote on fd from every queue before the host descriptor is released, even
+ * when a dup() keeps the open file alive.  A descriptor closed behind the
+ * library's back (a raw system call) is noticed at the next registration by
+ * its identity (device, inode, type); the stale host registration can then
+ * still report, but its cookie's generation no longer matches and its
+ * reports are dropped.
+ */
+#ifndef _SYS_FILE_H_
+#define	_SYS_FILE_H_
+
+#ifndef _KERNEL
+#error "sys/file.h is kernel-private"
+#endif
+
+#include <sys/ktypes.h>
+#include <sys/eventvar.h>
+
+#define	DTYPE_HOST	1	/* a host descriptor watched by knotes */
+#define	DTYPE_KQUEUE	2	/* one of our queues */
+
+struct file {
+	int			f_fd;
+	int			f_type;		/* DTYPE_* */
+	int			f_hosttype;	/* HC_FT_* */
+	uint32_t		f_gen;		/* generation, in the cookie */
+	int			f_refs;		/* atomic */
+	int			f_nknotes;	/* knotes attached; knlist lock */
+	int			f_watched;	/* host readiness registered */
+	int			f_nvnode;	/* slots needing the vnode watch */
+	unsigned long long	f_dev, f_ino;
+	struct hc_vwatch	*f_vwatch;
+	struct knlist		f_knlist;
+	struct kqueue		*f_kq;		/* DTYPE_KQUEUE */
+};
+
+/* The cookie the host hands back in upcalls. */
+#define	FILE_COOKIE(fp)	(((unsigned long long)(uint32_t)(fp)->f_fd << 32) | \
+	    (fp)->f_gen)
+
+int	fd_sysinit(void);
+long long fd_count(void);
+int	fd_lookup(int fd, struct file **fpp);
+int	fd_lookup_host(int fd, struct file **fpp);
+int	fd_lookup_kqueue(int fd, struct file **fpp);
+struct file *fd_lookup_cookie(unsigned long long cookie);
+int	fd_install_kqueue(int fd, struct kqueue *kq, struct file **fpp);
+void	fhold(struct file *fp);
+void	fdrop(struct file *fp);
+void	fd_close_hook(int fd);
+void	fd_forkchild(void);
+void	fd_init(void);
+
+/* Knote membership of a file: the host watches follow it. */
+int	file_knote_attach(struct file *fp, struct knote *kn);
+void	file_knote_detach(struct file *fp, struct knote *kn);
+int	file_vnode_hold(struct file *fp);
+void	file_vnode_release(struct file *fp);
+
+/* kqueue side (kern_event.c) */
+void	kqueue_close(struct kqueue *kq);
+void	kqueue_free(struct kqueue *kq);
+void	knote_fdclose(struct kqueue *kq, struct file *fp);
+int	kqueue_pending(struct kqueue *kq);
+
+#endif /* !_SYS_FILE_H_ */

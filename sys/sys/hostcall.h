@@ -1,0 +1,222 @@
+/*
+ * The hypercall boundary: the only way the evring kernel reaches the world.
+ *
+ * Modelled on NetBSD's rumpuser.h.  This header includes nothing and keeps
+ * every host type opaque, so that kernel code compiled -ffreestanding
+ * -nostdinc can call it.  Every int-returning hypercall returns 0 or a
+ * positive errno (the host ABI's numbers).  sys/host implements it for
+ * Linux; doc/porting.md says how each call maps onto a BSD kernel.
+ *
+ * Calls from the host into the kernel ("upcalls") go through the table the
+ * kernel hands to hc_init().  The host makes upcalls with none of its own
+ * locks held except where a comment below says otherwise, and never from a
+ * signal handler.
+ */
+#ifndef _SYS_HOSTCALL_H_
+#define	_SYS_HOSTCALL_H_
+
+#define	HYPERCALL_VERSION	1
+
+struct timespec;
+
+/* Opaque host objects. */
+struct hc_mtx;			/* a non-recursive mutex */
+struct hc_sleeper;		/* one thread's sleep/wakeup handle */
+struct hc_callout;		/* a one-shot timer running a function */
+struct hc_vwatch;		/* a vnode (inotify) watch */
+struct hc_pwatch;		/* a process (pidfd) watch */
+
+/*
+ * Upcalls.  Each receives the cookie the kernel gave when it registered
+ * the watch.  They run in a host thread or in a thread inside
+ * hc_host_poll(), with the host's poll lock held (so at most one upcall runs
+ * at a time); they must not call hc_host_poll().
+ */
+struct hc_upcalls {
+	/* A watched descriptor changed readiness; revents are HC_POLL* bits. */
+	void	(*hu_fdready)(unsigned long long cookie, unsigned revents);
+	/* A watched vnode changed; notes are NOTE_* (EVFILT_VNODE) bits. */
+	void	(*hu_vnode)(unsigned long long cookie, unsigned notes);
+	/* Signal signo was delivered count times since the last upcall. */
+	void	(*hu_signal)(int signo, unsigned count);
+	/*
+	 * A watched process exited.  status is its wait status when the
+	 * host could read it (haswstatus != 0), which it can only for a
+	 * child of this process.
+	 */
+	void	(*hu_procexit)(unsigned long long cookie, int status,
+		    int haswstatus);
+	/*
+	 * Descriptor fd is about to be closed by the program (close, dup2,
+	 * dup3, close_range).  Runs in the closing thread, before the host
+	 * descriptor is released, with no host lock held.
+	 */
+	void	(*hu_fdclose)(int fd);
+	/*
+	 * In the child after fork(), before it returns: the kernel drops
+	 * every queue (BSD semantics).  The host has already reset itself.
+	 */
+	void	(*hu_forkchild)(void);
+};
+
+/* Initialization; called once, before any other hypercall. */
+int	hc_init(int version, const struct hc_upcalls *);
+
+/* Memory.  hc_malloc() with HC_M_ZERO returns zeroed memory. */
+#define	HC_M_ZERO	0x0001
+void	*hc_malloc(unsigned long size, int flags);
+void	hc_free(void *ptr);
+
+/* Mutexes. */
+int	hc_mtx_init(struct hc_mtx **mtxp);
+void	hc_mtx_destroy(struct hc_mtx *mtx);
+void	hc_mtx_lock(struct hc_mtx *mtx);
+void	hc_mtx_unlock(struct hc_mtx *mtx);
+/* Nonzero when the calling thread holds mtx (for INVARIANTS). */
+int	hc_mtx_owned(struct hc_mtx *mtx);
+
+/*
+ * Sleep and wakeup.  Each thread has one sleeper, created on first use.
+ * The protocol: with the kernel lock held, a thread records its sleeper on
+ * the object it waits for; it drops the lock and calls hc_sleep(); a waker,
+ * with the lock held, calls hc_wakeup() on a recorded sleeper.  A wakeup
+ * that comes before hc_sleep() is not lost.  After hc_sleep() returns
+ * without a wakeup (timeout, signal) while a wakeup may still have been
+ * posted, the kernel calls hc_sleep_reset() with the lock held, so that a
+ * stale wakeup does not end the thread's next sleep early.
+ *
+ * deadline is an absolute hc_clock_monotonic() time in nanoseconds, or -1
+ * to sleep until woken.  sigmask, when not NULL, is a host sigset_t applied
+ * atomically with the sleep, as ppoll() does.  Returns 0 when woken,
+ * ETIMEDOUT when the deadline passed, EINTR when a signal handler ran.
+ */
+int	hc_sleeper_get(struct hc_sleeper **sp);
+int	hc_sleep(struct hc_sleeper *s, long long deadline,
+	    const void *sigmask);
+void	hc_wakeup(struct hc_sleeper *s);
+void	hc_sleep_reset(struct hc_sleeper *s);
+
+/* Clocks, in nanoseconds. */
+long long hc_clock_monotonic(void);
+long long hc_clock_realtime(void);
+
+/*
+ * Callouts: fn(arg) runs once in a host thread, with no lock held, at or
+ * after deadline (absolute monotonic ns).  hc_callout_reset() re-arms a
+ * pending callout.  hc_callout_stop() cancels it and, unless it is called
+ * from fn itself, waits for a running fn to return, so that after it
+ * returns fn is neither running nor pending.  It returns 1 if a pending
+ * callout was cancelled, 0 otherwise.
+ */
+int	hc_callout_init(struct hc_callout **cp, void (*fn)(void *), void *arg);
+void	hc_callout_reset(struct hc_callout *c, long long deadline);
+int	hc_callout_stop(struct hc_callout *c);
+void	hc_callout_destroy(struct hc_callout *c);	/* stops first */
+
+/*
+ * Copies between the calling program's memory and the kernel's.  A fault
+ * (NULL, unmapped or unwritable memory) returns EFAULT and never crashes.
+ */
+int	hc_copyin(const void *uaddr, void *kaddr, unsigned long len);
+int	hc_copyout(const void *kaddr, void *uaddr, unsigned long len);
+
+/*
+ * Host descriptors.
+ */
+#define	HC_FT_OTHER	0
+#define	HC_FT_SOCKET	1	/* stream or datagram socket */
+#define	HC_FT_LISTEN	2	/* listening socket */
+#define	HC_FT_FIFO	3	/* pipe or named FIFO */
+#define	HC_FT_CHR	4	/* character device, tty */
+#define	HC_FT_REG	5	/* regular file */
+#define	HC_FT_DIR	6	/* directory */
+#define	HC_FT_EVENTFD	7	/* eventfd, timerfd, signalfd, other anon */
+
+struct hc_fdinfo {
+	int		fi_type;	/* HC_FT_* */
+	unsigned long long fi_dev;	/* identity of the open object */
+	unsigned long long fi_ino;
+};
+
+/* Readiness bits, the same values as poll()'s. */
+#define	HC_POLLIN	0x0001
+#define	HC_POLLPRI	0x0002
+#define	HC_POLLOUT	0x0004
+#define	HC_POLLERR	0x0008
+#define	HC_POLLHUP	0x0010
+#define	HC_POLLRDHUP	0x2000
+
+struct hc_fdstate {
+	unsigned	fs_revents;	/* HC_POLL* now */
+	long long	fs_nread;	/* bytes or connections readable, -1 unknown */
+	long long	fs_nwrite;	/* bytes writable, -1 unknown */
+	int		fs_error;	/* pending socket error, 0 if none */
+};
+
+/* The type and identity of an open descriptor; EBADF if not open. */
+int	hc_fd_stat(int fd, struct hc_fdinfo *fi);
+/*
+ * Start watching fd for readiness: the host calls hu_fdready(cookie, ...)
+ * each time readiness may have changed (edge-triggered, may be spurious).
+ * Returns EPERM for descriptors the host cannot watch (regular files,
+ * directories, some devices): those are always ready.
+ */
+int	hc_fd_watch(int fd, unsigned long long cookie);
+/* Stop watching fd; cookie must match the one given to hc_fd_watch(). */
+void	hc_fd_unwatch(int fd, unsigned long long cookie);
+/* The descriptor's state now, without blocking.  type is fi_type. */
+int	hc_fd_query(int fd, int type, struct hc_fdstate *fs);
+/* For a regular file: bytes from the current offset to end of file. */
+int	hc_fd_remaining(int fd, long long *remainp);
+/* Close a descriptor the kernel itself created. */
+void	hc_fd_close(int fd);
+
+/*
+ * Process readiness drain: deliver every readiness change the host has
+ * seen or can see now through the upcalls, in the calling thread, without
+ * blocking.  The kernel calls it on entry so that a change made before the
+ * call is visible to it (a write to a watched pipe, a signal, a file
+ * change).  The caller holds no kernel lock.
+ */
+void	hc_host_poll(void);
+
+/*
+ * A queue's own host descriptor, which the host's poll()/epoll see readable
+ * exactly while the queue has pending events.
+ */
+int	hc_kqfd_create(int *fdp);
+void	hc_kqfd_set(int fd, int ready);
+
+/* Vnode watches: hu_vnode(cookie, NOTE_*) on changes to fd's file. */
+int	hc_vnode_watch(int fd, unsigned long long cookie,
+	    struct hc_vwatch **wp);
+void	hc_vnode_unwatch(struct hc_vwatch *w);
+
+/* Process watches: hu_procexit(cookie, ...) once when pid exits. */
+int	hc_proc_watch(int pid, unsigned long long cookie,
+	    struct hc_pwatch **wp);
+void	hc_proc_unwatch(struct hc_pwatch *w);
+
+/*
+ * Signal watches, reference counted per signal.  While a signal is
+ * watched the host counts every delivery (to the process or any thread,
+ * including ignored ones, SIGCHLD excepted when ignored) and passes it on
+ * to the program's own disposition unchanged.  EINVAL for signals that
+ * cannot be caught.
+ */
+int	hc_sig_watch(int signo);
+void	hc_sig_unwatch(int signo);
+
+/* Debug counters the tests read through evring_stat(). */
+#define	HC_STAT_FDWATCH		0	/* host fd registrations now */
+#define	HC_STAT_FDWATCH_TOTAL	1	/* hc_fd_watch() successes ever */
+#define	HC_STAT_VWATCH		2	/* host vnode watches now */
+#define	HC_NSTATS		3
+long long hc_stat(int which);
+
+/* A fatal kernel error: print and abort. */
+void	hc_panic(const char *msg) __attribute__((__noreturn__));
+/* Print a diagnostic line (no formatting). */
+void	hc_log(const char *msg);
+
+#endif /* !_SYS_HOSTCALL_H_ */

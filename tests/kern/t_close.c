@@ -1,0 +1,380 @@
+/*
+ * t_close: closing watched descriptors and queues, and descriptor reuse.
+ *
+ * Knotes belong to the descriptor number (BSD semantics): close(fd), or
+ * dup2() over fd, removes fd's knotes from every queue even while a dup()
+ * keeps the open file alive; a reused number never receives the old
+ * object's events; a closed descriptor holds no hidden reference to its
+ * object; a closed kqueue is freed and its number reusable; nothing leaks
+ * over many open/register/close rounds.
+ */
+#include <sys/types.h>
+#include <sys/event.h>
+#include <sys/evring.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <atf-c.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "h_evring.h"
+
+ATF_TC(close_removes_knote);
+ATF_TC_HEAD(close_removes_knote, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "close() of a watched pipe read end "
+	    "removes its knote (EVRING_STAT_KNOTES drops back); EV_DELETE on "
+	    "the closed number then fails with EBADF");
+}
+ATF_TC_BODY(close_removes_knote, tc)
+{
+	struct kevent ch;
+	long long k0;
+	int kq, p[2];
+
+	ATF_REQUIRE((kq = kqueue()) >= 0);
+	ATF_REQUIRE_EQ(0, pipe(p));
+	k0 = KEV_STAT(EVRING_STAT_KNOTES);
+	KEV_CHANGE(kq, p[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
+	ATF_REQUIRE_EQ(k0 + 1, KEV_STAT(EVRING_STAT_KNOTES));
+
+	ATF_REQUIRE_EQ(0, close(p[0]));
+	ATF_CHECK_EQ(k0, KEV_STAT(EVRING_STAT_KNOTES));
+
+	EV_SET(&ch, p[0], EVFILT_READ, EV_DELETE, 0, 0, NULL);
+	ATF_REQUIRE_ERRNO(EBADF, kevent(kq, &ch, 1, NULL, 0, NULL) == -1);
+	KEV_NONE(kq, 0);
+}
+
+ATF_TC(reuse_no_stale_events);
+ATF_TC_HEAD(reuse_no_stale_events, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "A watched pipe read end is closed "
+	    "(a dup keeps the old pipe alive) and its number reused by a new "
+	    "pipe: the old pipe becoming readable reports nothing, the new "
+	    "number is unregistered, and registering it sees only new data");
+}
+ATF_TC_BODY(reuse_no_stale_events, tc)
+{
+	struct kevent ev;
+	char buf[16];
+	int a[2], b[2], d, kq;
+
+	ATF_REQUIRE((kq = kqueue()) >= 0);
+	ATF_REQUIRE_EQ(0, pipe(a));
+	ATF_REQUIRE((d = dup(a[0])) >= 0);
+	KEV_CHANGE(kq, a[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
+	ATF_REQUIRE_EQ(0, close(a[0]));
+
+	ATF_REQUIRE_EQ(0, pipe(b));
+	ATF_REQUIRE_EQ_MSG(a[0], b[0], "new pipe got %d, not the freed %d",
+	    b[0], a[0]);
+
+	/* The old object becomes readable: nothing for the reused number. */
+	ATF_REQUIRE_EQ(5, write(a[1], "old!!", 5));
+	KEV_NONE(kq, 0);
+	KEV_NONE(kq, 100);
+	/* The new object too: the number carries no registration. */
+	ATF_REQUIRE_EQ(3, write(b[1], "new", 3));
+	KEV_NONE(kq, 100);
+
+	KEV_CHANGE(kq, b[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
+	ev = KEV_ONE(kq, 1000, b[0], EVFILT_READ);
+	ATF_CHECK_EQ_MSG(3, ev.data, "data %ld: 5 would be the old pipe's",
+	    (long)ev.data);
+
+	/* The old pipe did get its data. */
+	ATF_REQUIRE_EQ(5, read(d, buf, sizeof(buf)));
+	ATF_REQUIRE_EQ(3, read(b[0], buf, sizeof(buf)));
+	KEV_NONE(kq, 50);
+}
+
+ATF_TC(dup_then_close);
+ATF_TC_HEAD(dup_then_close, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "dup() then close(original): the "
+	    "original's knote is removed though the file stays open through "
+	    "the dup; writes report nothing, and the dup has no knote");
+}
+ATF_TC_BODY(dup_then_close, tc)
+{
+	struct kevent ch;
+	char buf[8];
+	long long k0;
+	int d, kq, p[2];
+
+	ATF_REQUIRE((kq = kqueue()) >= 0);
+	ATF_REQUIRE_EQ(0, pipe(p));
+	k0 = KEV_STAT(EVRING_STAT_KNOTES);
+	KEV_CHANGE(kq, p[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
+	ATF_REQUIRE((d = dup(p[0])) >= 0);
+	ATF_REQUIRE_EQ(0, close(p[0]));
+	ATF_CHECK_EQ(k0, KEV_STAT(EVRING_STAT_KNOTES));
+
+	ATF_REQUIRE_EQ(2, write(p[1], "hi", 2));
+	KEV_NONE(kq, 0);
+	KEV_NONE(kq, 100);
+
+	EV_SET(&ch, d, EVFILT_READ, EV_DELETE, 0, 0, NULL);
+	ATF_REQUIRE_ERRNO(ENOENT, kevent(kq, &ch, 1, NULL, 0, NULL) == -1);
+	ATF_REQUIRE_EQ(2, read(d, buf, sizeof(buf)));
+}
+
+ATF_TC(close_dup_keeps_original);
+ATF_TC_HEAD(close_dup_keeps_original, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "With knotes on both a descriptor and "
+	    "its dup, closing the dup removes only the dup's knote; the "
+	    "original still reports");
+}
+ATF_TC_BODY(close_dup_keeps_original, tc)
+{
+	struct kevent ev;
+	long long k0;
+	int d, kq, p[2];
+
+	ATF_REQUIRE((kq = kqueue()) >= 0);
+	ATF_REQUIRE_EQ(0, pipe(p));
+	ATF_REQUIRE((d = dup(p[0])) >= 0);
+	k0 = KEV_STAT(EVRING_STAT_KNOTES);
+	KEV_CHANGE(kq, p[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
+	KEV_CHANGE(kq, d, EVFILT_READ, EV_ADD, 0, 0, NULL);
+	ATF_CHECK_EQ(k0 + 2, KEV_STAT(EVRING_STAT_KNOTES));
+
+	ATF_REQUIRE_EQ(0, close(d));
+	ATF_CHECK_EQ(k0 + 1, KEV_STAT(EVRING_STAT_KNOTES));
+	ATF_REQUIRE_EQ(4, write(p[1], "four", 4));
+	ev = KEV_ONE(kq, 1000, p[0], EVFILT_READ);
+	ATF_CHECK_EQ(4, ev.data);
+}
+
+ATF_TC(dup2_over_watched);
+ATF_TC_HEAD(dup2_over_watched, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "dup2() over a watched descriptor "
+	    "removes its knotes: the number now naming another pipe reports "
+	    "nothing, and the replaced pipe has lost its only reader (EPIPE)");
+}
+ATF_TC_BODY(dup2_over_watched, tc)
+{
+	struct kevent ev;
+	long long k0;
+	int kq, p[2], q[2];
+
+	ATF_REQUIRE((kq = kqueue()) >= 0);
+	ATF_REQUIRE_EQ(0, pipe(p));
+	ATF_REQUIRE_EQ(0, pipe(q));
+	k0 = KEV_STAT(EVRING_STAT_KNOTES);
+	KEV_CHANGE(kq, p[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
+	ATF_REQUIRE_EQ(k0 + 1, KEV_STAT(EVRING_STAT_KNOTES));
+
+	ATF_REQUIRE_EQ(p[0], dup2(q[0], p[0]));
+	ATF_CHECK_EQ(k0, KEV_STAT(EVRING_STAT_KNOTES));
+
+	ATF_REQUIRE_EQ(1, write(q[1], "q", 1));
+	KEV_NONE(kq, 0);
+	KEV_NONE(kq, 100);
+	ATF_REQUIRE_ERRNO(EPIPE, write(p[1], "p", 1) == -1);
+
+	/* Registered afresh, the number reports the pipe it now names. */
+	KEV_CHANGE(kq, p[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
+	ev = KEV_ONE(kq, 1000, p[0], EVFILT_READ);
+	ATF_CHECK_EQ(1, ev.data);
+}
+
+ATF_TC(no_hidden_reference);
+ATF_TC_HEAD(no_hidden_reference, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "A watched pipe read end, once closed, "
+	    "is really gone: the kernel holds no reference, so write() on the "
+	    "write end fails with EPIPE");
+}
+ATF_TC_BODY(no_hidden_reference, tc)
+{
+	int kq, p[2], kq2;
+
+	ATF_REQUIRE((kq = kqueue()) >= 0);
+	ATF_REQUIRE((kq2 = kqueue()) >= 0);
+	ATF_REQUIRE_EQ(0, pipe(p));
+	KEV_CHANGE(kq, p[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
+	KEV_CHANGE(kq2, p[0], EVFILT_READ, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	KEV_CHANGE(kq, p[1], EVFILT_WRITE, EV_ADD, 0, 0, NULL);
+	/* Before the close, the pipe has a reader. */
+	ATF_REQUIRE_EQ(1, write(p[1], "x", 1));
+	ATF_REQUIRE_EQ(0, close(p[0]));
+	ATF_REQUIRE_ERRNO(EPIPE, write(p[1], "y", 1) == -1);
+}
+
+ATF_TC(kqueue_close_frees);
+ATF_TC_HEAD(kqueue_close_frees, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "Closing a kqueue frees it and its "
+	    "knotes and host registrations (EVRING_STAT_KQUEUES, KNOTES, "
+	    "HOSTREG drop back); its number is reused by the next kqueue(), "
+	    "which starts empty and works");
+}
+ATF_TC_BODY(kqueue_close_frees, tc)
+{
+	struct kevent ev;
+	long long h0, k0, q0;
+	int kq, kq2, p[2];
+
+	ATF_REQUIRE_EQ(0, pipe(p));
+	q0 = KEV_STAT(EVRING_STAT_KQUEUES);
+	k0 = KEV_STAT(EVRING_STAT_KNOTES);
+	h0 = KEV_STAT(EVRING_STAT_HOSTREG);
+
+	ATF_REQUIRE((kq = kqueue()) >= 0);
+	ATF_CHECK_EQ(q0 + 1, KEV_STAT(EVRING_STAT_KQUEUES));
+	KEV_CHANGE(kq, 7, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	KEV_CHANGE(kq, 7, EVFILT_USER, 0, NOTE_TRIGGER, 0, NULL);
+	KEV_CHANGE(kq, p[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
+	ATF_REQUIRE_EQ(1, write(p[1], "z", 1));
+	ATF_CHECK_EQ(k0 + 2, KEV_STAT(EVRING_STAT_KNOTES));
+	ATF_CHECK_EQ(h0 + 1, KEV_STAT(EVRING_STAT_HOSTREG));
+
+	ATF_REQUIRE_EQ(0, close(kq));
+	ATF_CHECK_EQ(q0, KEV_STAT(EVRING_STAT_KQUEUES));
+	ATF_CHECK_EQ(k0, KEV_STAT(EVRING_STAT_KNOTES));
+	ATF_CHECK_EQ(h0, KEV_STAT(EVRING_STAT_HOSTREG));
+
+	ATF_REQUIRE((kq2 = kqueue()) >= 0);
+	ATF_CHECK_EQ(kq, kq2);
+	/* Nothing of the old queue's (pending user event, readable pipe). */
+	KEV_NONE(kq2, 50);
+	KEV_CHANGE(kq2, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	KEV_CHANGE(kq2, 1, EVFILT_USER, 0, NOTE_TRIGGER, 0, NULL);
+	ev = KEV_ONE(kq2, 0, 1, EVFILT_USER);
+	ATF_CHECK_EQ(0, ev.flags & EV_EOF);
+}
+
+ATF_TC(kevent_closed_kqueue);
+ATF_TC_HEAD(kevent_closed_kqueue, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "kevent() on a closed kqueue descriptor "
+	    "fails with EBADF, with and without a change list");
+}
+ATF_TC_BODY(kevent_closed_kqueue, tc)
+{
+	struct timespec zero = { 0, 0 };
+	struct kevent ch, ev;
+	int kq;
+
+	ATF_REQUIRE((kq = kqueue()) >= 0);
+	ATF_REQUIRE_EQ(0, close(kq));
+	ATF_REQUIRE_EQ(-1, fcntl(kq, F_GETFD));
+	ATF_REQUIRE_ERRNO(EBADF, kevent(kq, NULL, 0, &ev, 1, &zero) == -1);
+	EV_SET(&ch, 1, EVFILT_USER, EV_ADD, 0, 0, NULL);
+	ATF_REQUIRE_ERRNO(EBADF, kevent(kq, &ch, 1, NULL, 0, &zero) == -1);
+}
+
+ATF_TC(kevent_not_kqueue);
+ATF_TC_HEAD(kevent_not_kqueue, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "kevent() on a descriptor that is not a "
+	    "kqueue (a pipe, a watched pipe) or on -1 fails with EBADF");
+}
+ATF_TC_BODY(kevent_not_kqueue, tc)
+{
+	struct timespec zero = { 0, 0 };
+	struct kevent ev;
+	int kq, p[2];
+
+	ATF_REQUIRE_EQ(0, pipe(p));
+	ATF_REQUIRE_ERRNO(EBADF, kevent(p[0], NULL, 0, &ev, 1, &zero) == -1);
+	ATF_REQUIRE_ERRNO(EBADF, kevent(-1, NULL, 0, &ev, 1, &zero) == -1);
+
+	/* A descriptor the kernel tracks (watched) is still no kqueue. */
+	ATF_REQUIRE((kq = kqueue()) >= 0);
+	KEV_CHANGE(kq, p[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
+	ATF_REQUIRE_ERRNO(EBADF, kevent(p[0], NULL, 0, &ev, 1, &zero) == -1);
+}
+
+#define	NLOOP	1000
+
+ATF_TC(no_leak);
+ATF_TC_HEAD(no_leak, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "1000 rounds of open, register, fire, "
+	    "close (pipes, socketpairs, regular files with READ and VNODE) "
+	    "leave EVRING_STAT_KNOTES, FILES, HOSTREG and VNODEWATCH at their "
+	    "starting values");
+}
+ATF_TC_BODY(no_leak, tc)
+{
+	char dir[] = "/tmp/t_close.XXXXXX", path[PATH_MAX];
+	struct kevent evs[4];
+	long long f0, h0, k0, v0;
+	int fd, i, kq, n, p[2];
+
+	ATF_REQUIRE(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/f", dir);
+	ATF_REQUIRE((kq = kqueue()) >= 0);
+	k0 = KEV_STAT(EVRING_STAT_KNOTES);
+	f0 = KEV_STAT(EVRING_STAT_FILES);
+	h0 = KEV_STAT(EVRING_STAT_HOSTREG);
+	v0 = KEV_STAT(EVRING_STAT_VNODEWATCH);
+
+	for (i = 0; i < NLOOP; i++) {
+		switch (i % 3) {
+		case 0:
+			ATF_REQUIRE_EQ(0, pipe(p));
+			KEV_CHANGE(kq, p[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
+			KEV_CHANGE(kq, p[1], EVFILT_WRITE, EV_ADD, 0, 0, NULL);
+			ATF_REQUIRE_EQ(1, write(p[1], "x", 1));
+			break;
+		case 1:
+			ATF_REQUIRE_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0,
+			    p));
+			KEV_CHANGE(kq, p[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
+			KEV_CHANGE(kq, p[0], EVFILT_WRITE, EV_ADD, 0, 0, NULL);
+			ATF_REQUIRE_EQ(1, write(p[1], "x", 1));
+			break;
+		default:
+			ATF_REQUIRE((fd = open(path, O_RDWR | O_CREAT |
+			    O_TRUNC, 0600)) >= 0);
+			KEV_CHANGE(kq, fd, EVFILT_READ, EV_ADD, 0, 0, NULL);
+			KEV_CHANGE(kq, fd, EVFILT_VNODE, EV_ADD | EV_CLEAR,
+			    NOTE_WRITE, 0, NULL);
+			ATF_REQUIRE_EQ(1, write(fd, "x", 1));
+			p[0] = fd;
+			p[1] = -1;
+			break;
+		}
+		n = kev_wait(kq, evs, 4, 1000);
+		ATF_REQUIRE_MSG(n >= 1, "round %d: kevent returned %d", i, n);
+		ATF_REQUIRE_EQ(0, close(p[0]));
+		if (p[1] != -1)
+			ATF_REQUIRE_EQ(0, close(p[1]));
+	}
+	KEV_NONE(kq, 0);
+	ATF_CHECK_EQ(k0, KEV_STAT(EVRING_STAT_KNOTES));
+	ATF_CHECK_EQ(f0, KEV_STAT(EVRING_STAT_FILES));
+	ATF_CHECK_EQ(h0, KEV_STAT(EVRING_STAT_HOSTREG));
+	ATF_CHECK_EQ(v0, KEV_STAT(EVRING_STAT_VNODEWATCH));
+	unlink(path);
+	rmdir(dir);
+}
+
+ATF_TP_ADD_TCS(tp)
+{
+	signal(SIGPIPE, SIG_IGN);
+	ATF_TP_ADD_TC(tp, close_removes_knote);
+	ATF_TP_ADD_TC(tp, reuse_no_stale_events);
+	ATF_TP_ADD_TC(tp, dup_then_close);
+	ATF_TP_ADD_TC(tp, close_dup_keeps_original);
+	ATF_TP_ADD_TC(tp, dup2_over_watched);
+	ATF_TP_ADD_TC(tp, no_hidden_reference);
+	ATF_TP_ADD_TC(tp, kqueue_close_frees);
+	ATF_TP_ADD_TC(tp, kevent_closed_kqueue);
+	ATF_TP_ADD_TC(tp, kevent_not_kqueue);
+	ATF_TP_ADD_TC(tp, no_leak);
+	return (atf_no_error());
+}

@@ -1,0 +1,375 @@
+/*
+ * fork(): the child has no kqueues (BSD semantics), can make and use its
+ * own, and nothing it does -- using the inherited descriptors, watching
+ * them in its own queue, closing them, exiting -- disturbs the parent's
+ * queues.
+ *
+ * Children never use ATF macros: each check in a child that fails exits
+ * with a distinct nonzero status naming the step, and every child ends
+ * with _exit().  An alarm bounds each child.
+ */
+#include <sys/types.h>
+#include <sys/event.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atf-c.h>
+
+#define	MS	1000000LL
+
+static int
+kq_open(void)
+{
+	int kq;
+
+	kq = kqueue();
+	ATF_REQUIRE_MSG(kq >= 0, "kqueue: %s", strerror(errno));
+	return (kq);
+}
+
+static int
+kchange(int kq, uintptr_t ident, short filter, unsigned short flags,
+    unsigned int fflags, intptr_t data, void *udata)
+{
+	struct kevent kev;
+	struct timespec zero = { 0, 0 };
+
+	EV_SET(&kev, ident, filter, flags, fflags, data, udata);
+	return (kevent(kq, &kev, 1, NULL, 0, &zero));
+}
+
+#define	KCHANGE_OK(kq, id, filt, fl, ffl, d, ud) do {			\
+	ATF_REQUIRE_MSG(kchange((kq), (id), (filt), (fl), (ffl), (d),	\
+	    (ud)) == 0, "kevent change failed: %s", strerror(errno));	\
+} while (0)
+
+static int
+kwait(int kq, struct kevent *ev, int n, long ms)
+{
+	struct timespec ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * MS;
+	return (kevent(kq, NULL, 0, ev, n, &ts));
+}
+
+/* In a child: exit with status step unless cond holds. */
+#define	CHILD_CHECK(cond, step) do {					\
+	if (!(cond))							\
+		_exit(step);						\
+} while (0)
+
+/* Fork a child running fn(arg) bounded by a 10 s alarm. */
+static pid_t
+spawn(int (*fn)(void *), void *arg)
+{
+	pid_t pid;
+
+	pid = fork();
+	ATF_REQUIRE_MSG(pid >= 0, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		signal(SIGALRM, SIG_DFL);
+		alarm(10);
+		_exit(fn(arg));
+	}
+	return (pid);
+}
+
+/* Reap the child and require that every check in it passed. */
+static void
+reap_ok(pid_t pid)
+{
+	int st;
+
+	ATF_REQUIRE_EQ(waitpid(pid, &st, 0), pid);
+	ATF_REQUIRE_MSG(!WIFSIGNALED(st), "child killed by signal %d",
+	    WTERMSIG(st));
+	ATF_REQUIRE_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "child failed at step %d", WEXITSTATUS(st));
+}
+
+static int
+child_no_kqueues(void *arg)
+{
+	struct kevent ch, ev;
+	struct timespec zero = { 0, 0 };
+	int kq = *(int *)arg;
+
+	errno = 0;
+	CHILD_CHECK(kevent(kq, NULL, 0, &ev, 1, &zero) == -1, 1);
+	CHILD_CHECK(errno == EBADF, 2);
+	EV_SET(&ch, 9, EVFILT_USER, EV_ADD, NOTE_TRIGGER, 0, NULL);
+	errno = 0;
+	CHILD_CHECK(kevent(kq, &ch, 1, NULL, 0, &zero) == -1, 3);
+	CHILD_CHECK(errno == EBADF, 4);
+	return (0);
+}
+
+ATF_TC(child_has_no_kqueues);
+ATF_TC_HEAD(child_has_no_kqueues, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "In a child, kevent() on the parent's kqueue descriptor fails "
+	    "with EBADF; the parent's pending event is still there afterwards");
+}
+ATF_TC_BODY(child_has_no_kqueues, tc)
+{
+	struct kevent ev;
+	int kq;
+
+	kq = kq_open();
+	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, NOTE_TRIGGER, 0,
+	    (void *)1);
+	reap_ok(spawn(child_no_kqueues, &kq));
+	ATF_REQUIRE_EQ(kwait(kq, &ev, 1, 1000), 1);
+	ATF_REQUIRE_EQ(ev.ident, 1);
+	ATF_REQUIRE_EQ(ev.udata, (void *)1);
+	/* The child's attempt to register ident 9 reached nothing here. */
+	ATF_REQUIRE_EQ(kchange(kq, 9, EVFILT_USER, EV_DELETE, 0, 0, NULL), -1);
+	ATF_REQUIRE_EQ(errno, ENOENT);
+	ATF_REQUIRE(close(kq) == 0);
+}
+
+static int
+child_own_kqueue(void *arg)
+{
+	struct kevent ev[4];
+	struct timespec zero = { 0, 0 };
+	int kq, n, p[2];
+
+	(void)arg;
+	kq = kqueue();
+	CHILD_CHECK(kq >= 0, 1);
+	/* A user event. */
+	EV_SET(&ev[0], 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, (void *)11);
+	CHILD_CHECK(kevent(kq, ev, 1, NULL, 0, &zero) == 0, 2);
+	CHILD_CHECK(kwait(kq, ev, 4, 0) == 0, 3);
+	EV_SET(&ev[0], 1, EVFILT_USER, 0, NOTE_TRIGGER, 0, (void *)11);
+	CHILD_CHECK(kevent(kq, ev, 1, NULL, 0, &zero) == 0, 4);
+	n = kwait(kq, ev, 4, 1000);
+	CHILD_CHECK(n == 1 && ev[0].ident == 1 &&
+	    ev[0].filter == EVFILT_USER && ev[0].udata == (void *)11, 5);
+	/* A pipe read event. */
+	CHILD_CHECK(pipe(p) == 0, 6);
+	EV_SET(&ev[0], p[0], EVFILT_READ, EV_ADD, 0, 0, (void *)12);
+	CHILD_CHECK(kevent(kq, ev, 1, NULL, 0, &zero) == 0, 7);
+	CHILD_CHECK(kwait(kq, ev, 4, 0) == 0, 8);
+	CHILD_CHECK(write(p[1], "ab", 2) == 2, 9);
+	n = kwait(kq, ev, 4, 1000);
+	CHILD_CHECK(n == 1 && ev[0].ident == (uintptr_t)p[0] &&
+	    ev[0].filter == EVFILT_READ && ev[0].data == 2 &&
+	    ev[0].udata == (void *)12, 10);
+	/* A timer: the host's timing machinery works in the child too. */
+	EV_SET(&ev[0], 2, EVFILT_TIMER, EV_ADD | EV_ONESHOT, 0, 20, NULL);
+	CHILD_CHECK(kevent(kq, ev, 1, NULL, 0, &zero) == 0, 11);
+	EV_SET(&ev[0], p[0], EVFILT_READ, EV_DELETE, 0, 0, NULL);
+	CHILD_CHECK(kevent(kq, ev, 1, NULL, 0, &zero) == 0, 12);
+	n = kwait(kq, ev, 4, 3000);
+	CHILD_CHECK(n == 1 && ev[0].ident == 2 &&
+	    ev[0].filter == EVFILT_TIMER, 13);
+	CHILD_CHECK(close(kq) == 0, 14);
+	return (0);
+}
+
+ATF_TC(child_own_kqueue);
+ATF_TC_HEAD(child_own_kqueue, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "A child of a process using kqueues can create its own kqueue and "
+	    "receive a user event, a pipe read event and a timer on it");
+}
+ATF_TC_BODY(child_own_kqueue, tc)
+{
+	int kq, p[2];
+
+	/* Make the parent a kqueue user with live host state first. */
+	kq = kq_open();
+	ATF_REQUIRE(pipe(p) == 0);
+	KCHANGE_OK(kq, p[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
+	KCHANGE_OK(kq, 1, EVFILT_TIMER, EV_ADD, 0, 50, NULL);
+	reap_ok(spawn(child_own_kqueue, NULL));
+	ATF_REQUIRE(close(kq) == 0);
+}
+
+struct shared {
+	int	kq;		/* the parent's queue */
+	int	rfd, wfd;	/* the parent's watched pipe */
+};
+
+static int
+child_meddles(void *arg)
+{
+	struct shared *sh = arg;
+	struct kevent ev[2];
+	struct timespec zero = { 0, 0 };
+	int kq;
+
+	/* Watch the inherited descriptor in a queue of our own... */
+	kq = kqueue();
+	CHILD_CHECK(kq >= 0, 1);
+	EV_SET(&ev[0], sh->rfd, EVFILT_READ, EV_ADD, 0, 0, NULL);
+	CHILD_CHECK(kevent(kq, ev, 1, NULL, 0, &zero) == 0, 2);
+	CHILD_CHECK(kwait(kq, ev, 2, 50) == 0, 3);
+	EV_SET(&ev[0], sh->rfd, EVFILT_READ, EV_DELETE, 0, 0, NULL);
+	CHILD_CHECK(kevent(kq, ev, 1, NULL, 0, &zero) == 0, 4);
+	CHILD_CHECK(close(kq) == 0, 5);
+	/* ...then close the inherited descriptors, the parent's queue too. */
+	CHILD_CHECK(close(sh->rfd) == 0, 6);
+	CHILD_CHECK(close(sh->kq) == 0, 7);
+	return (0);
+}
+
+ATF_TC(parent_unaffected);
+ATF_TC_HEAD(parent_unaffected, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "After a child watched, unwatched and closed the inherited pipe "
+	    "and the inherited kqueue descriptor and exited, the parent's "
+	    "read knote registered before the fork still fires, and its "
+	    "periodic timer keeps running");
+}
+ATF_TC_BODY(parent_unaffected, tc)
+{
+	struct shared sh;
+	struct kevent ev[4];
+	int i, n, p[2], sawread, sawtimer;
+
+	sh.kq = kq_open();
+	ATF_REQUIRE(pipe(p) == 0);
+	sh.rfd = p[0];
+	sh.wfd = p[1];
+	KCHANGE_OK(sh.kq, p[0], EVFILT_READ, EV_ADD, 0, 0, (void *)'r');
+	KCHANGE_OK(sh.kq, 7, EVFILT_TIMER, EV_ADD, 0, 30, (void *)'t');
+	reap_ok(spawn(child_meddles, &sh));
+
+	ATF_REQUIRE_EQ(write(p[1], "p", 1), 1);
+	sawread = sawtimer = 0;
+	for (i = 0; i < 20 && !(sawread && sawtimer); i++) {
+		n = kwait(sh.kq, ev, 4, 1000);
+		ATF_REQUIRE_MSG(n >= 0, "kevent: %s", strerror(errno));
+		for (int j = 0; j < n; j++) {
+			if (ev[j].filter == EVFILT_READ) {
+				ATF_REQUIRE_EQ(ev[j].ident, (uintptr_t)p[0]);
+				ATF_REQUIRE_EQ(ev[j].udata, (void *)'r');
+				sawread = 1;
+			} else if (ev[j].filter == EVFILT_TIMER) {
+				ATF_REQUIRE_EQ(ev[j].ident, 7);
+				sawtimer = 1;
+			}
+		}
+		if (n == 0)
+			break;
+	}
+	ATF_REQUIRE_MSG(sawread, "parent's read knote lost after the child");
+	ATF_REQUIRE_MSG(sawtimer, "parent's timer stopped after the child");
+	ATF_REQUIRE(close(sh.kq) == 0);
+}
+
+static int
+child_closes(void *arg)
+{
+	struct shared *sh = arg;
+
+	CHILD_CHECK(close(sh->rfd) == 0, 1);
+	return (0);
+}
+
+ATF_TC(child_close_keeps_knote);
+ATF_TC_HEAD(child_close_keeps_knote, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "A child closing its copy of a descriptor the parent watches does "
+	    "not remove the parent's knote: data pending before the fork and "
+	    "data written after the child exited are both reported");
+}
+ATF_TC_BODY(child_close_keeps_knote, tc)
+{
+	struct shared sh;
+	struct kevent ev;
+	char buf[8];
+	int p[2];
+
+	sh.kq = kq_open();
+	ATF_REQUIRE(pipe(p) == 0);
+	sh.rfd = p[0];
+	sh.wfd = p[1];
+	KCHANGE_OK(sh.kq, p[0], EVFILT_READ, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	ATF_REQUIRE_EQ(write(p[1], "a", 1), 1);
+	reap_ok(spawn(child_closes, &sh));
+	ATF_REQUIRE_EQ_MSG(kwait(sh.kq, &ev, 1, 1000), 1,
+	    "event pending before the fork lost");
+	ATF_REQUIRE_EQ(ev.ident, (uintptr_t)p[0]);
+	ATF_REQUIRE_EQ(read(p[0], buf, sizeof(buf)), 1);
+	ATF_REQUIRE_EQ(kwait(sh.kq, &ev, 1, 50), 0);
+	ATF_REQUIRE_EQ(write(p[1], "b", 1), 1);
+	ATF_REQUIRE_EQ_MSG(kwait(sh.kq, &ev, 1, 2000), 1,
+	    "parent's knote removed by the child's close()");
+	ATF_REQUIRE_EQ(ev.ident, (uintptr_t)p[0]);
+	ATF_REQUIRE_EQ(ev.data, 1);
+	ATF_REQUIRE(close(sh.kq) == 0);
+}
+
+static int
+child_writes(void *arg)
+{
+	struct shared *sh = arg;
+	struct kevent ev;
+	struct timespec zero = { 0, 0 };
+	int kq;
+
+	/* Use kqueue machinery in the child, then wake the parent. */
+	kq = kqueue();
+	CHILD_CHECK(kq >= 0, 1);
+	EV_SET(&ev, sh->rfd, EVFILT_READ, EV_ADD, 0, 0, NULL);
+	CHILD_CHECK(kevent(kq, &ev, 1, NULL, 0, &zero) == 0, 2);
+	usleep(100000);
+	CHILD_CHECK(write(sh->wfd, "c", 1) == 1, 3);
+	CHILD_CHECK(kwait(kq, &ev, 1, 1000) == 1, 4);
+	CHILD_CHECK(ev.ident == (uintptr_t)sh->rfd, 5);
+	return (0);
+}
+
+ATF_TC(child_wakes_parent);
+ATF_TC_HEAD(child_wakes_parent, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "The parent blocked in kevent() is woken by a child's write to a "
+	    "pipe both watch, each in its own queue; both see the event");
+}
+ATF_TC_BODY(child_wakes_parent, tc)
+{
+	struct shared sh;
+	struct kevent ev;
+	pid_t pid;
+	int n, p[2];
+
+	sh.kq = kq_open();
+	ATF_REQUIRE(pipe(p) == 0);
+	sh.rfd = p[0];
+	sh.wfd = p[1];
+	KCHANGE_OK(sh.kq, p[0], EVFILT_READ, EV_ADD, 0, 0, (void *)3);
+	pid = spawn(child_writes, &sh);
+	n = kwait(sh.kq, &ev, 1, 5000);
+	reap_ok(pid);
+	ATF_REQUIRE_EQ_MSG(n, 1, "parent not woken by the child's write");
+	ATF_REQUIRE_EQ(ev.ident, (uintptr_t)p[0]);
+	ATF_REQUIRE_EQ(ev.udata, (void *)3);
+	ATF_REQUIRE(close(sh.kq) == 0);
+}
+
+ATF_TP_ADD_TCS(tp)
+{
+	ATF_TP_ADD_TC(tp, child_has_no_kqueues);
+	ATF_TP_ADD_TC(tp, child_own_kqueue);
+	ATF_TP_ADD_TC(tp, parent_unaffected);
+	ATF_TP_ADD_TC(tp, child_close_keeps_knote);
+	ATF_TP_ADD_TC(tp, child_wakes_parent);
+	return (atf_no_error());
+}

@@ -1,0 +1,353 @@
+/*
+ * t_nest: a kqueue is a real, pollable host descriptor.  The host's own
+ * poll and epoll (reached by system call, so no front end of the library
+ * can stand in for them) see it readable exactly while it has pending
+ * events; another kqueue can watch it (data = pending events), and a cycle
+ * of queues watching each other neither deadlocks nor loops; closing a
+ * watched queue reports EV_EOF to its watchers; kqueue descriptors are
+ * close-on-exec.
+ */
+#include <sys/types.h>
+#include <sys/epoll.h>
+#include <sys/event.h>
+#include <sys/syscall.h>
+
+#include <atf-c.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "h_evring.h"
+
+/* The host's poll on one descriptor: revents, or -1. */
+static int
+host_poll(int fd, long ms)
+{
+	struct timespec ts;
+	struct pollfd pfd;
+	long n;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	n = syscall(SYS_ppoll, &pfd, 1UL, &ts, NULL, (size_t)8);
+	if (n < 0)
+		return (-1);
+	return (n == 0 ? 0 : pfd.revents);
+}
+
+static int
+host_epoll_wait(int ep, struct epoll_event *ev, long ms)
+{
+	return ((int)syscall(SYS_epoll_pwait, ep, ev, 1, (int)ms, NULL,
+	    (size_t)8));
+}
+
+/* Add user event ident (EV_CLEAR) to kq, and trigger it. */
+static void
+user_add(int kq, uintptr_t ident)
+{
+	KEV_CHANGE(kq, ident, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+}
+
+static void
+user_trigger(int kq, uintptr_t ident)
+{
+	KEV_CHANGE(kq, ident, EVFILT_USER, 0, NOTE_TRIGGER, 0, NULL);
+}
+
+ATF_TC(host_poll_pending);
+ATF_TC_HEAD(host_poll_pending, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "The host's poll() sees a kqueue "
+	    "POLLIN exactly while it has pending events: not when empty, yes "
+	    "after an EVFILT_USER trigger, not after the EV_CLEAR event is "
+	    "consumed; a level-triggered user event keeps it readable");
+}
+ATF_TC_BODY(host_poll_pending, tc)
+{
+	int kq, r;
+
+	ATF_REQUIRE((kq = kqueue()) >= 0);
+	ATF_CHECK_EQ(0, host_poll(kq, 0));
+	user_add(kq, 1);
+	ATF_CHECK_EQ(0, host_poll(kq, 0));
+
+	user_trigger(kq, 1);
+	r = host_poll(kq, 1000);
+	ATF_CHECK_MSG(r > 0 && (r & POLLIN), "revents %#x", r);
+	/* Not consumed yet: still readable. */
+	r = host_poll(kq, 0);
+	ATF_CHECK_MSG(r > 0 && (r & POLLIN), "revents %#x", r);
+
+	(void)KEV_ONE(kq, 0, 1, EVFILT_USER);
+	ATF_CHECK_EQ(0, host_poll(kq, 0));
+	ATF_CHECK_EQ(0, host_poll(kq, 50));
+
+	/* Without EV_CLEAR the user event stays triggered after delivery. */
+	KEV_CHANGE(kq, 2, EVFILT_USER, EV_ADD, 0, 0, NULL);
+	user_trigger(kq, 2);
+	(void)KEV_ONE(kq, 1000, 2, EVFILT_USER);
+	r = host_poll(kq, 1000);
+	ATF_CHECK_MSG(r > 0 && (r & POLLIN), "revents %#x", r);
+	KEV_CHANGE(kq, 2, EVFILT_USER, EV_DELETE, 0, 0, NULL);
+	ATF_CHECK_EQ(0, host_poll(kq, 0));
+}
+
+ATF_TC(host_epoll_pending);
+ATF_TC_HEAD(host_epoll_pending, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "The host's epoll sees a kqueue "
+	    "EPOLLIN while it has pending events and not otherwise");
+}
+ATF_TC_BODY(host_epoll_pending, tc)
+{
+	struct epoll_event ee;
+	int ep, kq;
+
+	ATF_REQUIRE((kq = kqueue()) >= 0);
+	ATF_REQUIRE((ep = (int)syscall(SYS_epoll_create1, EPOLL_CLOEXEC)) >=
+	    0);
+	memset(&ee, 0, sizeof(ee));
+	ee.events = EPOLLIN;
+	ee.data.u64 = 0xabc;
+	ATF_REQUIRE_EQ(0, syscall(SYS_epoll_ctl, ep, EPOLL_CTL_ADD, kq, &ee));
+	ATF_CHECK_EQ(0, host_epoll_wait(ep, &ee, 0));
+
+	user_add(kq, 5);
+	user_trigger(kq, 5);
+	memset(&ee, 0, sizeof(ee));
+	ATF_REQUIRE_EQ(1, host_epoll_wait(ep, &ee, 1000));
+	ATF_CHECK(ee.events & EPOLLIN);
+	ATF_CHECK_EQ(0xabc, ee.data.u64);
+
+	(void)KEV_ONE(kq, 0, 5, EVFILT_USER);
+	ATF_CHECK_EQ(0, host_epoll_wait(ep, &ee, 0));
+	ATF_CHECK_EQ(0, host_epoll_wait(ep, &ee, 50));
+	close(ep);
+}
+
+ATF_TC(nested_zero_timeout);
+ATF_TC_HEAD(nested_zero_timeout, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "Kqueue B watching kqueue A: a "
+	    "zero-timeout kevent() on B right after an event is triggered in A "
+	    "reports A readable with data 1");
+}
+ATF_TC_BODY(nested_zero_timeout, tc)
+{
+	struct kevent ev;
+	int a, b;
+
+	ATF_REQUIRE((a = kqueue()) >= 0);
+	ATF_REQUIRE((b = kqueue()) >= 0);
+	KEV_CHANGE(b, a, EVFILT_READ, EV_ADD, 0, 0, NULL);
+	KEV_NONE(b, 0);
+	user_add(a, 1);
+	KEV_NONE(b, 0);
+	user_trigger(a, 1);
+	ev = KEV_ONE(b, 0, a, EVFILT_READ);
+	ATF_CHECK_EQ(1, ev.data);
+}
+
+ATF_TC(nested_data_count);
+ATF_TC_HEAD(nested_data_count, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "Kqueue B watching kqueue A: data = "
+	    "number of events pending in A (3 after three triggers); once A "
+	    "is drained B reports nothing; a new trigger fires B again");
+}
+ATF_TC_BODY(nested_data_count, tc)
+{
+	struct kevent ev, evs[8];
+	int a, b, i;
+
+	ATF_REQUIRE((a = kqueue()) >= 0);
+	ATF_REQUIRE((b = kqueue()) >= 0);
+	KEV_CHANGE(b, a, EVFILT_READ, EV_ADD, 0, 0, NULL);
+	for (i = 1; i <= 3; i++)
+		user_add(a, i);
+	for (i = 1; i <= 3; i++)
+		user_trigger(a, i);
+
+	ev = KEV_ONE(b, 1000, a, EVFILT_READ);
+	ATF_CHECK_EQ(3, ev.data);
+
+	ATF_REQUIRE_EQ(3, kev_wait(a, evs, 8, 0));
+	KEV_NONE(b, 0);
+	KEV_NONE(b, 100);
+
+	user_trigger(a, 2);
+	ev = KEV_ONE(b, 1000, a, EVFILT_READ);
+	ATF_CHECK_EQ(1, ev.data);
+}
+
+struct trig_arg {
+	int	kq;
+	int	delay_ms;
+};
+
+static void *
+trigger_thread(void *arg)
+{
+	struct trig_arg *ta = arg;
+	struct kevent ch;
+
+	usleep(ta->delay_ms * 1000);
+	EV_SET(&ch, 1, EVFILT_USER, 0, NOTE_TRIGGER, 0, NULL);
+	if (kevent(ta->kq, &ch, 1, NULL, 0, NULL) != 0)
+		return ((void *)1);
+	return (NULL);
+}
+
+ATF_TC(nested_wakeup);
+ATF_TC_HEAD(nested_wakeup, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "A thread blocked in kevent() on B (B "
+	    "watches A, 3 s timeout) is woken when another thread triggers an "
+	    "event in A");
+}
+ATF_TC_BODY(nested_wakeup, tc)
+{
+	struct trig_arg ta;
+	struct timespec t0;
+	struct kevent ev;
+	pthread_t t;
+	void *ret;
+	double ms;
+	int a, b;
+
+	ATF_REQUIRE((a = kqueue()) >= 0);
+	ATF_REQUIRE((b = kqueue()) >= 0);
+	KEV_CHANGE(b, a, EVFILT_READ, EV_ADD, 0, 0, NULL);
+	user_add(a, 1);
+
+	ta.kq = a;
+	ta.delay_ms = 100;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ATF_REQUIRE_EQ(0, pthread_create(&t, NULL, trigger_thread, &ta));
+	ev = KEV_ONE(b, 3000, a, EVFILT_READ);
+	ms = kev_elapsed_ms(&t0);
+	ATF_REQUIRE_EQ(0, pthread_join(t, &ret));
+	ATF_REQUIRE(ret == NULL);
+	ATF_CHECK_EQ(1, ev.data);
+	printf("B woken after %.1f ms\n", ms);
+	ATF_CHECK_MSG(ms < 2000, "woken after %.1f ms", ms);
+}
+
+ATF_TC(cycle);
+ATF_TC_HEAD(cycle, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "A watches B and B watches A: an event "
+	    "triggered in A neither deadlocks nor loops; both queues report "
+	    "promptly (A its user event, B that A is readable)");
+	atf_tc_set_md_var(tc, "timeout", "20");
+}
+ATF_TC_BODY(cycle, tc)
+{
+	struct kevent evs[8];
+	struct timespec t0;
+	double ms;
+	int a, b, i, na, nb;
+
+	/* A deadlock inside kevent() would hang: kill it, fail the case. */
+	alarm(10);
+	ATF_REQUIRE((a = kqueue()) >= 0);
+	ATF_REQUIRE((b = kqueue()) >= 0);
+	KEV_CHANGE(a, b, EVFILT_READ, EV_ADD, 0, 0, NULL);
+	KEV_CHANGE(b, a, EVFILT_READ, EV_ADD, 0, 0, NULL);
+	KEV_NONE(a, 0);
+	KEV_NONE(b, 0);
+
+	user_add(a, 1);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	user_trigger(a, 1);
+
+	memset(evs, 0, sizeof(evs));
+	nb = kev_wait(b, evs, 8, 1000);
+	ATF_CHECK_EQ_MSG(1, nb, "B returned %d", nb);
+	ATF_CHECK(kev_find(evs, nb > 0 ? nb : 0, a, EVFILT_READ) != NULL);
+
+	memset(evs, 0, sizeof(evs));
+	na = kev_wait(a, evs, 8, 1000);
+	ATF_CHECK_MSG(na >= 1 && na <= 2, "A returned %d", na);
+	ATF_CHECK(kev_find(evs, na > 0 ? na : 0, 1, EVFILT_USER) != NULL);
+	for (i = 0; i < na; i++)
+		ATF_CHECK(evs[i].filter == EVFILT_USER ||
+		    (evs[i].filter == EVFILT_READ && evs[i].ident ==
+		    (uintptr_t)b));
+
+	/* More rounds stay bounded and prompt. */
+	for (i = 0; i < 10; i++) {
+		na = kev_wait(a, evs, 8, 0);
+		nb = kev_wait(b, evs, 8, 0);
+		ATF_CHECK(na >= 0 && na <= 2);
+		ATF_CHECK(nb >= 0 && nb <= 1);
+	}
+	ms = kev_elapsed_ms(&t0);
+	printf("cycle rounds took %.1f ms\n", ms);
+	ATF_CHECK_MSG(ms < 2500, "took %.1f ms", ms);
+
+	KEV_CHANGE(a, b, EVFILT_READ, EV_DELETE, 0, 0, NULL);
+	KEV_CHANGE(b, a, EVFILT_READ, EV_DELETE, 0, 0, NULL);
+	ATF_REQUIRE_EQ(0, close(a));
+	ATF_REQUIRE_EQ(0, close(b));
+	alarm(0);
+}
+
+ATF_TC(close_watched_queue);
+ATF_TC_HEAD(close_watched_queue, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "Closing kqueue A while kqueue B "
+	    "watches it reports EV_EOF on B's knote for A (the source "
+	    "vanished)");
+}
+ATF_TC_BODY(close_watched_queue, tc)
+{
+	struct kevent ev;
+	int a, b;
+
+	ATF_REQUIRE((a = kqueue()) >= 0);
+	ATF_REQUIRE((b = kqueue()) >= 0);
+	KEV_CHANGE(b, a, EVFILT_READ, EV_ADD, 0, 0, NULL);
+	KEV_NONE(b, 0);
+	ATF_REQUIRE_EQ(0, close(a));
+	ev = KEV_ONE(b, 1000, a, EVFILT_READ);
+	ATF_CHECK_MSG(ev.flags & EV_EOF, "flags %#x", ev.flags);
+}
+
+ATF_TC(cloexec);
+ATF_TC_HEAD(cloexec, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "kqueue() descriptors are close-on-exec "
+	    "(FD_CLOEXEC)");
+}
+ATF_TC_BODY(cloexec, tc)
+{
+	int fl, kq;
+
+	ATF_REQUIRE((kq = kqueue()) >= 0);
+	ATF_REQUIRE((fl = fcntl(kq, F_GETFD)) != -1);
+	ATF_CHECK(fl & FD_CLOEXEC);
+}
+
+ATF_TP_ADD_TCS(tp)
+{
+	ATF_TP_ADD_TC(tp, host_poll_pending);
+	ATF_TP_ADD_TC(tp, host_epoll_pending);
+	ATF_TP_ADD_TC(tp, nested_zero_timeout);
+	ATF_TP_ADD_TC(tp, nested_data_count);
+	ATF_TP_ADD_TC(tp, nested_wakeup);
+	ATF_TP_ADD_TC(tp, cycle);
+	ATF_TP_ADD_TC(tp, close_watched_queue);
+	ATF_TP_ADD_TC(tp, cloexec);
+	return (atf_no_error());
+}

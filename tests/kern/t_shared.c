@@ -1,0 +1,267 @@
+/*
+ * t_shared: the per-descriptor knote and the shared host registration,
+ * proved through the evring_stat(3) counters.  However many queues and
+ * filters watch a descriptor, the host is asked to watch it once; on one
+ * queue every filter on a descriptor lives in one knote; the kernel's
+ * memory per watched descriptor is small; and a readiness change reaches
+ * every queue.
+ */
+#include <sys/types.h>
+#include <sys/event.h>
+#include <sys/evring.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+
+#include <atf-c.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "h_evring.h"
+
+#define	NQ	3
+
+/* Add or delete (flags) READ and WRITE for fd on kq, in one call. */
+static void
+readwrite(int kq, int fd, unsigned short flags)
+{
+	struct kevent ch[2];
+
+	EV_SET(&ch[0], fd, EVFILT_READ, flags, 0, 0, NULL);
+	EV_SET(&ch[1], fd, EVFILT_WRITE, flags, 0, 0, NULL);
+	ATF_REQUIRE_EQ_MSG(0, kevent(kq, ch, 2, NULL, 0, NULL), "kevent: %s",
+	    strerror(errno));
+}
+
+ATF_TC(hostreg_one_per_descriptor);
+ATF_TC_HEAD(hostreg_one_per_descriptor, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "A socket watched for READ and WRITE on "
+	    "3 queues has exactly one host registration; deleting it from 2 "
+	    "queues keeps that registration, deleting the last removes it");
+}
+ATF_TC_BODY(hostreg_one_per_descriptor, tc)
+{
+	long long h0, t0;
+	int i, kq[NQ], s[2];
+
+	for (i = 0; i < NQ; i++)
+		ATF_REQUIRE((kq[i] = kqueue()) >= 0);
+	ATF_REQUIRE_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, s));
+	h0 = KEV_STAT(EVRING_STAT_HOSTREG);
+	t0 = KEV_STAT(EVRING_STAT_HOSTREG_TOTAL);
+
+	for (i = 0; i < NQ; i++)
+		readwrite(kq[i], s[0], EV_ADD);
+	ATF_CHECK_EQ(1, KEV_STAT(EVRING_STAT_HOSTREG) - h0);
+	ATF_CHECK_EQ(1, KEV_STAT(EVRING_STAT_HOSTREG_TOTAL) - t0);
+
+	readwrite(kq[0], s[0], EV_DELETE);
+	readwrite(kq[1], s[0], EV_DELETE);
+	ATF_CHECK_EQ(1, KEV_STAT(EVRING_STAT_HOSTREG) - h0);
+	ATF_CHECK_EQ(1, KEV_STAT(EVRING_STAT_HOSTREG_TOTAL) - t0);
+
+	/* One filter left on the last queue still needs the host. */
+	KEV_CHANGE(kq[2], s[0], EVFILT_READ, EV_DELETE, 0, 0, NULL);
+	ATF_CHECK_EQ(1, KEV_STAT(EVRING_STAT_HOSTREG) - h0);
+	KEV_CHANGE(kq[2], s[0], EVFILT_WRITE, EV_DELETE, 0, 0, NULL);
+	ATF_CHECK_EQ(0, KEV_STAT(EVRING_STAT_HOSTREG) - h0);
+	ATF_CHECK_EQ(1, KEV_STAT(EVRING_STAT_HOSTREG_TOTAL) - t0);
+}
+
+ATF_TC(hostreg_pipe_ends);
+ATF_TC_HEAD(hostreg_pipe_ends, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "A pipe's read end watched for READ and "
+	    "its write end for WRITE, each on 3 queues: two descriptors, so "
+	    "exactly two host registrations");
+}
+ATF_TC_BODY(hostreg_pipe_ends, tc)
+{
+	long long h0, t0;
+	int i, kq[NQ], p[2];
+
+	for (i = 0; i < NQ; i++)
+		ATF_REQUIRE((kq[i] = kqueue()) >= 0);
+	ATF_REQUIRE_EQ(0, pipe(p));
+	h0 = KEV_STAT(EVRING_STAT_HOSTREG);
+	t0 = KEV_STAT(EVRING_STAT_HOSTREG_TOTAL);
+	for (i = 0; i < NQ; i++) {
+		KEV_CHANGE(kq[i], p[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
+		KEV_CHANGE(kq[i], p[1], EVFILT_WRITE, EV_ADD, 0, 0, NULL);
+	}
+	ATF_CHECK_EQ(2, KEV_STAT(EVRING_STAT_HOSTREG) - h0);
+	ATF_CHECK_EQ(2, KEV_STAT(EVRING_STAT_HOSTREG_TOTAL) - t0);
+
+	for (i = 0; i < NQ; i++)
+		KEV_CHANGE(kq[i], p[0], EVFILT_READ, EV_DELETE, 0, 0, NULL);
+	ATF_CHECK_EQ(1, KEV_STAT(EVRING_STAT_HOSTREG) - h0);
+	for (i = 0; i < NQ; i++)
+		KEV_CHANGE(kq[i], p[1], EVFILT_WRITE, EV_DELETE, 0, 0, NULL);
+	ATF_CHECK_EQ(0, KEV_STAT(EVRING_STAT_HOSTREG) - h0);
+}
+
+ATF_TC(knote_per_descriptor);
+ATF_TC_HEAD(knote_per_descriptor, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "READ and WRITE on one socket on one "
+	    "queue make exactly one knote, which still reports the two "
+	    "filters as separate events; another queue adds one more knote");
+}
+ATF_TC_BODY(knote_per_descriptor, tc)
+{
+	struct kevent evs[4];
+	const struct kevent *e;
+	long long k0;
+	int kq, kq2, n, s[2];
+
+	ATF_REQUIRE((kq = kqueue()) >= 0);
+	ATF_REQUIRE((kq2 = kqueue()) >= 0);
+	ATF_REQUIRE_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, s));
+	k0 = KEV_STAT(EVRING_STAT_KNOTES);
+
+	KEV_CHANGE(kq, s[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
+	ATF_CHECK_EQ(1, KEV_STAT(EVRING_STAT_KNOTES) - k0);
+	KEV_CHANGE(kq, s[0], EVFILT_WRITE, EV_ADD, 0, 0, NULL);
+	ATF_CHECK_EQ(1, KEV_STAT(EVRING_STAT_KNOTES) - k0);
+	KEV_CHANGE(kq2, s[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
+	ATF_CHECK_EQ(2, KEV_STAT(EVRING_STAT_KNOTES) - k0);
+
+	/* One knote, two events. */
+	ATF_REQUIRE_EQ(4, write(s[1], "data", 4));
+	memset(evs, 0, sizeof(evs));
+	n = kev_wait(kq, evs, 4, 1000);
+	if (n == 1) {
+		/* Allow the second filter's report a moment to follow. */
+		n += kev_wait(kq, evs + 1, 3, 100);
+	}
+	ATF_REQUIRE_EQ_MSG(2, n, "kevent returned %d events", n);
+	ATF_REQUIRE((e = kev_find(evs, n, s[0], EVFILT_READ)) != NULL);
+	ATF_CHECK_EQ(4, e->data);
+	ATF_REQUIRE((e = kev_find(evs, n, s[0], EVFILT_WRITE)) != NULL);
+	ATF_CHECK(e->data > 0);
+
+	/* Deleting one filter keeps the knote for the other. */
+	KEV_CHANGE(kq, s[0], EVFILT_READ, EV_DELETE, 0, 0, NULL);
+	ATF_CHECK_EQ(2, KEV_STAT(EVRING_STAT_KNOTES) - k0);
+	(void)KEV_ONE(kq, 0, s[0], EVFILT_WRITE);
+	KEV_CHANGE(kq, s[0], EVFILT_WRITE, EV_DELETE, 0, 0, NULL);
+	ATF_CHECK_EQ(1, KEV_STAT(EVRING_STAT_KNOTES) - k0);
+	ATF_REQUIRE_EQ(0, close(kq2));
+	ATF_CHECK_EQ(0, KEV_STAT(EVRING_STAT_KNOTES) - k0);
+}
+
+#define	NSOCK	1000
+
+ATF_TC(memory_per_descriptor);
+ATF_TC_HEAD(memory_per_descriptor, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "Kernel memory (knote + descriptor "
+	    "bytes) for 1000 sockets watched for READ and WRITE on one queue "
+	    "is below 256 bytes per socket, with one knote and one file each");
+}
+ATF_TC_BODY(memory_per_descriptor, tc)
+{
+	static struct kevent ch[2 * NSOCK];
+	long long dfile, dknote, f0, k0, mf0, mk0;
+	struct rlimit rl;
+	double per;
+	int i, kq, s[NSOCK];
+
+	ATF_REQUIRE_EQ(0, getrlimit(RLIMIT_NOFILE, &rl));
+	if (rl.rlim_cur < NSOCK + 64) {
+		if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < NSOCK + 64)
+			atf_tc_skip("RLIMIT_NOFILE hard limit %llu too low",
+			    (unsigned long long)rl.rlim_max);
+		rl.rlim_cur = NSOCK + 64;
+		ATF_REQUIRE_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	}
+
+	ATF_REQUIRE((kq = kqueue()) >= 0);
+	for (i = 0; i < NSOCK; i++)
+		ATF_REQUIRE((s[i] = socket(AF_INET, SOCK_DGRAM, 0)) >= 0);
+
+	k0 = KEV_STAT(EVRING_STAT_KNOTES);
+	f0 = KEV_STAT(EVRING_STAT_FILES);
+	mk0 = KEV_STAT(EVRING_STAT_KMEM_KNOTE);
+	mf0 = KEV_STAT(EVRING_STAT_KMEM_FILE);
+
+	for (i = 0; i < NSOCK; i++) {
+		EV_SET(&ch[2 * i], s[i], EVFILT_READ, EV_ADD, 0, 0, NULL);
+		EV_SET(&ch[2 * i + 1], s[i], EVFILT_WRITE, EV_ADD, 0, 0, NULL);
+	}
+	ATF_REQUIRE_EQ_MSG(0, kevent(kq, ch, 2 * NSOCK, NULL, 0, NULL),
+	    "kevent: %s", strerror(errno));
+
+	ATF_CHECK_EQ(NSOCK, KEV_STAT(EVRING_STAT_KNOTES) - k0);
+	ATF_CHECK_EQ(NSOCK, KEV_STAT(EVRING_STAT_FILES) - f0);
+	dknote = KEV_STAT(EVRING_STAT_KMEM_KNOTE) - mk0;
+	dfile = KEV_STAT(EVRING_STAT_KMEM_FILE) - mf0;
+	per = (double)(dknote + dfile) / NSOCK;
+	printf("kernel bytes per watched socket (READ+WRITE, one queue): "
+	    "%.1f (knote %.1f, file %.1f)\n", per, (double)dknote / NSOCK,
+	    (double)dfile / NSOCK);
+	ATF_CHECK_MSG(dknote > 0, "knote memory did not grow: %lld", dknote);
+	ATF_CHECK_MSG(dfile > 0, "file memory did not grow: %lld", dfile);
+	ATF_CHECK_MSG(per < 256, "%.1f bytes per descriptor", per);
+
+	/* Every socket is writable: the registrations are live. */
+	{
+		struct kevent evs[64];
+		int n = kev_wait(kq, evs, 64, 1000);
+
+		ATF_CHECK_EQ(64, n);
+		for (i = 0; i < n; i++)
+			ATF_CHECK_EQ(EVFILT_WRITE, evs[i].filter);
+	}
+
+	for (i = 0; i < NSOCK; i++)
+		ATF_REQUIRE_EQ(0, close(s[i]));
+	ATF_CHECK_EQ(0, KEV_STAT(EVRING_STAT_KNOTES) - k0);
+}
+
+ATF_TC(readiness_reaches_all);
+ATF_TC_HEAD(readiness_reaches_all, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "One write to a socket watched on 3 "
+	    "queues is reported by all three, each with its own udata; drained, "
+	    "by none");
+}
+ATF_TC_BODY(readiness_reaches_all, tc)
+{
+	struct kevent ev;
+	char buf[8];
+	int cookie[NQ], i, kq[NQ], s[2];
+
+	ATF_REQUIRE_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, s));
+	for (i = 0; i < NQ; i++) {
+		ATF_REQUIRE((kq[i] = kqueue()) >= 0);
+		KEV_CHANGE(kq[i], s[0], EVFILT_READ, EV_ADD, 0, 0, &cookie[i]);
+		KEV_NONE(kq[i], 0);
+	}
+	ATF_REQUIRE_EQ(6, write(s[1], "shared", 6));
+	for (i = 0; i < NQ; i++) {
+		ev = KEV_ONE(kq[i], 1000, s[0], EVFILT_READ);
+		ATF_CHECK_EQ(6, ev.data);
+		ATF_CHECK(ev.udata == &cookie[i]);
+	}
+	ATF_REQUIRE_EQ(6, read(s[0], buf, sizeof(buf)));
+	for (i = 0; i < NQ; i++)
+		KEV_NONE(kq[i], 20);
+}
+
+ATF_TP_ADD_TCS(tp)
+{
+	signal(SIGPIPE, SIG_IGN);
+	ATF_TP_ADD_TC(tp, hostreg_one_per_descriptor);
+	ATF_TP_ADD_TC(tp, hostreg_pipe_ends);
+	ATF_TP_ADD_TC(tp, knote_per_descriptor);
+	ATF_TP_ADD_TC(tp, memory_per_descriptor);
+	ATF_TP_ADD_TC(tp, readiness_reaches_all);
+	return (atf_no_error());
+}
