@@ -587,7 +587,7 @@ kqueue_register(struct kqueue *kq, const struct kevent *kev)
 	struct file *fp = NULL;
 	struct knote *kn;
 	struct knslot *ks;
-	int error = 0, slot;
+	int error = 0, slot, modify;
 
 	fops = kqueue_fops(kev->filter);
 	if (fops == NULL)
@@ -631,19 +631,30 @@ kqueue_register(struct kqueue *kq, const struct kevent *kev)
 	} else if (kev->flags & EV_DELETE) {
 		knote_drop_slot(kq, kn, (int)(ks - kn->kn_slot));
 		goto done;
-	} else if (kev->flags & EV_ADD) {
-		if (fops->f_modify != NULL &&
+	} else {
+		/*
+		 * A change to an existing registration.  As on FreeBSD, any
+		 * change but a delete replaces udata (unless EV_KEEPUDATA)
+		 * and reaches f_touch, which is how EVFILT_USER is
+		 * triggered with flags 0 or EV_ENABLE; filter parameters
+		 * change only on EV_ADD or a change that is not a bare
+		 * enable/disable, so re-enabling keeps NOTE_LOWAT.
+		 */
+		modify = (kev->flags & EV_ADD) != 0 ||
+		    (kev->flags & (EV_ENABLE | EV_DISABLE)) == 0;
+		if (modify && fops->f_modify != NULL &&
 		    (error = fops->f_modify(kn, ks, kev)) != 0)
 			goto done;
 		KQ_LOCK(kq);
-		ks->ks_flags = (uint16_t)((ks->ks_flags & ~EV_KEPT) |
-		    (kev->flags & EV_KEPT) | fops->f_flags);
+		if (kev->flags & EV_ADD)
+			ks->ks_flags = (uint16_t)((ks->ks_flags & ~EV_KEPT) |
+			    (kev->flags & EV_KEPT) | fops->f_flags);
 		if ((kev->flags & EV_KEEPUDATA) == 0)
 			ks->ks_udata = kev->udata;
 		if (fops->f_touch != NULL)
 			fops->f_touch(kn, ks, (struct kevent *)kev,
 			    EVENT_REGISTER);
-		else if (fops->f_modify == NULL) {
+		else if (modify && fops->f_modify == NULL) {
 			ks->ks_sfflags = kev->fflags;
 			ks->ks_sdata = kev->data;
 		}
@@ -662,7 +673,6 @@ kqueue_register(struct kqueue *kq, const struct kevent *kev)
 	if (kev->flags & EV_ENABLE)
 		ks->ks_status &= ~KS_DISABLED;
 	if ((ks->ks_status & KS_DISABLED) == 0 &&
-	    (kev->flags & (EV_ADD | EV_ENABLE)) != 0 &&
 	    (kn->kn_status & KN_DETACHED) == 0 &&
 	    fops->f_event(kn, ks, 0))
 		ks->ks_status |= KS_ACTIVE;

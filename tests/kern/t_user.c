@@ -55,8 +55,9 @@ kchange(int kq, uintptr_t ident, short filter, unsigned short flags,
 	    (ud)) == 0, "kevent change failed: %s", strerror(errno));	\
 } while (0)
 
+/* Trigger, keeping the registered udata (a change replaces it otherwise). */
 #define	TRIGGER(kq, id) \
-	KCHANGE_OK((kq), (id), EVFILT_USER, 0, NOTE_TRIGGER, 0, NULL)
+	KCHANGE_OK((kq), (id), EVFILT_USER, EV_KEEPUDATA, NOTE_TRIGGER, 0, NULL)
 
 static int
 kwait(int kq, struct kevent *ev, int n, long ms)
@@ -293,7 +294,8 @@ trigger_thread(void *arg)
 	struct timespec zero = { 0, 0 };
 
 	usleep(ta->delay_us);
-	EV_SET(&kev, ta->ident, EVFILT_USER, 0, NOTE_TRIGGER, 0, NULL);
+	EV_SET(&kev, ta->ident, EVFILT_USER, EV_KEEPUDATA, NOTE_TRIGGER, 0,
+	    NULL);
 	if (kevent(ta->kq, &kev, 1, NULL, 0, &zero) != 0)
 		ta->error = errno;
 	return (NULL);
