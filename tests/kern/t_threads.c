@@ -134,8 +134,8 @@ pc_producer(void *arg)
 
 	p = (int)(intptr_t)arg;
 	for (i = p; i < PC_IDENTS; i += PC_PRODUCERS)
-		if (kchange(pc_kq, 10000 + i, EVFILT_USER, 0, NOTE_TRIGGER, 0,
-		    NULL) != 0)
+		if (kchange(pc_kq, 10000 + i, EVFILT_USER, EV_KEEPUDATA,
+		    NOTE_TRIGGER, 0, NULL) != 0)
 			worker_fail("trigger failed: ident, errno", i, errno);
 	return (NULL);
 }
@@ -259,7 +259,8 @@ mq_thread(void *arg)
 	pthread_barrier_wait(&mq_barrier);
 	pthread_barrier_wait(&mq_barrier);
 	for (r = 0; r < MQ_ROUNDS && atomic_load(&nfail) == 0; r++) {
-		if (kchange(kq, 1, EVFILT_USER, 0, NOTE_TRIGGER, 0, NULL) != 0)
+		if (kchange(kq, 1, EVFILT_USER, EV_KEEPUDATA, NOTE_TRIGGER, 0,
+		    NULL) != 0)
 			worker_fail("trigger: errno", errno, r);
 		n = kwait(kq, ev, MQ_PIPES + 4, 2000);
 		if (n != MQ_PIPES + 1) {
