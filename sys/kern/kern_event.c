@@ -436,28 +436,21 @@ knote_drop_slot(struct kqueue *kq, struct knote *kn, int slot)
 		knote_free(kq, kn);
 }
 
+/* Remove every registration on a knote, and with the last, the knote. */
 static void
 knote_drop(struct kqueue *kq, struct knote *kn)
 {
-	int i, n = kn->kn_nslots;
+	int i, j, used;
 
 	KQ_REG_OWNED(kq);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < kn->kn_nslots; i++) {
 		if (kn->kn_slot[i].ks_filter == 0)
 			continue;
-		if (knote_empty(kn))
-			break;
-		/* The last slot's drop frees the knote: stop looking. */
-		{
-			int j, others = 0;
-
-			for (j = 0; j < n; j++)
-				if (j != i && kn->kn_slot[j].ks_filter != 0)
-					others = 1;
-			knote_drop_slot(kq, kn, i);
-			if (!others)
-				return;
-		}
+		for (used = 0, j = 0; j < kn->kn_nslots; j++)
+			used += kn->kn_slot[j].ks_filter != 0;
+		knote_drop_slot(kq, kn, i);
+		if (used == 1)
+			return;		/* that was the last: kn is freed */
 	}
 }
 
@@ -508,7 +501,7 @@ knote_attach_slot(struct kqueue *kq, struct knote **knp,
 {
 	struct knote *kn = *knp, *nkn;
 	struct knslot *ks;
-	int error, i, created = 0;
+	int error, i;
 
 	KQ_REG_OWNED(kq);
 	if (kn == NULL) {
@@ -538,7 +531,6 @@ knote_attach_slot(struct kqueue *kq, struct knote **knp,
 				return (error);
 			}
 		}
-		created = 1;
 	}
 	for (i = 0; i < kn->kn_nslots; i++)
 		if (kn->kn_slot[i].ks_filter == 0)
@@ -571,7 +563,6 @@ knote_attach_slot(struct kqueue *kq, struct knote **knp,
 		*knp = NULL;
 		return (error);
 	}
-	(void)created;
 	return (0);
 }
 
@@ -587,7 +578,7 @@ kqueue_register(struct kqueue *kq, const struct kevent *kev)
 	struct file *fp = NULL;
 	struct knote *kn;
 	struct knslot *ks;
-	int error = 0, slot, modify;
+	int error = 0, modify;
 
 	fops = kqueue_fops(kev->filter);
 	if (fops == NULL)
@@ -666,7 +657,6 @@ kqueue_register(struct kqueue *kq, const struct kevent *kev)
 	 * already holds: adding, modifying or re-enabling a knote on a ready
 	 * source must not wait for the source's next change.
 	 */
-	slot = (int)(ks - kn->kn_slot);
 	KQ_LOCK(kq);
 	if (kev->flags & EV_DISABLE)
 		ks->ks_status |= KS_DISABLED;
@@ -676,7 +666,6 @@ kqueue_register(struct kqueue *kq, const struct kevent *kev)
 	    (kn->kn_status & KN_DETACHED) == 0 &&
 	    fops->f_event(kn, ks, 0))
 		ks->ks_status |= KS_ACTIVE;
-	(void)slot;
 	knote_requeue(kn);
 	KQ_UNLOCK(kq);
 done:
