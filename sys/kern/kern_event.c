@@ -228,7 +228,12 @@ kqueue_set_hostready(struct kqueue *kq)
 {
 
 	KQ_OWNED(kq);
-	if ((kq->kq_count > 0) == kq->kq_hostready)
+	/*
+	 * Once close() has begun, the host descriptor is about to be
+	 * released and its number may name another object: never write it.
+	 */
+	if ((kq->kq_count > 0) == kq->kq_hostready ||
+	    (kq->kq_state & KQ_CLOSING))
 		return;
 	kq->kq_hostready = kq->kq_count > 0;
 	hc_kqfd_set(kq->kq_fd, kq->kq_hostready);
@@ -1305,7 +1310,11 @@ proc_exit_upcall(unsigned long long cookie, int status, int has)
 
 	hc_mtx_lock(kp->kp_lock);
 	kp->kp_status = has ? status : 0;
-	kp->kp_exited = 1;
+	/*
+	 * filt_proc() may also run from registration without kp_lock: the
+	 * release publishes kp_status to its acquire load of kp_exited.
+	 */
+	__atomic_store_n(&kp->kp_exited, 1, __ATOMIC_RELEASE);
 	knote_locked(&kp->kp_knlist, KNH_EXIT);
 	hc_mtx_unlock(kp->kp_lock);
 }
