@@ -263,33 +263,26 @@ host_callout_forkparent(void)
 void
 host_callout_forkchild(void)
 {
+	long i;
 
 	host_lock_forkchild(&host_co_lock);
 	/*
 	 * The callout thread did not survive the fork, and a function it
-	 * was running is not running here.  Condition variables cannot be
-	 * trusted after fork: make new ones.  Pending callouts stay pending
-	 * and run once a new thread is started, which
-	 * host_callout_forkchild_late() does after the kernel has dropped
-	 * what it does not keep.
+	 * was running is not running here.  Every pending callout belongs
+	 * to kernel state the child does not keep (the child has no queues,
+	 * and hu_forkchild rebuilds the rest), so none may fire: running
+	 * one would take a parent's lock that may have been held at the
+	 * fork, and stall the child's own timers behind it for good.  The
+	 * thread starts again with the child's first hc_callout_reset().
+	 * Condition variables cannot be trusted after fork: make new ones.
 	 */
+	for (i = 0; i < host_co_n; i++)
+		host_co_heap[i]->c_index = -1;
+	host_co_n = 0;
 	host_co_running = NULL;
 	host_co_thread = 0;
 	host_co_waiters = 0;
 	host_co_started = 0;
 	if (host_co_cvinit)
 		host_co_cvsetup();
-}
-
-void
-host_callout_forkchild_late(void)
-{
-	pthread_t t;
-
-	host_lock_acquire(&host_co_lock);
-	if (host_co_n > 0 && !host_co_started) {
-		if (host_thread_create(&t, host_co_main, NULL) == 0)
-			host_co_started = 1;
-	}
-	host_lock_release(&host_co_lock);
 }

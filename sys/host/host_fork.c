@@ -46,13 +46,12 @@ host_fork_child(void)
 	host_proc_forkchild();
 	host_vnode_forkchild();
 	host_sig_forkchild();
-	/* Also re-creates the setup lock. */
+	/* Also releases the setup lock. */
 	host_poll_forkchild();
 	host_lock_forkchild(&host_poll_lock);
 	up = atomic_load(&host_upcalls);
 	if (up != NULL && up->hu_forkchild != NULL)
 		up->hu_forkchild();
-	host_callout_forkchild_late();
 }
 
 void

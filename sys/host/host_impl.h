@@ -112,7 +112,6 @@ void	host_sleep_forkchild(void);
 void	host_callout_forkprepare(void);
 void	host_callout_forkparent(void);
 void	host_callout_forkchild(void);
-void	host_callout_forkchild_late(void);
 void	host_fork_register(void);
 
 /* host_sig.c: the shared signal table, also used for copy faults. */

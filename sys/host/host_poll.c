@@ -261,7 +261,7 @@ host_poll_forkchild(void)
 	_Atomic unsigned char *chunk;
 	int epfd, i, j;
 
-	host_lock_init(&host_setup_lock);
+	host_lock_forkchild(&host_setup_lock);
 	/*
 	 * The epoll instance is shared with the parent: closing our
 	 * descriptor leaves the parent's registrations alone, whereas

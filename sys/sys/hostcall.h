@@ -106,7 +106,8 @@ long long hc_clock_realtime(void);
  * pending callout.  hc_callout_stop() cancels it and, unless it is called
  * from fn itself, waits for a running fn to return, so that after it
  * returns fn is neither running nor pending.  It returns 1 if a pending
- * callout was cancelled, 0 otherwise.
+ * callout was cancelled, 0 otherwise.  In a fork child no callout is
+ * pending: all belonged to state the child drops.
  */
 int	hc_callout_init(struct hc_callout **cp, void (*fn)(void *), void *arg);
 void	hc_callout_reset(struct hc_callout *c, long long deadline);
