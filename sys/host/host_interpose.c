@@ -81,40 +81,35 @@ host_sys_dup3(int oldfd, int newfd, int flags)
 }
 
 #ifdef HOST_TSAN
+/*
+ * Under ThreadSanitizer the next close() and dup3() are TSan's
+ * interceptors, which keep its descriptor bookkeeping right; they are
+ * looked up once, at load time.  A lazy dlsym() from inside close() breaks
+ * when TSan itself closes a descriptor while symbolizing a report (dlsym
+ * frees its error state into an allocator TSan is using) and hangs there.
+ */
 typedef int (*host_close_fn)(int);
 typedef int (*host_dup3_fn)(int, int, int);
-static _Atomic(host_close_fn) host_next_close;
-static _Atomic(host_dup3_fn) host_next_dup3;
+static host_close_fn host_next_close = host_sys_close;
+static host_dup3_fn host_next_dup3 = host_sys_dup3;
 
-static int
-host_real_close(int fd)
+__attribute__((constructor(101)))
+static void
+host_interpose_resolve(void)
 {
-	host_close_fn fn;
+	host_close_fn cfn;
+	host_dup3_fn dfn;
 
-	fn = atomic_load(&host_next_close);
-	if (fn == NULL) {
-		fn = (host_close_fn)dlsym(RTLD_NEXT, "close");
-		if (fn == NULL || fn == close)
-			fn = host_sys_close;
-		atomic_store(&host_next_close, fn);
-	}
-	return (fn(fd));
+	cfn = (host_close_fn)dlsym(RTLD_NEXT, "close");
+	if (cfn != NULL && cfn != close)
+		host_next_close = cfn;
+	dfn = (host_dup3_fn)dlsym(RTLD_NEXT, "dup3");
+	if (dfn != NULL && dfn != dup3)
+		host_next_dup3 = dfn;
 }
 
-static int
-host_real_dup3(int oldfd, int newfd, int flags)
-{
-	host_dup3_fn fn;
-
-	fn = atomic_load(&host_next_dup3);
-	if (fn == NULL) {
-		fn = (host_dup3_fn)dlsym(RTLD_NEXT, "dup3");
-		if (fn == NULL || fn == dup3)
-			fn = host_sys_dup3;
-		atomic_store(&host_next_dup3, fn);
-	}
-	return (fn(oldfd, newfd, flags));
-}
+#define	host_real_close(fd)		host_next_close(fd)
+#define	host_real_dup3(o, n, f)		host_next_dup3((o), (n), (f))
 #else
 #define	host_real_close		host_sys_close
 #define	host_real_dup3		host_sys_dup3
