@@ -66,6 +66,22 @@ kwait(int kq, struct kevent *ev, int n, long ms)
 		_exit(step);						\
 } while (0)
 
+/*
+ * A case whose child starts threads (any child that registers a knote on a
+ * descriptor or timer: the host starts its dispatcher and callout threads)
+ * cannot run under GCC 12's AddressSanitizer: its runtime does not hold
+ * its allocator locks across fork(), so a parent thread allocating at the
+ * moment of the fork leaves the child's first thread start blocked for
+ * good.  The normal build and the ThreadSanitizer build run these cases.
+ */
+#ifdef __SANITIZE_ADDRESS__
+#define	REQUIRE_THREADS_IN_CHILD()					\
+	atf_tc_skip("AddressSanitizer (GCC 12) cannot start threads in "	\
+	    "the child of a multithreaded fork")
+#else
+#define	REQUIRE_THREADS_IN_CHILD()	do { } while (0)
+#endif
+
 /* Fork a child running fn(arg) bounded by a 10 s alarm. */
 static pid_t
 spawn(int (*fn)(void *), void *arg)
@@ -189,6 +205,8 @@ ATF_TC_BODY(child_own_kqueue, tc)
 {
 	int kq, p[2];
 
+	REQUIRE_THREADS_IN_CHILD();
+
 	/* Make the parent a kqueue user with live host state first. */
 	kq = kq_open();
 	ATF_REQUIRE(pipe(p) == 0);
@@ -243,6 +261,8 @@ ATF_TC_BODY(parent_unaffected, tc)
 	struct shared sh;
 	struct kevent ev[4];
 	int i, n, p[2], sawread, sawtimer;
+
+	REQUIRE_THREADS_IN_CHILD();
 
 	sh.kq = kq_open();
 	ATF_REQUIRE(pipe(p) == 0);
@@ -352,6 +372,8 @@ ATF_TC_BODY(child_wakes_parent, tc)
 	struct kevent ev;
 	pid_t pid;
 	int n, p[2];
+
+	REQUIRE_THREADS_IN_CHILD();
 
 	sh.kq = kq_open();
 	ATF_REQUIRE(pipe(p) == 0);
