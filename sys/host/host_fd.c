@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 
 #include <linux/sockios.h>
 #include <netinet/in.h>
@@ -17,6 +18,7 @@
 #include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -234,15 +236,110 @@ hc_fd_query(int fd, int type, struct hc_fdstate *fs)
 	default:
 		break;
 	}
-	/* Reading SO_ERROR clears it: only when there is one to report. */
+	/*
+	 * Reading SO_ERROR clears it, so only when there is one to report,
+	 * and what is read is kept for the program (host_soerr_take()).
+	 */
 	if ((type == HC_FT_SOCKET || type == HC_FT_LISTEN) &&
 	    (pfd.revents & (POLLERR | POLLHUP))) {
 		err = 0;
 		len = sizeof(err);
-		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0)
+		if (syscall(SYS_getsockopt, fd, SOL_SOCKET, SO_ERROR, &err,
+		    &len) == 0) {
+			if (err != 0)
+				host_soerr_stash(fd, err);
+			else
+				err = host_soerr_peek(fd);
 			fs->fs_error = err;
+		}
 	}
 	return (0);
+}
+
+/*
+ * Socket errors read for EV_EOF's fflags.  Linux has no way to look at a
+ * socket's pending error without clearing it, yet a program ported from
+ * BSD asks getsockopt(SO_ERROR) after a failed non-blocking connect() and
+ * must get the error, not 0.  So the error the kernel consumed is kept
+ * here, per descriptor number, and libevring's getsockopt() hands it over
+ * (once) when the socket itself has nothing newer; closing or replacing
+ * the number forgets it.
+ */
+#define	SOERR_CHUNKSHIFT	12
+#define	SOERR_CHUNK		(1 << SOERR_CHUNKSHIFT)
+#define	SOERR_NCHUNKS		(1 << (31 - SOERR_CHUNKSHIFT))
+static _Atomic(_Atomic int *) host_soerr[SOERR_NCHUNKS];
+static _Atomic int host_soerr_maxfd = -1;
+
+static _Atomic int *
+host_soerr_slot(int fd, int create)
+{
+	_Atomic int *chunk, *fresh = NULL;
+
+	if (fd < 0)
+		return (NULL);
+	chunk = atomic_load(&host_soerr[fd >> SOERR_CHUNKSHIFT]);
+	if (chunk == NULL && create) {
+		fresh = calloc(SOERR_CHUNK, sizeof(*fresh));
+		if (fresh == NULL)
+			return (NULL);
+		if (atomic_compare_exchange_strong(
+		    &host_soerr[fd >> SOERR_CHUNKSHIFT], &chunk, fresh))
+			chunk = fresh;
+		else
+			free(fresh);	/* another thread's won */
+	}
+	return (chunk == NULL ? NULL : &chunk[fd & (SOERR_CHUNK - 1)]);
+}
+
+void
+host_soerr_stash(int fd, int err)
+{
+	_Atomic int *slot;
+	int max;
+
+	if ((slot = host_soerr_slot(fd, 1)) == NULL)
+		return;
+	atomic_store(slot, err);
+	max = atomic_load(&host_soerr_maxfd);
+	while (fd > max &&
+	    !atomic_compare_exchange_weak(&host_soerr_maxfd, &max, fd))
+		continue;
+}
+
+int
+host_soerr_peek(int fd)
+{
+	_Atomic int *slot;
+
+	slot = host_soerr_slot(fd, 0);
+	return (slot == NULL ? 0 : atomic_load(slot));
+}
+
+int
+host_soerr_take(int fd)
+{
+	_Atomic int *slot;
+
+	slot = host_soerr_slot(fd, 0);
+	return (slot == NULL ? 0 : atomic_exchange(slot, 0));
+}
+
+void
+host_soerr_forget(unsigned lo, unsigned hi)
+{
+	_Atomic int *slot;
+	int max;
+	unsigned fd;
+
+	max = atomic_load(&host_soerr_maxfd);
+	if (max < 0 || lo > (unsigned)max)
+		return;
+	if (hi > (unsigned)max)
+		hi = (unsigned)max;
+	for (fd = lo; fd <= hi; fd++)
+		if ((slot = host_soerr_slot((int)fd, 0)) != NULL)
+			atomic_store_explicit(slot, 0, memory_order_relaxed);
 }
 
 int

@@ -84,6 +84,11 @@ void	host_watch_rele(void);
 int	host_watching(void);
 void	host_drain_locked(void);
 void	host_fdtab_note(int fd);
+/* Socket errors consumed for EV_EOF, kept for getsockopt(SO_ERROR). */
+void	host_soerr_stash(int fd, int err);
+int	host_soerr_peek(int fd);
+int	host_soerr_take(int fd);
+void	host_soerr_forget(unsigned lo, unsigned hi);
 int	host_fd_maxfd(void);
 int	host_fdtab_set(int fd, int on);
 void	host_poll_forkchild(void);

@@ -14,6 +14,7 @@
  * call its internal close and are not seen; the kernel notices those at
  * the next registration.
  */
+#include <sys/socket.h>
 #include <sys/syscall.h>
 
 #include <dlfcn.h>
@@ -119,8 +120,10 @@ HOST_EXPORT int
 close(int fd)
 {
 
-	if (fd >= 0)
+	if (fd >= 0) {
 		host_fdclose_range((unsigned)fd, (unsigned)fd);
+		host_soerr_forget((unsigned)fd, (unsigned)fd);
+	}
 	return (host_real_close(fd));
 }
 
@@ -132,8 +135,10 @@ dup3(int oldfd, int newfd, int flags)
 	 * Only a dup3() that will succeed closes newfd: a bad oldfd must
 	 * not tear down newfd's knotes.
 	 */
-	if (oldfd != newfd && newfd >= 0 && fcntl(oldfd, F_GETFD) != -1)
+	if (oldfd != newfd && newfd >= 0 && fcntl(oldfd, F_GETFD) != -1) {
 		host_fdclose_range((unsigned)newfd, (unsigned)newfd);
+		host_soerr_forget((unsigned)newfd, (unsigned)newfd);
+	}
 	return (host_real_dup3(oldfd, newfd, flags));
 }
 
@@ -155,8 +160,10 @@ close_range(unsigned int lo, unsigned int hi, int flags)
 {
 
 	/* With CLOSE_RANGE_CLOEXEC nothing is closed now. */
-	if (lo <= hi && !(flags & CLOSE_RANGE_CLOEXEC))
+	if (lo <= hi && !(flags & CLOSE_RANGE_CLOEXEC)) {
 		host_fdclose_range(lo, hi);
+		host_soerr_forget(lo, hi);
+	}
 	return ((int)syscall(SYS_close_range, lo, hi, flags));
 }
 
@@ -169,6 +176,7 @@ closefrom(int lowfd)
 	if (lowfd < 0)
 		lowfd = 0;
 	host_fdclose_range((unsigned)lowfd, UINT_MAX);
+	host_soerr_forget((unsigned)lowfd, UINT_MAX);
 	if (syscall(SYS_close_range, (unsigned)lowfd, UINT_MAX, 0) != 0) {
 		/* No close_range(2): close what can be open, one by one. */
 		max = (int)sysconf(_SC_OPEN_MAX);
@@ -176,4 +184,25 @@ closefrom(int lowfd)
 			(void)syscall(SYS_close, fd);
 	}
 	errno = saved;
+}
+
+/*
+ * getsockopt(SO_ERROR) also returns an error that the kernel read (and so
+ * cleared) to report it in an EV_EOF event's fflags: see host_soerr_stash().
+ * A newer error pending on the socket wins and discards the kept one.
+ */
+HOST_EXPORT int
+getsockopt(int fd, int level, int optname, void *optval, socklen_t *optlen)
+{
+	int error, kept;
+
+	error = (int)syscall(SYS_getsockopt, fd, level, optname, optval,
+	    optlen);
+	if (error != 0 || level != SOL_SOCKET || optname != SO_ERROR ||
+	    optval == NULL || optlen == NULL || *optlen < sizeof(int))
+		return (error);
+	kept = host_soerr_take(fd);
+	if (kept != 0 && *(int *)optval == 0)
+		*(int *)optval = kept;
+	return (0);
 }

@@ -9,6 +9,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <atf-c.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -258,6 +261,55 @@ ATF_TC_BODY(regular_file, tc)
 	KEV_NONE(kq, 0);
 }
 
+ATF_TC(connect_refused);
+ATF_TC_HEAD(connect_refused, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "A non-blocking connect() to a closed port: the write filter "
+	    "reports EV_EOF with ECONNREFUSED in fflags, and the program's "
+	    "getsockopt(SO_ERROR) afterwards still returns ECONNREFUSED once "
+	    "(regression: the kernel's read of the error used to clear it)");
+}
+ATF_TC_BODY(connect_refused, tc)
+{
+	struct sockaddr_in sin;
+	struct kevent ev;
+	socklen_t len;
+	int kq, s, l, err;
+
+	/* A port that was just bound and closed refuses connections. */
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ATF_REQUIRE((l = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	ATF_REQUIRE(bind(l, (struct sockaddr *)&sin, sizeof(sin)) == 0);
+	len = sizeof(sin);
+	ATF_REQUIRE(getsockname(l, (struct sockaddr *)&sin, &len) == 0);
+	ATF_REQUIRE(close(l) == 0);
+
+	ATF_REQUIRE((kq = kqueue()) >= 0);
+	ATF_REQUIRE((s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK,
+	    0)) >= 0);
+	if (connect(s, (struct sockaddr *)&sin, sizeof(sin)) == 0)
+		atf_tc_skip("loopback connect to a closed port succeeded");
+	ATF_REQUIRE_EQ(errno, EINPROGRESS);
+	KEV_CHANGE(kq, s, EVFILT_WRITE, EV_ADD, 0, 0, NULL);
+	ev = KEV_ONE(kq, 2000, s, EVFILT_WRITE);
+	ATF_CHECK_MSG(ev.flags & EV_EOF, "flags %#x", ev.flags);
+	ATF_CHECK_EQ_MSG(ev.fflags, ECONNREFUSED, "fflags %u", ev.fflags);
+	/* Level-triggered: reported again, with the error again. */
+	ev = KEV_ONE(kq, 0, s, EVFILT_WRITE);
+	ATF_CHECK_EQ_MSG(ev.fflags, ECONNREFUSED, "fflags %u", ev.fflags);
+	err = 0;
+	len = sizeof(err);
+	ATF_REQUIRE(getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len) == 0);
+	ATF_CHECK_EQ_MSG(err, ECONNREFUSED, "SO_ERROR %d", err);
+	ATF_REQUIRE(getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len) == 0);
+	ATF_CHECK_EQ_MSG(err, 0, "SO_ERROR %d the second time", err);
+	ATF_REQUIRE(close(s) == 0);
+	ATF_REQUIRE(close(kq) == 0);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -268,5 +320,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, socket_full);
 	ATF_TP_ADD_TC(tp, pipe_clear);
 	ATF_TP_ADD_TC(tp, regular_file);
+	ATF_TP_ADD_TC(tp, connect_refused);
 	return (atf_no_error());
 }
