@@ -550,3 +550,17 @@ host_sig_forkchild(void)
 	}
 	host_close(atomic_exchange(&host_sig_efd, -1));
 }
+
+_Static_assert(sizeof(sigset_t) == HC_SIGSET_SIZE,
+    "HC_SIGSET_SIZE is the host's sigset_t");
+
+int
+hc_sig_raise(int signo)
+{
+
+	if (signo <= 0 || signo >= NSIG)
+		return (EINVAL);
+	if (kill(getpid(), signo) != 0)
+		return (errno);
+	return (0);
+}

@@ -63,7 +63,7 @@ static const struct filterops *const sysfilt_ops[EVFILT_SYSCOUNT] = {
 	[~EVFILT_EXCEPT] = &file_filtops[KN_FD_EXCEPT],
 };
 
-static const struct filterops *
+const struct filterops *
 kqueue_fops(int filter)
 {
 
@@ -223,23 +223,44 @@ knlist_teardown(struct knlist *kl, unsigned vnode_note)
  */
 static void kqueue_notify_task(void *arg);
 
-static void
+/*
+ * Make the queue's host descriptor readable exactly while it has pending
+ * events: knotes on the active list or, with a ring, unread records as of
+ * the last reap (a ring queue may stay readable until the next kernel entry
+ * after the program consumed everything; see kern_evring.c).
+ */
+void
 kqueue_set_hostready(struct kqueue *kq)
 {
+	int ready;
 
 	KQ_OWNED(kq);
+	ready = kq->kq_count > 0 || kq->kq_ringunread > 0;
 	/*
 	 * Once close() has begun, the host descriptor is about to be
 	 * released and its number may name another object: never write it.
 	 */
-	if ((kq->kq_count > 0) == kq->kq_hostready ||
-	    (kq->kq_state & KQ_CLOSING))
+	if (ready == kq->kq_hostready || (kq->kq_state & KQ_CLOSING))
 		return;
-	kq->kq_hostready = kq->kq_count > 0;
+	kq->kq_hostready = ready;
 	hc_kqfd_set(kq->kq_fd, kq->kq_hostready);
 }
 
-static void
+/* Knotes watching this queue hear that it became non-empty, later. */
+void
+kqueue_notify_watchers(struct kqueue *kq)
+{
+
+	KQ_OWNED(kq);
+	if (__atomic_load_n(&kq->kq_fp->f_nknotes, __ATOMIC_RELAXED) > 0 &&
+	    (kq->kq_state & KQ_CLOSING) == 0) {
+		fhold(kq->kq_fp);
+		if (!ktask_enqueue(kq->kq_task))
+			fdrop(kq->kq_fp);
+	}
+}
+
+void
 kqueue_wakeup(struct kqueue *kq)
 {
 	struct kq_sleeper *sl;
@@ -253,7 +274,7 @@ kqueue_wakeup(struct kqueue *kq)
 	}
 }
 
-static void
+void
 knote_enqueue(struct knote *kn)
 {
 	struct kqueue *kq = kn->kn_kq;
@@ -266,12 +287,7 @@ knote_enqueue(struct knote *kn)
 	if (kq->kq_count++ == 0) {
 		kqueue_set_hostready(kq);
 		/* Knotes watching this queue hear of it without recursion. */
-		if (__atomic_load_n(&kq->kq_fp->f_nknotes, __ATOMIC_RELAXED)
-		    > 0 && (kq->kq_state & KQ_CLOSING) == 0) {
-			fhold(kq->kq_fp);
-			if (!ktask_enqueue(kq->kq_task))
-				fdrop(kq->kq_fp);
-		}
+		kqueue_notify_watchers(kq);
 	}
 }
 
@@ -289,37 +305,61 @@ knote_dequeue(struct knote *kn)
 		kqueue_set_hostready(kq);
 }
 
-/* Recompute which slots can be delivered and (de)queue the knote. */
+/*
+ * Recompute which slots can be delivered and (de)queue the knote.  On a
+ * queue with a ring, a slot whose record is still in flight waits for its
+ * consumption instead (at most one record per slot in flight), and the
+ * others are posted now.
+ */
 static void
 knote_requeue(struct knote *kn)
 {
+	struct kqueue *kq = kn->kn_kq;
 	struct knslot *ks;
+	unsigned active = 0, busy;
 	int i;
 
-	KQ_OWNED(kn->kn_kq);
-	kn->kn_active = 0;
+	KQ_OWNED(kq);
+	busy = KS_ACTIVE | KS_DISABLED | KS_DROPPING |
+	    (kq->kq_ring != NULL ? KS_INFLIGHT : 0);
 	for (i = 0; i < kn->kn_nslots; i++) {
 		ks = &kn->kn_slot[i];
-		if (ks->ks_filter != 0 && (ks->ks_status & (KS_ACTIVE |
-		    KS_DISABLED | KS_DROPPING)) == KS_ACTIVE)
-			kn->kn_active |= 1u << i;
+		if (ks->ks_filter != 0 && (ks->ks_status & busy) == KS_ACTIVE)
+			active |= 1u << i;
 	}
-	if (kn->kn_active != 0) {
-		knote_enqueue(kn);
-		kqueue_wakeup(kn->kn_kq);
-	} else
+	if (active == 0) {
+		kn->kn_active = 0;
 		knote_dequeue(kn);
+		return;
+	}
+	if (kq->kq_ring != NULL) {
+		/* In the backlog, kn_active is what is left to post. */
+		kn->kn_active = (kn->kn_status & KN_QUEUED) ?
+		    (uint8_t)active : 0;
+		evring_post(kq, kn, active, 0);
+		return;
+	}
+	kn->kn_active = (uint8_t)active;
+	knote_enqueue(kn);
+	kqueue_wakeup(kq);
 }
 
 static void
 knote_activate(struct knote *kn, int slot)
 {
 	struct knslot *ks = &kn->kn_slot[slot];
+	int fresh;
 
 	KQ_OWNED(kn->kn_kq);
-	ks->ks_status |= KS_ACTIVE;
+	fresh = (ks->ks_status & KS_FRESH) != 0;
+	ks->ks_status = (uint16_t)((ks->ks_status | KS_ACTIVE) & ~KS_FRESH);
 	if (ks->ks_status & (KS_DISABLED | KS_DROPPING))
 		return;
+	/* The continuation: post straight into the ring, or queue. */
+	if (kn->kn_kq->kq_ring != NULL) {
+		evring_post(kn->kn_kq, kn, 1u << slot, fresh);
+		return;
+	}
 	kn->kn_active |= 1u << slot;
 	knote_enqueue(kn);
 	if (kn->kn_kq->kq_sleepers != NULL)
@@ -337,7 +377,7 @@ knote_hash(uintptr_t ident, int class)
 	    (unsigned long)class);
 }
 
-static struct knote *
+struct knote *
 knote_lookup(struct kqueue *kq, uintptr_t ident, int class)
 {
 	struct knote *kn;
@@ -374,7 +414,7 @@ knote_hash_grow(struct kqueue *kq)
 	kq->kq_hashmask = n - 1;
 }
 
-static struct knslot *
+struct knslot *
 knote_slot(struct knote *kn, const struct filterops *fops)
 {
 	int i;
@@ -418,7 +458,7 @@ knote_free(struct kqueue *kq, struct knote *kn)
 }
 
 /* Remove one filter's registration; frees the knote with its last slot. */
-static void
+void
 knote_drop_slot(struct kqueue *kq, struct knote *kn, int slot)
 {
 	struct knslot *ks = &kn->kn_slot[slot];
@@ -432,6 +472,9 @@ knote_drop_slot(struct kqueue *kq, struct knote *kn, int slot)
 	KQ_UNLOCK(kq);
 	fops->f_detach(kn, ks);
 	KQ_LOCK(kq);
+	/* The ring must not name a slot that is about to be reused. */
+	if (kq->kq_ring != NULL)
+		evring_slot_gone(kq, kn, slot);
 	if (kn->kn_class == KNC_FD)
 		kn->kn_slotmap[fops->f_slot] = 0;
 	memset(ks, 0, sizeof(*ks));
@@ -490,6 +533,8 @@ knote_grow(struct kqueue *kq, struct knote *kn)
 		TAILQ_INSERT_BEFORE(kn, nkn, kn_tqe);
 		TAILQ_REMOVE(&kq->kq_head, kn, kn_tqe);
 	}
+	if (kq->kq_ring != NULL)
+		evring_knote_moved(kq, kn, nkn);
 	KQ_UNLOCK(kq);
 	hc_mtx_unlock(kl_lock);
 	kfree(kn, knote_size(n), M_KNOTE);
@@ -615,6 +660,16 @@ kqueue_register(struct kqueue *kq, const struct kevent *kev)
 		kn = NULL;
 	}
 	ks = kn != NULL ? knote_slot(kn, fops) : NULL;
+	if (ks != NULL && (ks->ks_status & KS_DROPPING)) {
+		/*
+		 * An EV_ONESHOT event posted into a ring, whose detach was
+		 * deferred (kern_evring.c): finish it, so that this change
+		 * sees the registration gone, as it would after kevent().
+		 */
+		knote_drop_slot(kq, kn, (int)(ks - kn->kn_slot));
+		kn = knote_lookup(kq, kev->ident, fops->f_class);
+		ks = kn != NULL ? knote_slot(kn, fops) : NULL;
+	}
 
 	if (ks == NULL) {
 		if ((kev->flags & EV_ADD) == 0) {
@@ -681,10 +736,64 @@ done:
 }
 
 /*
- * Collect up to want events from the active list into kbuf.  Each slot is
- * re-checked now (f_event with hint 0): readiness is judged at delivery,
- * not trusted from activation, so two scans of one level-triggered knote
- * both see it while it holds, and neither sees it after it stops.  A
+ * Deliver slot i of kn into *kev: the one place that builds a record and
+ * applies EV_ONESHOT, EV_CLEAR and EV_DISPATCH, shared by kevent() scans
+ * and ring posts so that the flags mean the same through both.  With
+ * recheck the condition is judged now (f_event with hint 0): readiness is
+ * judged at delivery, not trusted from activation.  A ring post made in the
+ * activation path itself may skip that when the filter computed the whole
+ * state from its hint (KS_FRESH), since activation is then delivery.
+ * Returns 0 when there is nothing to deliver (the slot is deactivated),
+ * else KD_EVENT with KD_DROP (EV_ONESHOT: the slot is now KS_DROPPING and
+ * the caller must have it dropped under kq_reglock) or KD_AGAIN (still
+ * active: level-triggered, to be delivered again after this one).
+ */
+int
+knote_deliver(struct knote *kn, int i, struct kevent *kev, int recheck)
+{
+	struct knslot *ks = &kn->kn_slot[i];
+	const struct filterops *fops;
+
+	KQ_OWNED(kn->kn_kq);
+	ks->ks_status &= ~KS_FRESH;
+	if (ks->ks_filter == 0 ||
+	    (ks->ks_status & (KS_DISABLED | KS_DROPPING)))
+		return (0);
+	fops = kqueue_fops(ks->ks_filter);
+	if (recheck && (kn->kn_status & KN_DETACHED) == 0 &&
+	    !fops->f_event(kn, ks, 0) && (ks->ks_flags & EV_ONESHOT) == 0) {
+		ks->ks_status &= ~KS_ACTIVE;
+		return (0);
+	}
+	kev->ident = kn->kn_ident;
+	kev->filter = ks->ks_filter;
+	kev->flags = ks->ks_flags;
+	kev->fflags = ks->ks_fflags;
+	kev->data = (intptr_t)ks->ks_data;
+	kev->udata = ks->ks_udata;
+	if (fops->f_touch != NULL)
+		fops->f_touch(kn, ks, kev, EVENT_PROCESS);
+	if (ks->ks_flags & EV_ONESHOT) {
+		ks->ks_status |= KS_DROPPING;
+		ks->ks_status &= ~KS_ACTIVE;
+		return (KD_EVENT | KD_DROP);
+	}
+	if (ks->ks_flags & EV_CLEAR) {
+		ks->ks_data = 0;
+		ks->ks_fflags = 0;
+		ks->ks_status &= ~KS_ACTIVE;
+	}
+	if (ks->ks_flags & EV_DISPATCH)
+		ks->ks_status |= KS_DISABLED;
+	if ((ks->ks_status & (KS_ACTIVE | KS_DISABLED)) == KS_ACTIVE)
+		return (KD_EVENT | KD_AGAIN);
+	return (KD_EVENT);
+}
+
+/*
+ * Collect up to want events from the active list into kbuf, each through
+ * knote_deliver() with a re-check, so two scans of one level-triggered
+ * knote both see it while it holds, and neither sees it after it stops.  A
  * marker ends the pass so that requeued level-triggered knotes are not
  * reported twice in one call.  EV_ONESHOT slots are marked and returned in
  * drops, to be detached after kq_lock is dropped.
@@ -694,11 +803,8 @@ kqueue_collect(struct kqueue *kq, struct kevent *kbuf, int want,
     struct kq_drop *drops, int *ndropp)
 {
 	struct knote marker, *kn;
-	struct knslot *ks;
-	const struct filterops *fops;
-	struct kevent *kev;
 	unsigned pending, requeue, bit;
-	int n = 0, nd = 0, i;
+	int n = 0, nd = 0, i, r;
 
 	KQ_REG_OWNED(kq);
 	KQ_OWNED(kq);
@@ -725,43 +831,15 @@ kqueue_collect(struct kqueue *kq, struct kevent *kbuf, int want,
 			i = __builtin_ctz(pending);
 			bit = 1u << i;
 			pending &= ~bit;
-			ks = &kn->kn_slot[i];
-			if (ks->ks_filter == 0 ||
-			    (ks->ks_status & (KS_DISABLED | KS_DROPPING)))
+			r = knote_deliver(kn, i, &kbuf[n], 1);
+			if (r == 0)
 				continue;
-			fops = kqueue_fops(ks->ks_filter);
-			if ((kn->kn_status & KN_DETACHED) == 0 &&
-			    !fops->f_event(kn, ks, 0) &&
-			    (ks->ks_flags & EV_ONESHOT) == 0) {
-				ks->ks_status &= ~KS_ACTIVE;
-				continue;
-			}
-			kev = &kbuf[n++];
-			kev->ident = kn->kn_ident;
-			kev->filter = ks->ks_filter;
-			kev->flags = ks->ks_flags;
-			kev->fflags = ks->ks_fflags;
-			kev->data = (intptr_t)ks->ks_data;
-			kev->udata = ks->ks_udata;
-			if (fops->f_touch != NULL)
-				fops->f_touch(kn, ks, kev, EVENT_PROCESS);
-			if (ks->ks_flags & EV_ONESHOT) {
-				ks->ks_status |= KS_DROPPING;
-				ks->ks_status &= ~KS_ACTIVE;
+			n++;
+			if (r & KD_DROP) {
 				drops[nd].kd_kn = kn;
 				drops[nd].kd_slot = i;
 				nd++;
-				continue;
-			}
-			if (ks->ks_flags & EV_CLEAR) {
-				ks->ks_data = 0;
-				ks->ks_fflags = 0;
-				ks->ks_status &= ~KS_ACTIVE;
-			}
-			if (ks->ks_flags & EV_DISPATCH)
-				ks->ks_status |= KS_DISABLED;
-			if ((ks->ks_status & (KS_ACTIVE | KS_DISABLED)) ==
-			    KS_ACTIVE)
+			} else if (r & KD_AGAIN)
 				requeue |= bit;
 		}
 		if (pending != 0) {
@@ -826,6 +904,13 @@ kqueue_scan(struct kqueue *kq, struct kevent *ulist, int maxevents,
 			KQ_UNLOCK(kq);
 			KQ_REG_UNLOCK(kq);
 			error = EBADF;
+			break;
+		}
+		if (kq->kq_ring != NULL) {
+			/* Its events go to the ring: kevent() neither returns
+			   nor waits for them (see kevent_wait()). */
+			KQ_UNLOCK(kq);
+			KQ_REG_UNLOCK(kq);
 			break;
 		}
 		want = maxevents - total;
@@ -909,6 +994,7 @@ kern_kevent(int fd, const struct kevent *uchanges, int nchanges,
 	/* Let changes made before this call be seen by it. */
 	hc_host_poll();
 	ktask_run_pending();
+	evring_enter(kq);
 
 	while (nchanges > 0) {
 		n = nchanges > KQ_NEVENTS ? KQ_NEVENTS : nchanges;
@@ -964,7 +1050,8 @@ int
 kqueue_pending(struct kqueue *kq)
 {
 
-	return (__atomic_load_n(&kq->kq_count, __ATOMIC_RELAXED));
+	return (__atomic_load_n(&kq->kq_count, __ATOMIC_RELAXED) +
+	    __atomic_load_n(&kq->kq_ringunread, __ATOMIC_RELAXED));
 }
 
 int
@@ -985,7 +1072,11 @@ kern_kqueue(int flags, int *fdp)
 	kq->kq_hash = kmalloc(sizeof(*kq->kq_hash) * KQ_HASHSIZE, M_KQUEUE,
 	    HC_M_ZERO);
 	kq->kq_task = kmalloc(sizeof(*kq->kq_task), M_KQUEUE, HC_M_ZERO);
+	kq->kq_rtask = kmalloc(sizeof(*kq->kq_rtask), M_KQUEUE, HC_M_ZERO);
+	TAILQ_INIT(&kq->kq_ringwait);
+	kq->kq_minwake = 1;
 	if (kq->kq_hash == NULL || kq->kq_task == NULL ||
+	    kq->kq_rtask == NULL ||
 	    hc_mtx_init(&kq->kq_lock) != 0 ||
 	    hc_mtx_init(&kq->kq_reglock) != 0) {
 		error = ENOMEM;
@@ -998,6 +1089,7 @@ kern_kqueue(int flags, int *fdp)
 		goto fail;
 	kq->kq_fp = fp;
 	ktask_init(kq->kq_task, kqueue_notify_task, fp);
+	evring_kqinit(kq);
 	__atomic_add_fetch(&kq_nkqueues, 1, __ATOMIC_RELAXED);
 	*fdp = fd;
 	return (0);
@@ -1025,6 +1117,8 @@ kqueue_close(struct kqueue *kq)
 	kq->kq_state |= KQ_CLOSING;
 	kqueue_wakeup(kq);
 	KQ_UNLOCK(kq);
+	/* Ring sleepers wake with EBADF, and the ring goes first. */
+	evring_close(kq);
 	KQ_REG_LOCK(kq);
 	for (i = 0; i <= kq->kq_hashmask; i++)
 		while ((kn = LIST_FIRST(&kq->kq_hash[i])) != NULL)
@@ -1041,6 +1135,8 @@ kqueue_free(struct kqueue *kq)
 {
 
 	KASSERT(kq->kq_sleepers == NULL, ("kqueue_free: sleepers"));
+	KASSERT(TAILQ_EMPTY(&kq->kq_ringwait), ("kqueue_free: ring sleepers"));
+	KASSERT(kq->kq_ring == NULL, ("kqueue_free: ring attached"));
 	if (kq->kq_lock != NULL)
 		hc_mtx_destroy(kq->kq_lock);
 	if (kq->kq_reglock != NULL)
@@ -1048,6 +1144,7 @@ kqueue_free(struct kqueue *kq)
 	kfree(kq->kq_hash, sizeof(*kq->kq_hash) * (kq->kq_hashmask + 1),
 	    M_KQUEUE);
 	kfree(kq->kq_task, sizeof(*kq->kq_task), M_KQUEUE);
+	kfree(kq->kq_rtask, sizeof(*kq->kq_rtask), M_KQUEUE);
 	kfree(kq, sizeof(*kq), M_KQUEUE);
 }
 

@@ -37,6 +37,7 @@ upcall_forkchild(void)
 	ktask_forkchild();
 	kern_sig_forkchild();
 	kern_event_forkchild();
+	evring_forkchild();
 }
 
 static const struct hc_upcalls kern_upcalls = {
@@ -84,6 +85,14 @@ kern_stat(int which)
 		return (kmalloc_inuse(M_FILE));
 	case EVRING_STAT_KMEM_KQUEUE:
 		return (kmalloc_inuse(M_KQUEUE));
+	case EVRING_STAT_KMEM_EVRING:
+		return (kmalloc_inuse(M_EVRING));
+	case EVRING_STAT_RINGS:
+		return (evring_stat_rings());
+	case EVRING_STAT_RING_WAKEUPS:
+		return (evring_stat_wakeups());
+	case EVRING_STAT_RING_POSTS:
+		return (evring_stat_posts());
 	default:
 		return (-1);
 	}

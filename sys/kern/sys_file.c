@@ -70,17 +70,48 @@ filt_seteof(struct knslot *ks, int eof, int error)
 	}
 }
 
+/*
+ * For an eventfd-like descriptor (eventfd, timerfd, signalfd, epoll) the
+ * host's readiness bits are the whole state: hc_fd_query() would compute
+ * the same numbers from the same bits.  So a readiness hint for one is
+ * turned into the state it implies, and the slot is marked KS_FRESH: a
+ * ring post in this very activation needs no re-check, which keeps host
+ * readiness reaching a ring without a system call per event.
+ */
+static int
+filt_hint_is_state(struct file *fp, long long hint, struct hc_fdstate *fs)
+{
+	unsigned rev;
+
+	if ((hint & KNH_POLL) == 0 || fp->f_type != DTYPE_HOST ||
+	    fp->f_hosttype != HC_FT_EVENTFD)
+		return (0);
+	rev = (unsigned)KNH_DETAIL(hint);
+	fs->fs_revents = rev;
+	fs->fs_nread = (rev & HC_POLLIN) ? 8 : 0;
+	fs->fs_nwrite = (rev & HC_POLLOUT) ? 8 : 0;
+	fs->fs_error = 0;
+	return (1);
+}
+
+static int filt_read_state(struct knote *kn, struct knslot *ks,
+    const struct hc_fdstate *fs);
+
 static int
 filt_read(struct knote *kn, struct knslot *ks, long long hint)
 {
 	struct file *fp = kn->kn_fp;
 	struct hc_fdstate fs;
-	long long lowat, remain;
-	int eof;
+	long long remain;
 
+	ks->ks_status &= ~KS_FRESH;
 	if (fp->f_type == DTYPE_KQUEUE) {
 		ks->ks_data = kqueue_pending(fp->f_kq);
 		return (ks->ks_data > 0);
+	}
+	if (filt_hint_is_state(fp, hint, &fs)) {
+		ks->ks_status |= KS_FRESH;
+		return (filt_read_state(kn, ks, &fs));
 	}
 	if (hint & KNH_POLL)
 		return ((KNH_DETAIL(hint) & (HC_POLLIN | HC_POLLHUP |
@@ -102,20 +133,31 @@ filt_read(struct knote *kn, struct knslot *ks, long long hint)
 	}
 	if (hc_fd_query(fp->f_fd, fp->f_hosttype, &fs) != 0)
 		return (0);
-	eof = (fs.fs_revents & (HC_POLLHUP | HC_POLLRDHUP | HC_POLLERR)) != 0;
+	return (filt_read_state(kn, ks, &fs));
+}
+
+/* EVFILT_READ's verdict and numbers from a descriptor's state. */
+static int
+filt_read_state(struct knote *kn, struct knslot *ks,
+    const struct hc_fdstate *fs)
+{
+	long long lowat;
+	int eof;
+
+	eof = (fs->fs_revents & (HC_POLLHUP | HC_POLLRDHUP | HC_POLLERR)) != 0;
 	/* Data still buffered before a peer's close is not EOF yet. */
-	if (fp->f_hosttype == HC_FT_LISTEN)
-		eof = (fs.fs_revents & HC_POLLERR) != 0;
-	ks->ks_data = fs.fs_nread >= 0 ? fs.fs_nread :
-	    ((fs.fs_revents & HC_POLLIN) != 0);
-	filt_seteof(ks, eof, fs.fs_error);
+	if (kn->kn_fp->f_hosttype == HC_FT_LISTEN)
+		eof = (fs->fs_revents & HC_POLLERR) != 0;
+	ks->ks_data = fs->fs_nread >= 0 ? fs->fs_nread :
+	    ((fs->fs_revents & HC_POLLIN) != 0);
+	filt_seteof(ks, eof, fs->fs_error);
 	if (eof)
 		return (1);
 	lowat = (ks->ks_sfflags & NOTE_LOWAT) && ks->ks_sdata > 0 ?
 	    ks->ks_sdata : 1;
-	if ((fs.fs_revents & HC_POLLIN) == 0)
+	if ((fs->fs_revents & HC_POLLIN) == 0)
 		return (0);
-	return (fs.fs_nread < 0 || ks->ks_data >= lowat);
+	return (fs->fs_nread < 0 || ks->ks_data >= lowat);
 }
 
 /*
@@ -130,14 +172,19 @@ filt_writeattach(struct knote *kn, struct knslot *ks __unused)
 	return (0);
 }
 
+static int filt_write_state(struct knslot *ks, const struct hc_fdstate *fs);
+
 static int
 filt_write(struct knote *kn, struct knslot *ks, long long hint)
 {
 	struct file *fp = kn->kn_fp;
 	struct hc_fdstate fs;
-	long long lowat;
-	int eof;
 
+	ks->ks_status &= ~KS_FRESH;
+	if (filt_hint_is_state(fp, hint, &fs)) {
+		ks->ks_status |= KS_FRESH;
+		return (filt_write_state(ks, &fs));
+	}
 	if (hint & KNH_POLL)
 		return ((KNH_DETAIL(hint) & (HC_POLLOUT | HC_POLLHUP |
 		    HC_POLLERR)) != 0);
@@ -149,17 +196,27 @@ filt_write(struct knote *kn, struct knslot *ks, long long hint)
 	}
 	if (hc_fd_query(fp->f_fd, fp->f_hosttype, &fs) != 0)
 		return (0);
-	eof = (fs.fs_revents & (HC_POLLHUP | HC_POLLERR)) != 0;
-	ks->ks_data = fs.fs_nwrite >= 0 ? fs.fs_nwrite :
-	    ((fs.fs_revents & HC_POLLOUT) != 0);
-	filt_seteof(ks, eof, fs.fs_error);
+	return (filt_write_state(ks, &fs));
+}
+
+/* EVFILT_WRITE's verdict and numbers from a descriptor's state. */
+static int
+filt_write_state(struct knslot *ks, const struct hc_fdstate *fs)
+{
+	long long lowat;
+	int eof;
+
+	eof = (fs->fs_revents & (HC_POLLHUP | HC_POLLERR)) != 0;
+	ks->ks_data = fs->fs_nwrite >= 0 ? fs->fs_nwrite :
+	    ((fs->fs_revents & HC_POLLOUT) != 0);
+	filt_seteof(ks, eof, fs->fs_error);
 	if (eof)
 		return (1);
-	if ((fs.fs_revents & HC_POLLOUT) == 0)
+	if ((fs->fs_revents & HC_POLLOUT) == 0)
 		return (0);
 	lowat = (ks->ks_sfflags & NOTE_LOWAT) && ks->ks_sdata > 0 ?
 	    ks->ks_sdata : 1;
-	return (fs.fs_nwrite < 0 || ks->ks_data >= lowat);
+	return (fs->fs_nwrite < 0 || ks->ks_data >= lowat);
 }
 
 /*

@@ -24,6 +24,8 @@
 struct kqueue;
 struct knote;
 struct file;
+struct kevring;
+struct evring_waiter;
 
 /*
  * A list of knotes attached to one event source (a descriptor, a signal
@@ -45,6 +47,7 @@ struct knslot {
 	uint32_t	ks_sfflags;	/* fflags given at registration */
 	uint32_t	ks_fflags;	/* fflags to report */
 	int16_t		ks_filter;	/* EVFILT_* */
+	uint16_t	ks_ringpos;	/* KS_INRING: its record's ring slot */
 	int64_t		ks_sdata;	/* data given at registration */
 	int64_t		ks_data;	/* data to report */
 	void		*ks_udata;
@@ -54,6 +57,11 @@ struct knslot {
 #define	KS_DISABLED	0x0002	/* EV_DISABLE or EV_DISPATCH delivered */
 #define	KS_TRIGGERED	0x0004	/* EVFILT_USER: NOTE_TRIGGER pending */
 #define	KS_DROPPING	0x0008	/* EV_ONESHOT delivered, detach pending */
+#define	KS_INRING	0x0010	/* a record of it is in the ring, unread */
+#define	KS_PUTBACK	0x0020	/* a put-back record of it waits for room */
+#define	KS_FRESH	0x0040	/* f_event() computed the whole state from
+				   its hint: posting needs no re-check */
+#define	KS_INFLIGHT	(KS_INRING | KS_PUTBACK)
 
 /* Slot numbers of the descriptor filters on a descriptor knote. */
 #define	KN_FD_READ	0
@@ -154,6 +162,16 @@ struct kqueue {
 	unsigned long		kq_hashmask;
 	struct kq_sleeper	*kq_sleepers;	/* threads in kevent() */
 	struct ktask		*kq_task;	/* deferred notice to watchers */
+	/* The event ring (kern_evring.c); all under kq_lock. */
+	struct kevring		*kq_ring;	/* NULL when none is attached */
+	TAILQ_HEAD(, evring_waiter) kq_ringwait; /* threads in kevent_wait() */
+	struct ktask		*kq_rtask;	/* deferred drops, backlog signal */
+	uint32_t		kq_minwake;	/* EVRING_PROP_MINWAKE */
+	int			kq_backlogsig;	/* EVRING_PROP_BACKLOGSIG */
+	int			kq_sigpending;	/* backlog signal to raise */
+	int			kq_ringunread;	/* unread records at the last
+						   reap (atomic reads) */
+	int			kq_ndrops;	/* deferred drops (atomic reads) */
 };
 
 #define	KQ_CLOSING	0x01	/* close() in progress: no new work */
@@ -214,7 +232,8 @@ void	ktask_run_pending(void);
 #define	M_KNOTE		1
 #define	M_FILE		2
 #define	M_TEMP		3
-#define	M_NTYPES	4
+#define	M_EVRING	4
+#define	M_NTYPES	5
 void	*kmalloc(unsigned long size, int type, int flags);
 void	kfree(void *p, unsigned long size, int type);
 long long kmalloc_inuse(int type);
@@ -228,6 +247,41 @@ void	kern_event_forkchild(void);
 void	proc_exit_upcall(unsigned long long cookie, int status, int has);
 long long kqueue_stat_knotes(void);
 long long kqueue_stat_kqueues(void);
+
+/*
+ * Shared between the kqueue core and the ring (kern_event.c).
+ * knote_deliver() is the one place that turns a slot into a record and
+ * applies EV_ONESHOT, EV_CLEAR and EV_DISPATCH, for kevent() scans and
+ * ring posts alike.
+ */
+#define	KD_EVENT	0x01	/* *kev holds an event */
+#define	KD_DROP		0x02	/* EV_ONESHOT: slot is KS_DROPPING; the
+				   caller drops it with kq_reglock held */
+#define	KD_AGAIN	0x04	/* still active (level-triggered) */
+int	knote_deliver(struct knote *kn, int slot, struct kevent *kev,
+	    int recheck);
+const struct filterops *kqueue_fops(int filter);
+struct knote *knote_lookup(struct kqueue *kq, uintptr_t ident, int class);
+struct knslot *knote_slot(struct knote *kn, const struct filterops *fops);
+void	knote_drop_slot(struct kqueue *kq, struct knote *kn, int slot);
+void	kqueue_notify_watchers(struct kqueue *kq);
+void	kqueue_set_hostready(struct kqueue *kq);
+void	kqueue_wakeup(struct kqueue *kq);
+void	knote_enqueue(struct knote *kn);
+
+/* The ring's hooks in the core (kern_evring.c). */
+void	evring_post(struct kqueue *kq, struct knote *kn, unsigned bits,
+	    int fresh);
+void	evring_slot_gone(struct kqueue *kq, struct knote *kn, int slot);
+void	evring_knote_moved(struct kqueue *kq, struct knote *okn,
+	    struct knote *nkn);
+void	evring_enter(struct kqueue *kq);
+void	evring_close(struct kqueue *kq);
+void	evring_kqinit(struct kqueue *kq);
+void	evring_forkchild(void);
+long long evring_stat_rings(void);
+long long evring_stat_wakeups(void);
+long long evring_stat_posts(void);
 
 /* Upcall entry for signals (kern_sig.c). */
 void	sig_deliver(int signo, unsigned count);

@@ -25,6 +25,7 @@ struct hc_sleeper;		/* one thread's sleep/wakeup handle */
 struct hc_callout;		/* a one-shot timer running a function */
 struct hc_vwatch;		/* a vnode (inotify) watch */
 struct hc_pwatch;		/* a process (pidfd) watch */
+struct hc_shm;			/* shared memory with more than one view */
 
 /*
  * Upcalls.  Each receives the cookie the kernel gave when it registered
@@ -90,6 +91,7 @@ int	hc_mtx_owned(struct hc_mtx *mtx);
  * atomically with the sleep, as ppoll() does.  Returns 0 when woken,
  * ETIMEDOUT when the deadline passed, EINTR when a signal handler ran.
  */
+#define	HC_SIGSET_SIZE	128	/* bytes in a host sigset_t */
 int	hc_sleeper_get(struct hc_sleeper **sp);
 int	hc_sleep(struct hc_sleeper *s, long long deadline,
 	    const void *sigmask);
@@ -207,6 +209,31 @@ void	hc_proc_unwatch(struct hc_pwatch *w);
  */
 int	hc_sig_watch(int signo);
 void	hc_sig_unwatch(int signo);
+
+/*
+ * Send signal signo to the whole process, as kill(getpid(), signo) does:
+ * any thread that does not block it may take it.  EINVAL for a bad
+ * number.  The kernel calls it with no lock held, since the signal may be
+ * handled in the calling thread before the call returns.
+ */
+int	hc_sig_raise(int signo);
+
+/*
+ * Shared memory for the event rings.  hc_shm_alloc() allocates size bytes
+ * (a multiple of hc_pagesize()) of zeroed memory and maps the kernel's own
+ * view of it at *kvap.  hc_shm_map() makes one more view, for the program,
+ * at *uvap: its first rwsize bytes writable, the rest read-only.  Views
+ * are separate mappings of the same pages: the program may unmap its views
+ * at any time (munmap), which never affects the kernel's view, and
+ * hc_shm_free() unmaps the kernel's view and forgets the object while
+ * program views stay valid until unmapped.  No view, kernel or program, is
+ * inherited by a fork() child, and no descriptor names the memory, so a
+ * child can never reach it.
+ */
+unsigned long hc_pagesize(void);
+int	hc_shm_alloc(unsigned long size, struct hc_shm **shmp, void **kvap);
+int	hc_shm_map(struct hc_shm *shm, unsigned long rwsize, void **uvap);
+void	hc_shm_free(struct hc_shm *shm);
 
 /* Debug counters the tests read through evring_stat(). */
 #define	HC_STAT_FDWATCH		0	/* host fd registrations now */

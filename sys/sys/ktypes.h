@@ -48,6 +48,7 @@ typedef _Bool			bool;
 #define	ENOENT		2
 #define	ESRCH		3
 #define	EINTR		4
+#define	ENXIO		6
 #define	EBADF		9
 #define	ECHILD		10
 #define	EAGAIN		11
@@ -65,6 +66,7 @@ typedef _Bool			bool;
 #define	ERANGE		34
 #define	ENOSYS		38
 #define	ELOOP		40
+#define	EOVERFLOW	75
 #define	EOPNOTSUPP	95
 #define	ENOTSUP		EOPNOTSUPP
 #define	ETIMEDOUT	110

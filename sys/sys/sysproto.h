@@ -18,4 +18,15 @@ int	kern_kevent(int fd, const struct kevent *changelist, int nchanges,
 	    const struct timespec *timeout, int *retval);
 long long kern_stat(int which);
 
+/* The event ring (kern_evring.c). */
+int	kern_kevent_ring_attach(int fd, unsigned int entries);
+int	kern_kevent_ring_detach(int fd);
+int	kern_kevent_ring_map(int fd, void **addrp, unsigned long *sizep,
+	    unsigned int *entriesp, unsigned int *recoffp);
+int	kern_kevent_wait(int fd, unsigned int ringstate,
+	    const struct timespec *timeout, const void *sigmask, int *retval);
+int	kern_kevent_ring_putback(int fd, const struct kevent *kev);
+int	kern_kqueue_setprop(int fd, int prop, long long value);
+int	kern_kqueue_getprop(int fd, int prop, long long *valuep);
+
 #endif /* !_SYS_SYSPROTO_H_ */

@@ -1,0 +1,1075 @@
+/*
+ * The event ring: per-queue delivery into memory shared with the program.
+ *
+ * A queue with a ring attached no longer keeps ready knotes for kevent() to
+ * collect: activating a knote (knote_activate(), knote_requeue()) posts its
+ * record straight into the ring, in the activation path itself, through
+ * knote_deliver(), the function kevent() scans use, so EV_CLEAR, EV_ONESHOT
+ * and EV_DISPATCH mean the same through both.  The program reads records
+ * and advances the read index with no system call; kevent_wait() sleeps
+ * only when it has seen everything.
+ *
+ * What the kernel trusts.  The ring's memory has two views (hc_shm_*): the
+ * kernel writes through its own, which the program cannot unmap, and keeps
+ * a private copy of everything it needs (write index, reaped index, mask,
+ * flags, and which slot each record in flight belongs to).  It loads one
+ * field from shared memory, the program's read index, once per reap, and
+ * accepts it only between the last reaped index and the write index.
+ *
+ * Invariants (all under kq_lock):
+ *  - A slot has at most one record in flight: KS_INRING while its record
+ *    is in the ring and unread, with kr_owner[ks_ringpos] naming it, or
+ *    KS_PUTBACK while a put-back record of it waits for room.  Firing again
+ *    meanwhile only sets KS_ACTIVE (the filter accumulates data and fflags
+ *    in the knote); when the reap finds the record consumed it posts the
+ *    slot again if it is still active.  So an unread record is a snapshot,
+ *    and every activation after it merges into at most one following
+ *    record (doc/ring.md).
+ *  - Level-triggered slots stay KS_ACTIVE after their post; the reap that
+ *    finds their record consumed re-posts them, with a re-check.
+ *  - The kernel's backlog is the queue's active list (kq_head, kq_count):
+ *    knotes with slots to post (kn_active) that found the ring full, in
+ *    order.  While it is non-empty new posts queue behind it, and
+ *    EVRING_F_BACKLOG is set.  Every reap flushes what fits.
+ *  - Reaps happen at every post and every kernel entry for the queue
+ *    (kevent_wait(), kevent(), putback, properties).
+ *  - EV_ONESHOT slots posted into the ring are KS_DROPPING; the drop needs
+ *    kq_reglock, which the activation path does not hold, so it is
+ *    recorded in kr_drops and finished at the next kernel entry or by the
+ *    queue's ring task (kern_task.c).
+ *
+ * Wakeups.  Each record posted wakes at most one thread sleeping in
+ * kevent_wait(), the longest sleeping, and only while at least
+ * EVRING_PROP_MINWAKE records are unread.  A chosen thread that returns
+ * EINTR passes its wakeup on; one that times out after being chosen
+ * returns the records instead.  So no record is stranded with sleepers.
+ *
+ * The post path makes no host system call unless a thread sleeps
+ * (hc_wakeup()), the queue's host descriptor turns readable (once, until a
+ * kevent_wait() finds nothing), the backlog appears with a signal
+ * configured, or an EV_ONESHOT drop is deferred to the ring task.
+ */
+#include <sys/ktypes.h>
+#include <sys/eventvar.h>
+#include <sys/file.h>
+#include <sys/evring.h>
+
+#define	KSIG_MAXSIG	64
+
+struct evring_owner {
+	struct knote	*eo_kn;		/* NULL: consumed, or no knote */
+	int		eo_slot;
+};
+
+/* A put-back record waiting for room in the ring. */
+struct evring_pb {
+	struct kevent	pb_kev;
+	struct knote	*pb_kn;		/* its slot is KS_PUTBACK; or NULL */
+	int		pb_slot;
+};
+
+/* An EV_ONESHOT slot posted into the ring, to be dropped. */
+struct evring_drop {
+	struct knote	*ed_kn;
+	int		ed_slot;
+};
+
+struct kevring {
+	struct evring_hdr	*kr_hdr;	/* the kernel's view */
+	struct kevent		*kr_recs;	/* the kernel's view of records */
+	struct hc_shm		*kr_shm;
+	unsigned long		kr_size;
+	uint32_t		kr_entries;
+	uint32_t		kr_mask;
+	uint32_t		kr_recoff;
+	uint32_t		kr_write;	/* next index written */
+	uint32_t		kr_reaped;	/* records before it are consumed */
+	uint32_t		kr_flags;	/* EVRING_F_* */
+	uint32_t		kr_posted;	/* since the last publish */
+	struct evring_owner	*kr_owner;	/* [entries] */
+	struct evring_pb	*kr_pb;		/* [entries], circular */
+	uint32_t		kr_pbhead;
+	uint32_t		kr_npb;
+	struct evring_drop	*kr_drops;	/* [entries] */
+	uint32_t		kr_ndrops;
+};
+
+/* A thread in kevent_wait(), on kq_ringwait until it is chosen. */
+struct evring_waiter {
+	TAILQ_ENTRY(evring_waiter) ew_link;
+	struct hc_sleeper	*ew_hs;
+	int			ew_woken;	/* chosen, and off the list */
+};
+
+static long long evring_nrings;
+static long long evring_nwakeups;
+static long long evring_nposts;
+
+static void evring_task(void *arg);
+
+long long
+evring_stat_rings(void)
+{
+
+	return (__atomic_load_n(&evring_nrings, __ATOMIC_RELAXED));
+}
+
+long long
+evring_stat_wakeups(void)
+{
+
+	return (__atomic_load_n(&evring_nwakeups, __ATOMIC_RELAXED));
+}
+
+long long
+evring_stat_posts(void)
+{
+
+	return (__atomic_load_n(&evring_nposts, __ATOMIC_RELAXED));
+}
+
+void
+evring_forkchild(void)
+{
+
+	/* The child has no queues, so no rings (kern_event_forkchild()). */
+	evring_nrings = 0;
+}
+
+void
+evring_kqinit(struct kqueue *kq)
+{
+
+	ktask_init(kq->kq_rtask, evring_task, kq->kq_fp);
+}
+
+static uint32_t
+evring_unread(const struct kevring *kr)
+{
+
+	return (kr->kr_write - kr->kr_reaped);
+}
+
+static int
+evring_canpost(const struct kevring *kr)
+{
+
+	return (evring_unread(kr) < kr->kr_entries &&
+	    kr->kr_ndrops < kr->kr_entries);
+}
+
+/* Run the ring task soon: deferred drops, the backlog signal. */
+static void
+evring_task_schedule(struct kqueue *kq)
+{
+
+	KQ_OWNED(kq);
+	if (kq->kq_state & KQ_CLOSING)
+		return;
+	fhold(kq->kq_fp);
+	/* Already queued: the queued task holds a reference, so not last. */
+	if (!ktask_enqueue(kq->kq_rtask))
+		fdrop(kq->kq_fp);
+}
+
+/*
+ * Backlog: the queue's active list.  kn_active holds the slots still to
+ * post; a knote keeps its place when more of its slots join.
+ */
+static void
+evring_backlog_add(struct kqueue *kq, struct knote *kn, unsigned bits)
+{
+
+	kn->kn_active |= (uint8_t)bits;
+	if (kn->kn_status & KN_QUEUED)
+		return;
+	TAILQ_INSERT_TAIL(&kq->kq_head, kn, kn_tqe);
+	kn->kn_status |= KN_QUEUED;
+	kq->kq_count++;
+}
+
+static void
+evring_wake(struct kqueue *kq, int n, int *wokenp)
+{
+	struct evring_waiter *ew;
+	int woken = 0;
+
+	KQ_OWNED(kq);
+	while (woken < n && (ew = TAILQ_FIRST(&kq->kq_ringwait)) != NULL) {
+		TAILQ_REMOVE(&kq->kq_ringwait, ew, ew_link);
+		ew->ew_woken = 1;
+		hc_wakeup(ew->ew_hs);
+		woken++;
+	}
+	if (woken > 0)
+		__atomic_add_fetch(&evring_nwakeups, woken, __ATOMIC_RELAXED);
+	if (wokenp != NULL)
+		*wokenp += woken;
+}
+
+/*
+ * Reap: take the program's read index and release the slots whose records
+ * it consumed; a slot still active is queued to be posted again.
+ */
+static void
+evring_reap(struct kqueue *kq, struct kevring *kr)
+{
+	struct evring_owner *eo;
+	struct knslot *ks;
+	struct knote *kn;
+	uint32_t rd, i;
+
+	KQ_OWNED(kq);
+	/*
+	 * Load-acquire: pairs with the program's store-release of eh_read
+	 * (evring_advance(), evring_take() in <sys/evring.h>), so its reads
+	 * of the records before rd happen before we write over them.  This
+	 * is the only load the kernel makes from the shared memory.
+	 */
+	rd = __atomic_load_n(&kr->kr_hdr->eh_read, __ATOMIC_ACQUIRE);
+	if ((uint32_t)(rd - kr->kr_reaped) >
+	    (uint32_t)(kr->kr_write - kr->kr_reaped)) {
+		/* Backwards, past the write index, or garbage: no progress. */
+		kr->kr_flags |= EVRING_F_BADINDEX;
+		return;
+	}
+	kr->kr_flags &= ~EVRING_F_BADINDEX;
+	for (i = kr->kr_reaped; i != rd; i++) {
+		eo = &kr->kr_owner[i & kr->kr_mask];
+		if ((kn = eo->eo_kn) == NULL)
+			continue;
+		eo->eo_kn = NULL;
+		ks = &kn->kn_slot[eo->eo_slot];
+		ks->ks_status &= ~KS_INRING;
+		if ((ks->ks_status & (KS_ACTIVE | KS_DISABLED | KS_DROPPING |
+		    KS_PUTBACK)) == KS_ACTIVE)
+			evring_backlog_add(kq, kn, 1u << eo->eo_slot);
+	}
+	kr->kr_reaped = rd;
+}
+
+/* Write one record at the write index (room checked by the caller). */
+static void
+evring_write(struct kevring *kr, const struct kevent *kev, struct knote *kn,
+    int slot)
+{
+	uint32_t pos = kr->kr_write & kr->kr_mask;
+	struct knslot *ks;
+
+	kr->kr_recs[pos] = *kev;
+	kr->kr_owner[pos].eo_kn = kn;
+	kr->kr_owner[pos].eo_slot = slot;
+	if (kn != NULL) {
+		ks = &kn->kn_slot[slot];
+		ks->ks_ringpos = (uint16_t)pos;
+		ks->ks_status |= KS_INRING;
+	}
+	kr->kr_write++;
+	kr->kr_posted++;
+}
+
+/* Post slot i of kn (the caller checked evring_canpost()). */
+static void
+evring_post_slot(struct kqueue *kq, struct kevring *kr, struct knote *kn,
+    int i, int recheck)
+{
+	struct kevent kev;
+	int r;
+
+	r = knote_deliver(kn, i, &kev, recheck);
+	if (r == 0)
+		return;
+	evring_write(kr, &kev, kn, i);
+	if (r & KD_DROP) {
+		kr->kr_drops[kr->kr_ndrops].ed_kn = kn;
+		kr->kr_drops[kr->kr_ndrops].ed_slot = i;
+		if (kr->kr_ndrops++ == 0)
+			evring_task_schedule(kq);
+		__atomic_store_n(&kq->kq_ndrops, (int)kr->kr_ndrops,
+		    __ATOMIC_RELAXED);
+	}
+}
+
+/* Move put-back records, then the backlog, into the room there is. */
+static void
+evring_flush(struct kqueue *kq, struct kevring *kr)
+{
+	struct evring_pb *pb;
+	struct knote *kn;
+	unsigned pending, bit;
+	int i;
+
+	KQ_OWNED(kq);
+	while (kr->kr_npb > 0 && evring_unread(kr) < kr->kr_entries) {
+		pb = &kr->kr_pb[kr->kr_pbhead];
+		if (pb->pb_kn != NULL)
+			pb->pb_kn->kn_slot[pb->pb_slot].ks_status &=
+			    ~KS_PUTBACK;
+		evring_write(kr, &pb->pb_kev, pb->pb_kn, pb->pb_slot);
+		kr->kr_pbhead = (kr->kr_pbhead + 1) & kr->kr_mask;
+		kr->kr_npb--;
+	}
+	while (kr->kr_npb == 0 && evring_canpost(kr) &&
+	    (kn = TAILQ_FIRST(&kq->kq_head)) != NULL) {
+		TAILQ_REMOVE(&kq->kq_head, kn, kn_tqe);
+		kn->kn_status &= ~KN_QUEUED;
+		kq->kq_count--;
+		pending = kn->kn_active;
+		kn->kn_active = 0;
+		while (pending != 0 && evring_canpost(kr)) {
+			i = __builtin_ctz(pending);
+			bit = 1u << i;
+			pending &= ~bit;
+			/* Merged: posted again when its record is consumed. */
+			if (kn->kn_slot[i].ks_status & KS_INFLIGHT)
+				continue;
+			evring_post_slot(kq, kr, kn, i, 1);
+		}
+		if (pending != 0) {
+			/* Out of room: what is left goes first next time. */
+			kn->kn_active = (uint8_t)pending;
+			TAILQ_INSERT_HEAD(&kq->kq_head, kn, kn_tqe);
+			kn->kn_status |= KN_QUEUED;
+			kq->kq_count++;
+			break;
+		}
+	}
+}
+
+/*
+ * Make what was posted visible, update the flags, and wake sleepers: one
+ * per record posted while EVRING_PROP_MINWAKE records are unread.
+ */
+static void
+evring_publish(struct kqueue *kq, struct kevring *kr, int *wokenp)
+{
+	uint32_t posted = kr->kr_posted, unread = evring_unread(kr);
+	uint32_t oflags = kr->kr_flags & EVRING_F_BACKLOG;
+
+	KQ_OWNED(kq);
+	kr->kr_posted = 0;
+	if (kq->kq_count > 0) {
+		kr->kr_flags |= EVRING_F_BACKLOG;
+		if (oflags == 0 && kq->kq_backlogsig != 0 &&
+		    (kq->kq_state & KQ_CLOSING) == 0) {
+			/* Raised by the ring task, with no lock held. */
+			kq->kq_sigpending = kq->kq_backlogsig;
+			evring_task_schedule(kq);
+		}
+	} else
+		kr->kr_flags &= ~EVRING_F_BACKLOG;
+	/*
+	 * Both kernel-written fields are stored again on every publish, so
+	 * that the program's stray stores into them do not last.  The flags
+	 * are ordered before the write index by its release.
+	 */
+	__atomic_store_n(&kr->kr_hdr->eh_flags, kr->kr_flags,
+	    __ATOMIC_RELAXED);
+	/*
+	 * Store-release: pairs with the program's load-acquire of eh_write
+	 * (evring_peek(), evring_ready(), evring_take()), so every record
+	 * before kr_write is visible to it with the index.
+	 */
+	__atomic_store_n(&kr->kr_hdr->eh_write, kr->kr_write,
+	    __ATOMIC_RELEASE);
+	__atomic_store_n(&kq->kq_ringunread, (int)unread, __ATOMIC_RELAXED);
+	if (posted == 0)
+		return;
+	__atomic_add_fetch(&evring_nposts, posted, __ATOMIC_RELAXED);
+	/* Readable once; only a kevent_wait() that finds nothing clears it. */
+	if (!kq->kq_hostready)
+		kqueue_set_hostready(kq);
+	if (unread == posted)
+		kqueue_notify_watchers(kq);	/* it was empty */
+	if (!TAILQ_EMPTY(&kq->kq_ringwait) && unread >= kq->kq_minwake)
+		evring_wake(kq, (int)posted, wokenp);
+}
+
+static void
+evring_update(struct kqueue *kq, struct kevring *kr, int *wokenp)
+{
+
+	evring_reap(kq, kr);
+	evring_flush(kq, kr);
+	evring_publish(kq, kr, wokenp);
+}
+
+/*
+ * The activation continuation: the slots in bits of kn became ready.  Post
+ * them now, behind the backlog if there is one.  fresh: the one slot in
+ * bits was judged by its filter from a hint that is the whole state
+ * (KS_FRESH), so it needs no re-check now.
+ */
+void
+evring_post(struct kqueue *kq, struct knote *kn, unsigned bits, int fresh)
+{
+	struct kevring *kr = kq->kq_ring;
+	unsigned bit;
+	int i;
+
+	KQ_OWNED(kq);
+	evring_reap(kq, kr);
+	evring_flush(kq, kr);
+	for (; bits != 0; bits &= ~bit) {
+		i = __builtin_ctz(bits);
+		bit = 1u << i;
+		if (kn->kn_slot[i].ks_status & KS_INFLIGHT)
+			continue;	/* merges; re-posted when consumed */
+		if (kn->kn_status & KN_QUEUED)
+			kn->kn_active |= (uint8_t)bit;	/* keeps its place */
+		else if (kq->kq_count == 0 && kr->kr_npb == 0 &&
+		    evring_canpost(kr))
+			evring_post_slot(kq, kr, kn, i, !fresh);
+		else
+			evring_backlog_add(kq, kn, bit);
+	}
+	evring_publish(kq, kr, NULL);
+}
+
+/*
+ * A slot is being cleared (its registration dropped): forget the ring's
+ * references to it.  Its record, if unread, stays in the ring.
+ */
+void
+evring_slot_gone(struct kqueue *kq, struct knote *kn, int slot)
+{
+	struct kevring *kr = kq->kq_ring;
+	struct knslot *ks = &kn->kn_slot[slot];
+	struct evring_owner *eo;
+	struct evring_pb *pb;
+	uint32_t i;
+
+	KQ_OWNED(kq);
+	if (ks->ks_status & KS_INRING) {
+		eo = &kr->kr_owner[ks->ks_ringpos];
+		KASSERT(eo->eo_kn == kn && eo->eo_slot == slot,
+		    ("evring_slot_gone: owner mismatch"));
+		eo->eo_kn = NULL;
+	}
+	if (ks->ks_status & KS_PUTBACK) {
+		for (i = 0; i < kr->kr_npb; i++) {
+			pb = &kr->kr_pb[(kr->kr_pbhead + i) & kr->kr_mask];
+			if (pb->pb_kn == kn && pb->pb_slot == slot)
+				pb->pb_kn = NULL;
+		}
+	}
+	if (ks->ks_status & KS_DROPPING) {
+		for (i = 0; i < kr->kr_ndrops; ) {
+			if (kr->kr_drops[i].ed_kn == kn &&
+			    kr->kr_drops[i].ed_slot == slot)
+				kr->kr_drops[i] = kr->kr_drops[--kr->kr_ndrops];
+			else
+				i++;
+		}
+		__atomic_store_n(&kq->kq_ndrops, (int)kr->kr_ndrops,
+		    __ATOMIC_RELAXED);
+	}
+	ks->ks_status &= ~KS_INFLIGHT;
+}
+
+/* knote_grow() moved a knote: follow it. */
+void
+evring_knote_moved(struct kqueue *kq, struct knote *okn, struct knote *nkn)
+{
+	struct kevring *kr = kq->kq_ring;
+	struct knslot *ks;
+	uint32_t j;
+	int i;
+
+	KQ_OWNED(kq);
+	for (i = 0; i < okn->kn_nslots; i++) {
+		ks = &nkn->kn_slot[i];
+		if (ks->ks_status & KS_INRING)
+			kr->kr_owner[ks->ks_ringpos].eo_kn = nkn;
+		if (ks->ks_status & KS_PUTBACK)
+			for (j = 0; j < kr->kr_npb; j++)
+				if (kr->kr_pb[(kr->kr_pbhead + j) &
+				    kr->kr_mask].pb_kn == okn)
+					kr->kr_pb[(kr->kr_pbhead + j) &
+					    kr->kr_mask].pb_kn = nkn;
+		if (ks->ks_status & KS_DROPPING)
+			for (j = 0; j < kr->kr_ndrops; j++)
+				if (kr->kr_drops[j].ed_kn == okn)
+					kr->kr_drops[j].ed_kn = nkn;
+	}
+}
+
+/* Finish the deferred EV_ONESHOT drops.  kq_reglock held, not kq_lock. */
+static void
+evring_finish_drops(struct kqueue *kq)
+{
+	struct kevring *kr;
+	struct knote *kn;
+	int slot;
+
+	KQ_REG_OWNED(kq);
+	for (;;) {
+		KQ_LOCK(kq);
+		kr = kq->kq_ring;
+		if (kr == NULL || kr->kr_ndrops == 0) {
+			KQ_UNLOCK(kq);
+			break;
+		}
+		kr->kr_ndrops--;
+		kn = kr->kr_drops[kr->kr_ndrops].ed_kn;
+		slot = kr->kr_drops[kr->kr_ndrops].ed_slot;
+		__atomic_store_n(&kq->kq_ndrops, (int)kr->kr_ndrops,
+		    __ATOMIC_RELAXED);
+		KQ_UNLOCK(kq);
+		/* kq_reglock keeps kn from being dropped or moved meanwhile. */
+		knote_drop_slot(kq, kn, slot);
+	}
+}
+
+/* Every kernel entry for the queue: finish drops, reap, flush. */
+void
+evring_enter(struct kqueue *kq)
+{
+
+	if (__atomic_load_n(&kq->kq_ring, __ATOMIC_RELAXED) == NULL)
+		return;
+	if (__atomic_load_n(&kq->kq_ndrops, __ATOMIC_RELAXED) > 0) {
+		KQ_REG_LOCK(kq);
+		evring_finish_drops(kq);
+		KQ_REG_UNLOCK(kq);
+	}
+	KQ_LOCK(kq);
+	if (kq->kq_ring != NULL && (kq->kq_state & KQ_CLOSING) == 0)
+		evring_update(kq, kq->kq_ring, NULL);
+	KQ_UNLOCK(kq);
+}
+
+static void
+evring_task(void *arg)
+{
+	struct file *fp = arg;
+	struct kqueue *kq = fp->f_kq;
+	int sig;
+
+	KQ_REG_LOCK(kq);
+	if ((kq->kq_state & KQ_CLOSING) == 0)
+		evring_finish_drops(kq);
+	KQ_LOCK(kq);
+	if (kq->kq_ring != NULL && (kq->kq_state & KQ_CLOSING) == 0)
+		evring_update(kq, kq->kq_ring, NULL);
+	sig = kq->kq_sigpending;
+	kq->kq_sigpending = 0;
+	KQ_UNLOCK(kq);
+	KQ_REG_UNLOCK(kq);
+	if (sig != 0)
+		(void)hc_sig_raise(sig);
+	fdrop(fp);
+}
+
+/*
+ * Attach and detach.
+ */
+static void
+evring_free(struct kevring *kr)
+{
+
+	if (kr == NULL)
+		return;
+	hc_shm_free(kr->kr_shm);
+	kfree(kr->kr_owner, sizeof(*kr->kr_owner) * kr->kr_entries, M_EVRING);
+	kfree(kr->kr_pb, sizeof(*kr->kr_pb) * kr->kr_entries, M_EVRING);
+	kfree(kr->kr_drops, sizeof(*kr->kr_drops) * kr->kr_entries, M_EVRING);
+	kfree(kr, sizeof(*kr), M_EVRING);
+}
+
+static int
+evring_alloc(uint32_t entries, struct kevring **krp)
+{
+	struct kevring *kr;
+	struct evring_hdr *h;
+	unsigned long ps = hc_pagesize(), recs;
+	void *kva;
+	int error;
+
+	kr = kmalloc(sizeof(*kr), M_EVRING, HC_M_ZERO);
+	if (kr == NULL)
+		return (ENOMEM);
+	kr->kr_entries = entries;
+	kr->kr_mask = entries - 1;
+	kr->kr_owner = kmalloc(sizeof(*kr->kr_owner) * entries, M_EVRING,
+	    HC_M_ZERO);
+	kr->kr_pb = kmalloc(sizeof(*kr->kr_pb) * entries, M_EVRING,
+	    HC_M_ZERO);
+	kr->kr_drops = kmalloc(sizeof(*kr->kr_drops) * entries, M_EVRING,
+	    HC_M_ZERO);
+	if (kr->kr_owner == NULL || kr->kr_pb == NULL ||
+	    kr->kr_drops == NULL) {
+		evring_free(kr);
+		return (ENOMEM);
+	}
+	/* The header page is the program's to write; records start after. */
+	kr->kr_recoff = (uint32_t)((sizeof(struct evring_hdr) + ps - 1) /
+	    ps * ps);
+	recs = ((unsigned long)entries * sizeof(struct kevent) + ps - 1) /
+	    ps * ps;
+	kr->kr_size = kr->kr_recoff + recs;
+	if ((error = hc_shm_alloc(kr->kr_size, &kr->kr_shm, &kva)) != 0) {
+		kr->kr_shm = NULL;
+		evring_free(kr);
+		return (error);
+	}
+	h = kva;
+	kr->kr_hdr = h;
+	kr->kr_recs = (struct kevent *)(void *)((char *)kva + kr->kr_recoff);
+	kr->kr_write = kr->kr_reaped = EVRING_INDEX_START;
+	/* No program view exists yet: plain stores are enough. */
+	h->eh_write = EVRING_INDEX_START;
+	h->eh_read = EVRING_INDEX_START;
+	h->eh_claim = EVRING_INDEX_START;
+	h->eh_flags = 0;
+	h->eh_version = EVRING_VERSION;
+	h->eh_entries = entries;
+	h->eh_mask = entries - 1;
+	h->eh_recsize = sizeof(struct kevent);
+	h->eh_recoff = kr->kr_recoff;
+	h->eh_size = (uint32_t)kr->kr_size;
+	*krp = kr;
+	return (0);
+}
+
+/*
+ * Detach the queue's ring; kq_reglock held.  Returns the ring, for the
+ * caller to free, or NULL if none was attached.  Records the program has
+ * not consumed stay in its (now stale) mapping; their slots stop being in
+ * flight, and slots still active go on the active list, where kevent()
+ * finds them.  Put-back records not yet in the ring are dropped.
+ */
+static struct kevring *
+evring_detach_locked(struct kqueue *kq)
+{
+	struct kevring *kr;
+	struct evring_owner *eo;
+	struct evring_pb *pb;
+	struct knslot *ks;
+	struct knote *kn;
+	uint32_t i, n;
+
+	KQ_REG_OWNED(kq);
+	KQ_LOCK(kq);
+	if ((kr = kq->kq_ring) == NULL) {
+		KQ_UNLOCK(kq);
+		return (NULL);
+	}
+	evring_reap(kq, kr);
+	for (i = kr->kr_reaped; i != kr->kr_write; i++) {
+		eo = &kr->kr_owner[i & kr->kr_mask];
+		if ((kn = eo->eo_kn) == NULL)
+			continue;
+		eo->eo_kn = NULL;
+		ks = &kn->kn_slot[eo->eo_slot];
+		ks->ks_status &= ~KS_INRING;
+		if ((ks->ks_status & (KS_ACTIVE | KS_DISABLED |
+		    KS_DROPPING)) == KS_ACTIVE)
+			evring_backlog_add(kq, kn, 1u << eo->eo_slot);
+	}
+	for (n = 0; n < kr->kr_npb; n++) {
+		pb = &kr->kr_pb[(kr->kr_pbhead + n) & kr->kr_mask];
+		if ((kn = pb->pb_kn) == NULL)
+			continue;
+		ks = &kn->kn_slot[pb->pb_slot];
+		ks->ks_status &= ~KS_PUTBACK;
+		if ((ks->ks_status & (KS_ACTIVE | KS_DISABLED |
+		    KS_DROPPING)) == KS_ACTIVE)
+			evring_backlog_add(kq, kn, 1u << pb->pb_slot);
+	}
+	kr->kr_npb = 0;
+	kr->kr_flags = (kr->kr_flags & ~EVRING_F_BACKLOG) | EVRING_F_DETACHED;
+	__atomic_store_n(&kr->kr_hdr->eh_flags, kr->kr_flags,
+	    __ATOMIC_RELEASE);
+	/* No poster can reach the ring after this. */
+	__atomic_store_n(&kq->kq_ring, NULL, __ATOMIC_RELAXED);
+	__atomic_store_n(&kq->kq_ringunread, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&kq->kq_ndrops, 0, __ATOMIC_RELAXED);
+	/* Sleepers wake and find no ring (or the queue closing). */
+	evring_wake(kq, INT_MAX, NULL);
+	kqueue_set_hostready(kq);
+	if (kq->kq_count > 0)
+		kqueue_notify_watchers(kq);
+	KQ_UNLOCK(kq);
+	/* Deferred drops: the ring is private to us now. */
+	for (i = 0; i < kr->kr_ndrops; i++)
+		knote_drop_slot(kq, kr->kr_drops[i].ed_kn,
+		    kr->kr_drops[i].ed_slot);
+	kr->kr_ndrops = 0;
+	__atomic_sub_fetch(&evring_nrings, 1, __ATOMIC_RELAXED);
+	return (kr);
+}
+
+/* close() on the queue: kqueue_close() set KQ_CLOSING already. */
+void
+evring_close(struct kqueue *kq)
+{
+	struct kevring *kr;
+
+	KQ_LOCK(kq);
+	evring_wake(kq, INT_MAX, NULL);
+	KQ_UNLOCK(kq);
+	KQ_REG_LOCK(kq);
+	kr = evring_detach_locked(kq);
+	KQ_REG_UNLOCK(kq);
+	evring_free(kr);
+	if (ktask_cancel(kq->kq_rtask))
+		fdrop(kq->kq_fp);
+}
+
+int
+kern_kevent_ring_attach(int fd, unsigned int entries)
+{
+	struct kevring *kr = NULL;
+	struct kqueue *kq;
+	struct file *fp;
+	int error;
+
+	if (entries < EVRING_MINENTRIES || entries > EVRING_MAXENTRIES ||
+	    (entries & (entries - 1)) != 0)
+		return (EINVAL);
+	if ((error = fd_lookup_kqueue(fd, &fp)) != 0)
+		return (error);
+	kq = fp->f_kq;
+	if ((error = evring_alloc(entries, &kr)) != 0) {
+		fdrop(fp);
+		return (error);
+	}
+	KQ_REG_LOCK(kq);
+	KQ_LOCK(kq);
+	if (kq->kq_state & KQ_CLOSING)
+		error = EBADF;
+	else if (kq->kq_ring != NULL)
+		error = EBUSY;
+	else if (kq->kq_minwake > entries)
+		error = EINVAL;
+	else {
+		__atomic_store_n(&kq->kq_ring, kr, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&evring_nrings, 1, __ATOMIC_RELAXED);
+		/* What waited for kevent() is now backlog: post it in order. */
+		evring_update(kq, kr, NULL);
+		/* Threads in kevent() stop waiting: events go to the ring. */
+		kqueue_wakeup(kq);
+		kr = NULL;
+	}
+	KQ_UNLOCK(kq);
+	KQ_REG_UNLOCK(kq);
+	evring_free(kr);
+	fdrop(fp);
+	return (error);
+}
+
+int
+kern_kevent_ring_detach(int fd)
+{
+	struct kevring *kr = NULL;
+	struct kqueue *kq;
+	struct file *fp;
+	int error = 0;
+
+	if ((error = fd_lookup_kqueue(fd, &fp)) != 0)
+		return (error);
+	kq = fp->f_kq;
+	KQ_REG_LOCK(kq);
+	if (kq->kq_state & KQ_CLOSING)
+		error = EBADF;
+	else if ((kr = evring_detach_locked(kq)) == NULL)
+		error = ENXIO;
+	KQ_REG_UNLOCK(kq);
+	evring_free(kr);
+	fdrop(fp);
+	return (error);
+}
+
+int
+kern_kevent_ring_map(int fd, void **addrp, unsigned long *sizep,
+    unsigned int *entriesp, unsigned int *recoffp)
+{
+	struct kevring *kr;
+	struct kqueue *kq;
+	struct file *fp;
+	void *uva = NULL;
+	int error;
+
+	if ((error = fd_lookup_kqueue(fd, &fp)) != 0)
+		return (error);
+	kq = fp->f_kq;
+	/* kq_reglock keeps the ring attached while we map it. */
+	KQ_REG_LOCK(kq);
+	kr = kq->kq_ring;
+	if (kq->kq_state & KQ_CLOSING)
+		error = EBADF;
+	else if (kr == NULL)
+		error = ENXIO;
+	else if ((error = hc_shm_map(kr->kr_shm, kr->kr_recoff, &uva)) == 0) {
+		*addrp = uva;
+		*sizep = kr->kr_size;
+		*entriesp = kr->kr_entries;
+		*recoffp = kr->kr_recoff;
+	}
+	KQ_REG_UNLOCK(kq);
+	fdrop(fp);
+	return (error);
+}
+
+/*
+ * kevent_wait().
+ */
+int
+kern_kevent_wait(int fd, unsigned int ringstate,
+    const struct timespec *utimeout, const void *usigmask, int *retval)
+{
+	uint64_t kmask[HC_SIGSET_SIZE / sizeof(uint64_t)];
+	struct evring_waiter ew;
+	struct hc_sleeper *hs = NULL;
+	struct timespec ts;
+	struct kevring *kr;
+	struct kqueue *kq;
+	struct file *fp;
+	const void *maskp = NULL;
+	long long deadline;
+	int error, woken = 0, timedout = 0;
+
+	*retval = 0;
+	if (utimeout != NULL) {
+		if ((error = hc_copyin(utimeout, &ts, sizeof(ts))) != 0)
+			return (error);
+		if (ts.tv_sec < 0 || ts.tv_nsec < 0 ||
+		    ts.tv_nsec >= 1000000000L)
+			return (EINVAL);
+	}
+	if (usigmask != NULL) {
+		if ((error = hc_copyin(usigmask, kmask, sizeof(kmask))) != 0)
+			return (error);
+		maskp = kmask;
+	}
+	if (utimeout == NULL || ts.tv_sec > 1000000000LL * 86400)
+		deadline = -1;		/* forever, or as good as */
+	else if (ts.tv_sec == 0 && ts.tv_nsec == 0)
+		deadline = 0;
+	else
+		deadline = hc_clock_monotonic() + ts.tv_sec * 1000000000LL +
+		    ts.tv_nsec;
+	if ((error = fd_lookup_kqueue(fd, &fp)) != 0)
+		return (error);
+	kq = fp->f_kq;
+
+	/* Let changes made before this call be seen by it. */
+	hc_host_poll();
+	ktask_run_pending();
+	evring_enter(kq);
+
+	KQ_LOCK(kq);
+	for (;;) {
+		if (kq->kq_state & KQ_CLOSING) {
+			error = EBADF;
+			break;
+		}
+		if ((kr = kq->kq_ring) == NULL) {
+			error = ENXIO;
+			break;
+		}
+		evring_update(kq, kr, NULL);
+		if (kr->kr_flags & EVRING_F_BADINDEX) {
+			error = EOVERFLOW;
+			break;
+		}
+		if (kr->kr_write != ringstate) {
+			/* Never sleep while records the caller has not seen
+			   exist (Drepper). */
+			*retval = (int)evring_unread(kr);
+			break;
+		}
+		/* The caller has seen everything: so may poll() on us. */
+		kqueue_set_hostready(kq);
+		if (woken || timedout || deadline == 0 ||
+		    (deadline > 0 && hc_clock_monotonic() >= deadline))
+			break;
+		if (hs == NULL && (error = hc_sleeper_get(&hs)) != 0)
+			break;
+		ew.ew_hs = hs;
+		ew.ew_woken = 0;
+		TAILQ_INSERT_TAIL(&kq->kq_ringwait, &ew, ew_link);
+		KQ_UNLOCK(kq);
+		error = hc_sleep(hs, deadline, maskp);
+		KQ_LOCK(kq);
+		if (!ew.ew_woken)
+			TAILQ_REMOVE(&kq->kq_ringwait, &ew, ew_link);
+		else {
+			woken = 1;
+			/* A wakeup posted as we gave up must not linger. */
+			if (error != 0)
+				hc_sleep_reset(hs);
+		}
+		if (error == EINTR) {
+			/* Chosen, but leaving: the next sleeper takes over,
+			   so the record that chose us is not stranded. */
+			if (ew.ew_woken)
+				evring_wake(kq, 1, NULL);
+			break;
+		}
+		if (error == ETIMEDOUT)
+			timedout = 1;	/* one last look, then return */
+		error = 0;		/* woken, timed out, or spurious */
+	}
+	KQ_UNLOCK(kq);
+	fdrop(fp);
+	return (error);
+}
+
+/*
+ * Put a record back (or, with no record, wake every sleeper).
+ */
+int
+kern_kevent_ring_putback(int fd, const struct kevent *ukev)
+{
+	const struct filterops *fops = NULL;
+	struct kevring *kr;
+	struct evring_pb *pb;
+	struct knslot *ks = NULL;
+	struct knote *kn = NULL;
+	struct kevent kev;
+	struct kqueue *kq;
+	struct file *fp;
+	int error, woken = 0;
+
+	if (ukev != NULL) {
+		if ((error = hc_copyin(ukev, &kev, sizeof(kev))) != 0)
+			return (error);
+		if ((fops = kqueue_fops(kev.filter)) == NULL)
+			return (EINVAL);
+	}
+	if ((error = fd_lookup_kqueue(fd, &fp)) != 0)
+		return (error);
+	kq = fp->f_kq;
+	ktask_run_pending();
+	evring_enter(kq);
+	KQ_REG_LOCK(kq);
+	if (fops != NULL) {
+		kn = knote_lookup(kq, kev.ident, fops->f_class);
+		if (kn != NULL && (ks = knote_slot(kn, fops)) != NULL &&
+		    (ks->ks_status & KS_DROPPING))
+			ks = NULL;	/* going: the record stands alone */
+		if (ks == NULL)
+			kn = NULL;
+	}
+	KQ_LOCK(kq);
+	kr = kq->kq_ring;
+	if (kq->kq_state & KQ_CLOSING)
+		error = EBADF;
+	else if (kr == NULL)
+		error = ENXIO;
+	else if (fops == NULL) {
+		evring_update(kq, kr, NULL);
+		evring_wake(kq, INT_MAX, NULL);
+	} else {
+		evring_reap(kq, kr);
+		if (ks != NULL && (ks->ks_status & KS_INFLIGHT)) {
+			/* A record of it is in flight: the event merges. */
+		} else if (kr->kr_npb == kr->kr_entries)
+			error = EAGAIN;
+		else {
+			pb = &kr->kr_pb[(kr->kr_pbhead + kr->kr_npb) &
+			    kr->kr_mask];
+			pb->pb_kev = kev;
+			pb->pb_kn = kn;
+			pb->pb_slot = ks != NULL ? (int)(ks - kn->kn_slot) : 0;
+			if (ks != NULL)
+				ks->ks_status |= KS_PUTBACK;
+			kr->kr_npb++;
+		}
+		if (error == 0) {
+			evring_flush(kq, kr);
+			evring_publish(kq, kr, &woken);
+			/* Another thread takes it, whatever MINWAKE says. */
+			if (woken == 0)
+				evring_wake(kq, 1, NULL);
+		}
+	}
+	KQ_UNLOCK(kq);
+	KQ_REG_UNLOCK(kq);
+	fdrop(fp);
+	return (error);
+}
+
+/*
+ * Queue properties.
+ */
+int
+kern_kqueue_setprop(int fd, int prop, long long value)
+{
+	struct kevring *kr;
+	struct kqueue *kq;
+	struct file *fp;
+	int error = 0;
+
+	if ((error = fd_lookup_kqueue(fd, &fp)) != 0)
+		return (error);
+	kq = fp->f_kq;
+	evring_enter(kq);
+	KQ_LOCK(kq);
+	kr = kq->kq_ring;
+	switch (prop) {
+	case EVRING_PROP_MINWAKE:
+		if (value < 1 || value > (kr != NULL ? (long long)kr->kr_entries :
+		    EVRING_MAXENTRIES)) {
+			error = EINVAL;
+			break;
+		}
+		kq->kq_minwake = (uint32_t)value;
+		/* Records that were too few may be enough now. */
+		if (kr != NULL && (kq->kq_state & KQ_CLOSING) == 0 &&
+		    evring_unread(kr) >= kq->kq_minwake)
+			evring_wake(kq, 1, NULL);
+		break;
+	case EVRING_PROP_BACKLOGSIG:
+		if (value < 0 || value > KSIG_MAXSIG) {
+			error = EINVAL;
+			break;
+		}
+		kq->kq_backlogsig = (int)value;
+		break;
+	default:
+		error = EINVAL;		/* unknown, or read-only */
+		break;
+	}
+	KQ_UNLOCK(kq);
+	fdrop(fp);
+	return (error);
+}
+
+int
+kern_kqueue_getprop(int fd, int prop, long long *valuep)
+{
+	struct kevring *kr;
+	struct kqueue *kq;
+	struct file *fp;
+	int error = 0;
+
+	if ((error = fd_lookup_kqueue(fd, &fp)) != 0)
+		return (error);
+	kq = fp->f_kq;
+	evring_enter(kq);
+	KQ_LOCK(kq);
+	kr = kq->kq_ring;
+	switch (prop) {
+	case EVRING_PROP_MINWAKE:
+		*valuep = kq->kq_minwake;
+		break;
+	case EVRING_PROP_BACKLOGSIG:
+		*valuep = kq->kq_backlogsig;
+		break;
+	case EVRING_PROP_ENTRIES:
+		*valuep = kr != NULL ? kr->kr_entries : 0;
+		break;
+	case EVRING_PROP_BACKLOG:
+		*valuep = kr != NULL ? kq->kq_count : 0;
+		break;
+	default:
+		error = EINVAL;
+		break;
+	}
+	KQ_UNLOCK(kq);
+	fdrop(fp);
+	return (error);
+}
