@@ -795,14 +795,27 @@ knote_deliver(struct knote *kn, int i, struct kevent *kev, int recheck)
  * knote_deliver() with a re-check, so two scans of one level-triggered
  * knote both see it while it holds, and neither sees it after it stops.  A
  * marker ends the pass so that requeued level-triggered knotes are not
- * reported twice in one call.  EV_ONESHOT slots are marked and returned in
+ * reported twice in one call: it is the caller's, and stays on the queue
+ * between the batches of one kevent() call (while no lock is held, so
+ * other calls step over it) until the pass reaches it or the call ends.  EV_ONESHOT slots are marked and returned in
  * drops, to be detached after kq_lock is dropped.
  */
-static int
-kqueue_collect(struct kqueue *kq, struct kevent *kbuf, int want,
-    struct kq_drop *drops, int *ndropp)
+static void
+kqueue_marker_remove(struct kqueue *kq, struct knote *marker)
 {
-	struct knote marker, *kn;
+
+	KQ_OWNED(kq);
+	if (marker->kn_status & KN_QUEUED) {
+		TAILQ_REMOVE(&kq->kq_head, marker, kn_tqe);
+		marker->kn_status &= ~KN_QUEUED;
+	}
+}
+
+static int
+kqueue_collect(struct kqueue *kq, struct knote *marker, struct kevent *kbuf,
+    int want, struct kq_drop *drops, int *ndropp)
+{
+	struct knote *kn;
 	unsigned pending, requeue, bit;
 	int n = 0, nd = 0, i, r;
 
@@ -812,13 +825,20 @@ kqueue_collect(struct kqueue *kq, struct kevent *kbuf, int want,
 		*ndropp = 0;
 		return (0);
 	}
-	memset(&marker, 0, sizeof(marker));
-	marker.kn_class = KNC_MARKER;
-	TAILQ_INSERT_TAIL(&kq->kq_head, &marker, kn_tqe);
+	/* The first batch of a call sets the end of the whole call's pass. */
+	if ((marker->kn_status & KN_QUEUED) == 0) {
+		TAILQ_INSERT_TAIL(&kq->kq_head, marker, kn_tqe);
+		marker->kn_status |= KN_QUEUED;
+	}
 	while (n < want) {
+		/* Other calls' markers stay where they are. */
 		kn = TAILQ_FIRST(&kq->kq_head);
-		if (kn == &marker)
+		while (kn->kn_class == KNC_MARKER && kn != marker)
+			kn = TAILQ_NEXT(kn, kn_tqe);
+		if (kn == marker) {
+			kqueue_marker_remove(kq, marker);
 			break;
+		}
 		TAILQ_REMOVE(&kq->kq_head, kn, kn_tqe);
 		kn->kn_status &= ~KN_QUEUED;
 		kq->kq_count--;
@@ -854,7 +874,6 @@ kqueue_collect(struct kqueue *kq, struct kevent *kbuf, int want,
 		kn->kn_status |= KN_QUEUED;
 		kq->kq_count++;
 	}
-	TAILQ_REMOVE(&kq->kq_head, &marker, kn_tqe);
 	kqueue_set_hostready(kq);
 	*ndropp = nd;
 	return (n);
@@ -867,6 +886,7 @@ kqueue_scan(struct kqueue *kq, struct kevent *ulist, int maxevents,
 	struct kevent kbuf[KQ_NEVENTS], probe;
 	struct kq_drop drops[KQ_NEVENTS];
 	struct kq_sleeper sl, **slp;
+	struct knote marker;
 	long long deadline, ns;
 	int error = 0, n, nd, total = 0, want, i;
 
@@ -897,6 +917,8 @@ kqueue_scan(struct kqueue *kq, struct kevent *ulist, int maxevents,
 		}
 	}
 	sl.sl_hs = NULL;
+	memset(&marker, 0, sizeof(marker));
+	marker.kn_class = KNC_MARKER;
 	for (;;) {
 		KQ_REG_LOCK(kq);
 		KQ_LOCK(kq);
@@ -916,7 +938,7 @@ kqueue_scan(struct kqueue *kq, struct kevent *ulist, int maxevents,
 		want = maxevents - total;
 		if (want > KQ_NEVENTS)
 			want = KQ_NEVENTS;
-		n = kqueue_collect(kq, kbuf, want, drops, &nd);
+		n = kqueue_collect(kq, &marker, kbuf, want, drops, &nd);
 		if (n == 0 && total == 0 && deadline != 0) {
 			if (sl.sl_hs == NULL &&
 			    (error = hc_sleeper_get(&sl.sl_hs)) != 0) {
@@ -960,6 +982,12 @@ kqueue_scan(struct kqueue *kq, struct kevent *ulist, int maxevents,
 		total += n;
 		if (n < want || total == maxevents)
 			break;
+	}
+	/* Only this thread changes marker, so its state can be read here. */
+	if (marker.kn_status & KN_QUEUED) {
+		KQ_LOCK(kq);
+		kqueue_marker_remove(kq, &marker);
+		KQ_UNLOCK(kq);
 	}
 	*retval = total;
 	return (total > 0 && error == EFAULT ? 0 : error);

@@ -309,8 +309,13 @@ evring_flush(struct kqueue *kq, struct kevring *kr)
 		kr->kr_pbhead = (kr->kr_pbhead + 1) & kr->kr_mask;
 		kr->kr_npb--;
 	}
-	while (kr->kr_npb == 0 && evring_canpost(kr) &&
-	    (kn = TAILQ_FIRST(&kq->kq_head)) != NULL) {
+	while (kr->kr_npb == 0 && evring_canpost(kr)) {
+		/* A kevent() call between batches leaves its marker here. */
+		kn = TAILQ_FIRST(&kq->kq_head);
+		while (kn != NULL && kn->kn_class == KNC_MARKER)
+			kn = TAILQ_NEXT(kn, kn_tqe);
+		if (kn == NULL)
+			break;
 		TAILQ_REMOVE(&kq->kq_head, kn, kn_tqe);
 		kn->kn_status &= ~KN_QUEUED;
 		kq->kq_count--;

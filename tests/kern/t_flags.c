@@ -8,6 +8,7 @@
 #include <sys/types.h>
 #include <sys/event.h>
 #include <sys/evring.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -677,8 +678,49 @@ ATF_TC_BODY(changes_only_null_timeout, tc)
 	ATF_REQUIRE(close(kq) == 0);
 }
 
+ATF_TC(level_once_per_call);
+ATF_TC_HEAD(level_once_per_call, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "One kevent() call asking for more events than are ready reports "
+	    "each of 100 ready level-triggered descriptors exactly once, and "
+	    "the next call reports all 100 again (regression: batches of 64 "
+	    "each started a new pass and reported requeued knotes again)");
+}
+ATF_TC_BODY(level_once_per_call, tc)
+{
+	enum { NFD = 100, NEV = 512 };
+	static struct kevent out[NEV];
+	struct kevent ev;
+	int fds[NFD], seen[NFD], kq, i, j, n, call;
+
+	ATF_REQUIRE((kq = kqueue()) >= 0);
+	for (i = 0; i < NFD; i++) {
+		ATF_REQUIRE((fds[i] = eventfd(1, 0)) >= 0);
+		EV_SET(&ev, fds[i], EVFILT_READ, EV_ADD, 0, 0,
+		    (void *)(intptr_t)i);
+		ATF_REQUIRE(kevent(kq, &ev, 1, NULL, 0, NULL) == 0);
+	}
+	for (call = 0; call < 2; call++) {
+		memset(seen, 0, sizeof(seen));
+		n = kevent(kq, NULL, 0, out, NEV, NULL);
+		ATF_REQUIRE_EQ_MSG(n, NFD, "call %d returned %d events", call,
+		    n);
+		for (j = 0; j < n; j++) {
+			i = (int)(intptr_t)out[j].udata;
+			ATF_REQUIRE(i >= 0 && i < NFD);
+			ATF_REQUIRE_EQ_MSG(seen[i], 0, "descriptor %d twice", i);
+			seen[i] = 1;
+		}
+	}
+	for (i = 0; i < NFD; i++)
+		ATF_REQUIRE(close(fds[i]) == 0);
+	ATF_REQUIRE(close(kq) == 0);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
+	ATF_TP_ADD_TC(tp, level_once_per_call);
 	ATF_TP_ADD_TC(tp, add_delete);
 	ATF_TP_ADD_TC(tp, level_triggered);
 	ATF_TP_ADD_TC(tp, disable_enable);
