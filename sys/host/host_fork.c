@@ -13,6 +13,7 @@
 static void
 host_fork_prepare(void)
 {
+	const struct hc_upcalls *up;
 
 	host_lock_acquire(&host_poll_lock);
 	host_sig_forkprepare();
@@ -21,12 +22,19 @@ host_fork_prepare(void)
 	host_lock_acquire(&host_setup_lock);
 	host_sleep_forkprepare();
 	host_callout_forkprepare();
+	up = atomic_load(&host_upcalls);
+	if (up != NULL && up->hu_forkprepare != NULL)
+		up->hu_forkprepare();
 }
 
 static void
 host_fork_parent(void)
 {
+	const struct hc_upcalls *up;
 
+	up = atomic_load(&host_upcalls);
+	if (up != NULL && up->hu_forkparent != NULL)
+		up->hu_forkparent();
 	host_callout_forkparent();
 	host_sleep_forkparent();
 	host_lock_release(&host_setup_lock);

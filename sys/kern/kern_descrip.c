@@ -310,6 +310,26 @@ fd_close_hook(int fd)
 }
 
 /*
+ * fork() holds the table still (fdt_lock is a leaf, taken after every
+ * host lock), so that the child reads a whole table, not one that another
+ * thread was growing.  The child does not unlock it: fd_sysinit() gives it
+ * fresh locks, since other threads' locks may have been held at the fork.
+ */
+void
+fd_forkprepare(void)
+{
+
+	hc_mtx_lock(fdt_lock);
+}
+
+void
+fd_forkparent(void)
+{
+
+	hc_mtx_unlock(fdt_lock);
+}
+
+/*
  * In a fork child: the child has no queues (BSD semantics) and must not
  * touch the parent's objects, whose locks may have been held by threads
  * that do not exist here.  Close the queues' host descriptors and start

@@ -46,6 +46,8 @@ static const struct hc_upcalls kern_upcalls = {
 	.hu_signal = sig_deliver,
 	.hu_procexit = proc_exit_upcall,
 	.hu_fdclose = fd_close_hook,
+	.hu_forkprepare = fd_forkprepare,
+	.hu_forkparent = fd_forkparent,
 	.hu_forkchild = upcall_forkchild,
 };
 

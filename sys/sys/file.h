@@ -58,6 +58,8 @@ int	fd_install_kqueue(int fd, struct kqueue *kq, struct file **fpp);
 void	fhold(struct file *fp);
 void	fdrop(struct file *fp);
 void	fd_close_hook(int fd);
+void	fd_forkprepare(void);
+void	fd_forkparent(void);
 void	fd_forkchild(void);
 void	fd_init(void);
 

@@ -54,6 +54,15 @@ struct hc_upcalls {
 	 */
 	void	(*hu_fdclose)(int fd);
 	/*
+	 * Around fork(), in the forking thread: hu_forkprepare after the
+	 * host has taken its own locks, so the kernel can hold still what
+	 * the child will read (kernel locks taken here are leaves below
+	 * every host lock); then hu_forkparent in the parent, before the
+	 * host releases its locks, or hu_forkchild in the child.
+	 */
+	void	(*hu_forkprepare)(void);
+	void	(*hu_forkparent)(void);
+	/*
 	 * In the child after fork(), before it returns: the kernel drops
 	 * every queue (BSD semantics).  The host has already reset itself.
 	 */
