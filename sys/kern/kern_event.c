@@ -628,7 +628,7 @@ kqueue_register(struct kqueue *kq, const struct kevent *kev)
 	struct file *fp = NULL;
 	struct knote *kn;
 	struct knslot *ks;
-	int error = 0, modify;
+	int error = 0, modify, vanished = 0;
 
 	fops = kqueue_fops(kev->filter);
 	if (fops == NULL)
@@ -644,7 +644,14 @@ kqueue_register(struct kqueue *kq, const struct kevent *kev)
 			error = fd_lookup_host((int)kev->ident, &fp);
 		else
 			error = fd_lookup((int)kev->ident, &fp);
-		if (error != 0)
+		/*
+		 * A registration whose source went away (a watched queue
+		 * closed) outlives the number while it waits, disabled, to
+		 * report EV_EOF: EV_DELETE must still be able to remove it.
+		 */
+		if (error == EBADF && (kev->flags & EV_DELETE))
+			vanished = 1;
+		else if (error != 0)
 			return (error);
 	}
 
@@ -654,6 +661,15 @@ kqueue_register(struct kqueue *kq, const struct kevent *kev)
 		goto done;
 	}
 	kn = knote_lookup(kq, kev->ident, fops->f_class);
+	if (vanished) {
+		ks = kn != NULL && (kn->kn_status & KN_DETACHED) ?
+		    knote_slot(kn, fops) : NULL;
+		if (ks != NULL) {
+			knote_drop_slot(kq, kn, (int)(ks - kn->kn_slot));
+			error = 0;
+		}
+		goto done;
+	}
 	if (kn != NULL && fops->f_class == KNC_FD && kn->kn_fp != fp) {
 		/* Left over from an object this number used to name. */
 		knote_drop(kq, kn);

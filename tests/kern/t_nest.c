@@ -324,6 +324,40 @@ ATF_TC_BODY(close_watched_queue, tc)
 	ATF_CHECK_MSG(ev.flags & EV_EOF, "flags %#x", ev.flags);
 }
 
+ATF_TC(close_watched_queue_disabled);
+ATF_TC_HEAD(close_watched_queue_disabled, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "A disabled registration in kqueue B "
+	    "on kqueue A, which is then closed, can still be removed with "
+	    "EV_DELETE (its knote goes), and a second delete fails with EBADF "
+	    "(regression: both failed with EBADF and the knote stayed)");
+}
+ATF_TC_BODY(close_watched_queue_disabled, tc)
+{
+	struct kevent ev;
+	long long before;
+	int a, b;
+
+	ATF_REQUIRE((a = kqueue()) >= 0);
+	ATF_REQUIRE((b = kqueue()) >= 0);
+	before = KEV_STAT(EVRING_STAT_KNOTES);
+	KEV_CHANGE(b, a, EVFILT_READ, EV_ADD | EV_DISABLE, 0, 0, NULL);
+	ATF_REQUIRE_EQ(KEV_STAT(EVRING_STAT_KNOTES), before + 1);
+	/*
+	 * Sleep once first: the host makes its sleeper descriptor then, and
+	 * must not take A's number after the close.
+	 */
+	KEV_NONE(b, 20);
+	ATF_REQUIRE_EQ(0, close(a));
+	KEV_NONE(b, 0);
+	KEV_CHANGE(b, a, EVFILT_READ, EV_DELETE, 0, 0, NULL);
+	ATF_CHECK_EQ(KEV_STAT(EVRING_STAT_KNOTES), before);
+	EV_SET(&ev, a, EVFILT_READ, EV_DELETE, 0, 0, NULL);
+	ATF_CHECK_EQ(-1, kevent(b, &ev, 1, NULL, 0, NULL));
+	ATF_CHECK_EQ(EBADF, errno);
+	ATF_REQUIRE_EQ(0, close(b));
+}
+
 ATF_TC(cloexec);
 ATF_TC_HEAD(cloexec, tc)
 {
@@ -348,6 +382,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, nested_wakeup);
 	ATF_TP_ADD_TC(tp, cycle);
 	ATF_TP_ADD_TC(tp, close_watched_queue);
+	ATF_TP_ADD_TC(tp, close_watched_queue_disabled);
 	ATF_TP_ADD_TC(tp, cloexec);
 	return (atf_no_error());
 }
