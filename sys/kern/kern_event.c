@@ -1395,8 +1395,10 @@ filt_timermodify(struct knote *kn, struct knslot *ks, const struct kevent *kev)
 	long long next, period;
 	int error;
 
+	/* Only EV_ADD replaces the kept flags; another change keeps them. */
 	error = timer_params(kev->fflags, kev->data,
-	    (kev->flags & EV_ONESHOT) != 0, &next, &period);
+	    ((kev->flags & EV_ADD) ? kev->flags : ks->ks_flags) & EV_ONESHOT,
+	    &next, &period);
 	if (error != 0)
 		return (error);
 	(void)hc_callout_stop(kt->kt_callout);

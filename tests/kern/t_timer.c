@@ -647,8 +647,35 @@ ATF_TC_BODY(timers_independent, tc)
 	ATF_REQUIRE(close(kq2) == 0);
 }
 
+ATF_TC(modify_keeps_oneshot);
+ATF_TC_HEAD(modify_keeps_oneshot, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "Changing an EV_ONESHOT timer's period with a change that has no "
+	    "EV_ADD keeps it one-shot: it expires once (data 1 however long "
+	    "it waits unread) and is gone (regression: the change's own "
+	    "flags made its callout periodic)");
+}
+ATF_TC_BODY(modify_keeps_oneshot, tc)
+{
+	struct kevent ev;
+	int kq;
+
+	kq = kq_open();
+	KCHANGE_OK(kq, 1, EVFILT_TIMER, EV_ADD | EV_ONESHOT, 0, 5000, NULL);
+	KCHANGE_OK(kq, 1, EVFILT_TIMER, 0, 0, 10, NULL);
+	usleep(200000);
+	ATF_REQUIRE_EQ(kwait(kq, &ev, 1, 2000), 1);
+	ATF_REQUIRE_EQ(ev.ident, 1);
+	ATF_REQUIRE_EQ_MSG(ev.data, 1, "expirations %jd", (intmax_t)ev.data);
+	ATF_REQUIRE_EQ_MSG(kwait(kq, &ev, 1, 100), 0,
+	    "the one-shot timer fired again");
+	ATF_REQUIRE(close(kq) == 0);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
+	ATF_TP_ADD_TC(tp, modify_keeps_oneshot);
 	ATF_TP_ADD_TC(tp, unit_seconds);
 	ATF_TP_ADD_TC(tp, unit_default_ms);
 	ATF_TP_ADD_TC(tp, unit_mseconds);
