@@ -101,6 +101,42 @@ host_sig_setdfl_raw(int signo)
 	(void)syscall(SYS_rt_sigaction, signo, &k, NULL, sizeof(k.k_mask));
 }
 
+/*
+ * Stop as the default action of a job-control signal would, with that
+ * signal, so that the parent's waitpid() sees WSTOPSIG() == signo: put
+ * SIG_DFL in place, let the (blocked, since we run in its handler) signal
+ * through, and once continued put our handler back exactly as it was.
+ * All by system call: this runs in a signal handler.
+ */
+static void
+host_sig_stop(int signo)
+{
+	struct {
+		void		*k_handler;
+		unsigned long	k_flags;
+		void		*k_restorer;
+		uint64_t	k_mask;
+	} ours;
+	uint64_t set, old;
+
+	if (syscall(SYS_rt_sigaction, signo, NULL, &ours,
+	    sizeof(ours.k_mask)) != 0) {
+		raise(SIGSTOP);
+		return;
+	}
+	host_sig_setdfl_raw(signo);
+	(void)syscall(SYS_tgkill, getpid(), (pid_t)syscall(SYS_gettid),
+	    signo);
+	set = 1ULL << (signo - 1);
+	/* The stop happens here; SIGCONT lets this call return. */
+	(void)syscall(SYS_rt_sigprocmask, SIG_UNBLOCK, &set, &old,
+	    sizeof(set));
+	(void)syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL,
+	    sizeof(old));
+	(void)syscall(SYS_rt_sigaction, signo, &ours, NULL,
+	    sizeof(ours.k_mask));
+}
+
 /* What the default action of signo would have done. */
 static void
 host_sig_default(int signo)
@@ -116,12 +152,7 @@ host_sig_default(int signo)
 	case SIGTSTP:
 	case SIGTTIN:
 	case SIGTTOU:
-		/*
-		 * Stop as the default action would; SIGSTOP rather than
-		 * the signal itself so that our handler stays in place for
-		 * the next one.
-		 */
-		raise(SIGSTOP);
+		host_sig_stop(signo);
 		host_sig_absorbed++;
 		return;
 	default:

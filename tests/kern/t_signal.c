@@ -546,8 +546,66 @@ ATF_TC_BODY(invalid_signo, tc)
 	ATF_REQUIRE(close(kq) == 0);
 }
 
+ATF_TC(stop_signal_default);
+ATF_TC_HEAD(stop_signal_default, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "A watched SIGTSTP left at its default action is counted and "
+	    "stops the process with SIGTSTP itself (the parent's waitpid() "
+	    "reports WSTOPSIG SIGTSTP), and after SIGCONT a second one is "
+	    "counted and stops it again (regression: it stopped with "
+	    "SIGSTOP)");
+}
+ATF_TC_BODY(stop_signal_default, tc)
+{
+	struct kevent ev;
+	struct timespec ts = { 2, 0 };
+	pid_t pid;
+	int st, round;
+
+	pid = fork();
+	ATF_REQUIRE(pid >= 0);
+	if (pid == 0) {
+		int kq, n;
+
+		/*
+		 * A group of its own, whose parent (the test) is in another
+		 * group of the session: the kernel discards job-control
+		 * stops in an orphaned group.
+		 */
+		if (setpgid(0, 0) != 0)
+			_exit(9);
+		alarm(10);
+		if ((kq = kqueue()) < 0)
+			_exit(1);
+		EV_SET(&ev, SIGTSTP, EVFILT_SIGNAL, EV_ADD | EV_CLEAR, 0, 0,
+		    NULL);
+		if (kevent(kq, &ev, 1, NULL, 0, NULL) != 0)
+			_exit(2);
+		for (round = 0; round < 2; round++) {
+			raise(SIGTSTP);
+			n = kevent(kq, NULL, 0, &ev, 1, &ts);
+			if (n != 1 || ev.ident != SIGTSTP || ev.data != 1)
+				_exit(3 + round);
+		}
+		_exit(0);
+	}
+	for (round = 0; round < 2; round++) {
+		ATF_REQUIRE_EQ(waitpid(pid, &st, WUNTRACED), pid);
+		ATF_REQUIRE_MSG(WIFSTOPPED(st), "round %d: status %#x", round,
+		    st);
+		ATF_REQUIRE_EQ_MSG(WSTOPSIG(st), SIGTSTP,
+		    "round %d: stopped by signal %d", round, WSTOPSIG(st));
+		ATF_REQUIRE(kill(pid, SIGCONT) == 0);
+	}
+	ATF_REQUIRE_EQ(waitpid(pid, &st, 0), pid);
+	ATF_REQUIRE_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "child status %#x", st);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
+	ATF_TP_ADD_TC(tp, stop_signal_default);
 	ATF_TP_ADD_TC(tp, ignored_counted);
 	ATF_TP_ADD_TC(tp, zero_timeout_after_kill);
 	ATF_TP_ADD_TC(tp, handler_before);
