@@ -1046,6 +1046,7 @@ kern_kqueue_setprop(int fd, int prop, long long value)
 int
 kern_kqueue_getprop(int fd, int prop, long long *valuep)
 {
+	struct evring_waiter *ew;
 	struct kevring *kr;
 	struct kqueue *kq;
 	struct file *fp;
@@ -1069,6 +1070,11 @@ kern_kqueue_getprop(int fd, int prop, long long *valuep)
 		break;
 	case EVRING_PROP_BACKLOG:
 		*valuep = kr != NULL ? kq->kq_count : 0;
+		break;
+	case EVRING_PROP_WAITERS:
+		*valuep = 0;
+		TAILQ_FOREACH(ew, &kq->kq_ringwait, ew_link)
+			(*valuep)++;
 		break;
 	default:
 		error = EINVAL;

@@ -115,6 +115,8 @@ struct evring_hdr {
 					   when none is attached */
 #define	EVRING_PROP_BACKLOG	4	/* read-only: knotes waiting in the
 					   backlog now */
+#define	EVRING_PROP_WAITERS	5	/* read-only: threads sleeping in
+					   kevent_wait() and not yet woken */
 
 #ifdef _KERNEL
 _Static_assert(sizeof(struct evring_hdr) == 3 * EVRING_CACHELINE,

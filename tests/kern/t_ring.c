@@ -15,10 +15,12 @@
 #include <sys/event.h>
 #include <sys/evring.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -52,7 +54,7 @@ mono_ns(void)
 	return ((long long)ts.tv_sec * SEC + ts.tv_nsec);
 }
 
-static __attribute__((unused)) struct timespec
+static struct timespec
 ms_ts(long ms)
 {
 	struct timespec ts;
@@ -188,7 +190,7 @@ static pthread_mutex_t fail_lock = PTHREAD_MUTEX_INITIALIZER;
 static char fail_msg[256];
 static atomic_int nfail;
 
-static __attribute__((unused)) void
+static void
 worker_fail(const char *msg, int err)
 {
 
@@ -199,7 +201,7 @@ worker_fail(const char *msg, int err)
 	pthread_mutex_unlock(&fail_lock);
 }
 
-static __attribute__((unused)) void
+static void
 check_workers(void)
 {
 
@@ -339,10 +341,1749 @@ ATF_TC_BODY(user_basic, tc)
 	ATF_REQUIRE(close(kq) == 0);
 }
 
+
+static long long
+getprop(int kq, int prop)
+{
+	long long v;
+
+	ATF_REQUIRE_MSG(kqueue_getprop(kq, prop, &v) == 0,
+	    "kqueue_getprop(%d): %s", prop, strerror(errno));
+	return (v);
+}
+
+/* Wait up to ms for the queue to have n threads asleep in kevent_wait(). */
+static void
+wait_waiters(int kq, long long n, long ms)
+{
+	long long deadline = mono_ns() + ms * MS;
+
+	while (getprop(kq, EVRING_PROP_WAITERS) != n) {
+		ATF_REQUIRE_MSG(mono_ns() < deadline,
+		    "expected %lld sleepers, have %lld", n,
+		    getprop(kq, EVRING_PROP_WAITERS));
+		usleep(1000);
+	}
+}
+
+/* Wait up to ms for *v to reach n. */
+static int
+wait_count(atomic_int *v, int n, long ms)
+{
+	long long deadline = mono_ns() + ms * MS;
+
+	while (atomic_load(v) < n) {
+		if (mono_ns() >= deadline)
+			return (0);
+		usleep(1000);
+	}
+	return (1);
+}
+
+/*
+ * Map, unmap, detach, close.
+ */
+static void
+teardown_order(const char *order)
+{
+	struct evring r, r2;
+	struct kevent kev;
+	long long rings0, mem0;
+	const char *o;
+	int kq, closed = 0, detached = 0;
+
+	rings0 = evring_stat(EVRING_STAT_RINGS);
+	mem0 = evring_stat(EVRING_STAT_KMEM_EVRING);
+	kq = kq_ring(4, &r);
+	ATF_REQUIRE(kevent_ring_map(kq, &r2) == 0);
+	ATF_REQUIRE(r2.er_hdr != r.er_hdr);
+	ATF_REQUIRE_EQ(evring_stat(EVRING_STAT_RINGS), rings0 + 1);
+	ATF_REQUIRE(evring_stat(EVRING_STAT_KMEM_EVRING) > mem0);
+	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, NOTE_TRIGGER, 0,
+	    NULL);
+	/* Both views show the same record. */
+	ATF_REQUIRE(evring_peek(&r2, NULL) != NULL);
+	ATF_REQUIRE_EQ(evring_peek(&r2, NULL)->ident, 1);
+	for (o = order; *o != '\0'; o++) {
+		switch (*o) {
+		case 'u':
+			ATF_REQUIRE(kevent_ring_unmap(&r) == 0);
+			break;
+		case 'd':
+			if (closed)
+				ATF_REQUIRE(kevent_ring_detach(kq) == -1 &&
+				    errno == EBADF);
+			else
+				ATF_REQUIRE(kevent_ring_detach(kq) == 0);
+			detached = 1;
+			break;
+		case 'c':
+			ATF_REQUIRE(close(kq) == 0);
+			closed = 1;
+			break;
+		}
+		/* The other view is still good, stale or not. */
+		kev = *evring_peek(&r2, NULL);
+		ATF_REQUIRE_EQ(kev.ident, 1);
+		if (closed || detached)
+			ATF_REQUIRE(hdr_load(&r2.er_hdr->eh_flags) &
+			    EVRING_F_DETACHED);
+		if (!closed) {
+			if (detached)
+				ATF_REQUIRE(kevent_wait(kq, 0, NULL, NULL) ==
+				    -1 && errno == ENXIO);
+			TRIGGER(kq, 1);
+		} else
+			ATF_REQUIRE(kevent_wait(kq, 0, NULL, NULL) == -1 &&
+			    errno == EBADF);
+	}
+	ATF_REQUIRE(kevent_ring_unmap(&r2) == 0);
+	ATF_REQUIRE_EQ(evring_stat(EVRING_STAT_RINGS), rings0);
+	ATF_REQUIRE_EQ(evring_stat(EVRING_STAT_KMEM_EVRING), mem0);
+}
+
+ATF_TC(teardown_orders);
+ATF_TC_HEAD(teardown_orders, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "Unmapping, detaching and closing are safe in all six orders; "
+	    "a second mapping shows the same records and stays readable (a "
+	    "stale copy with EVRING_F_DETACHED) after detach and close; "
+	    "kevent_wait() then fails ENXIO or EBADF; nothing leaks");
+}
+ATF_TC_BODY(teardown_orders, tc)
+{
+	static const char *orders[] = { "udc", "ucd", "duc", "dcu", "cud",
+	    "cdu" };
+	size_t i;
+
+	for (i = 0; i < sizeof(orders) / sizeof(orders[0]); i++)
+		teardown_order(orders[i]);
+}
+
+/*
+ * Filters through the ring.
+ */
+ATF_TC(filter_timer);
+ATF_TC_HEAD(filter_timer, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "EVFILT_TIMER posts from its callout; expirations while a record "
+	    "is unread merge into the next record's data");
+}
+ATF_TC_BODY(filter_timer, tc)
+{
+	struct kevent kev;
+	struct evring r;
+	int kq;
+
+	kq = kq_ring(8, &r);
+	KCHANGE_OK(kq, 5, EVFILT_TIMER, EV_ADD, NOTE_MSECONDS, 20,
+	    (void *)0x55);
+	kev = RING_ONE(kq, &r, 2000, 5, EVFILT_TIMER);
+	ATF_REQUIRE(kev.data >= 1);
+	ATF_REQUIRE_EQ(kev.udata, (void *)0x55);
+	/* Let several expire while the next record sits unread. */
+	usleep(150000);
+	ATF_REQUIRE_EQ(evring_ready(&r, NULL), 1);
+	kev = RING_ONE(kq, &r, 2000, 5, EVFILT_TIMER);
+	kev = RING_ONE(kq, &r, 2000, 5, EVFILT_TIMER);
+	ATF_REQUIRE_MSG(kev.data >= 3, "merged expirations: data %ld",
+	    (long)kev.data);
+	KCHANGE_OK(kq, 5, EVFILT_TIMER, EV_DELETE, 0, 0, NULL);
+	while (ring_next(kq, &r, &kev, 0))
+		;
+	RING_NONE(kq, &r, 100);
+	ATF_REQUIRE(close(kq) == 0);
+}
+
+ATF_TC(filter_pipe);
+ATF_TC_HEAD(filter_pipe, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "EVFILT_READ and EVFILT_WRITE on a pipe through the ring: data "
+	    "is the bytes readable and the room writable, and a "
+	    "level-triggered record is posted again after its consumption "
+	    "while the condition holds, and not after");
+}
+ATF_TC_BODY(filter_pipe, tc)
+{
+	struct kevent kev;
+	struct evring r;
+	char buf[16];
+	int kq, p[2];
+
+	ATF_REQUIRE(pipe(p) == 0);
+	kq = kq_ring(8, &r);
+	KCHANGE_OK(kq, p[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
+	RING_NONE(kq, &r, 50);
+	ATF_REQUIRE(write(p[1], "hello", 5) == 5);
+	kev = RING_ONE(kq, &r, 2000, p[0], EVFILT_READ);
+	ATF_REQUIRE_EQ(kev.data, 5);
+	/* Still readable: posted again once consumed. */
+	kev = RING_ONE(kq, &r, 2000, p[0], EVFILT_READ);
+	ATF_REQUIRE_EQ(kev.data, 5);
+	ATF_REQUIRE(read(p[0], buf, sizeof(buf)) == 5);
+	/* The record in the ring now, if any, is re-checked at the reap. */
+	while (ring_next(kq, &r, &kev, 0))
+		;
+	RING_NONE(kq, &r, 100);
+
+	KCHANGE_OK(kq, p[1], EVFILT_WRITE, EV_ADD, 0, 0, NULL);
+	kev = RING_ONE(kq, &r, 2000, p[1], EVFILT_WRITE);
+	ATF_REQUIRE(kev.data > 0);
+	kev = RING_ONE(kq, &r, 2000, p[1], EVFILT_WRITE);
+	KCHANGE_OK(kq, p[1], EVFILT_WRITE, EV_DELETE, 0, 0, NULL);
+	/* A re-posted record may sit in the ring: it stays readable. */
+	while (ring_next(kq, &r, &kev, 0))
+		ATF_REQUIRE_EQ(kev.filter, EVFILT_WRITE);
+	RING_NONE(kq, &r, 50);
+	/* EOF: closing the write end. */
+	ATF_REQUIRE(close(p[1]) == 0);
+	kev = RING_ONE(kq, &r, 2000, p[0], EVFILT_READ);
+	ATF_REQUIRE(kev.flags & EV_EOF);
+	ATF_REQUIRE(close(p[0]) == 0);
+	ATF_REQUIRE(close(kq) == 0);
+}
+
+static atomic_int sig_count;
+
+static void
+count_handler(int signo)
+{
+
+	(void)signo;
+	atomic_fetch_add(&sig_count, 1);
+}
+
+ATF_TC(filter_signal);
+ATF_TC_HEAD(filter_signal, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "EVFILT_SIGNAL through the ring counts deliveries in data");
+}
+ATF_TC_BODY(filter_signal, tc)
+{
+	struct kevent kev;
+	struct evring r;
+	int kq;
+
+	ATF_REQUIRE(signal(SIGUSR2, count_handler) != SIG_ERR);
+	kq = kq_ring(8, &r);
+	KCHANGE_OK(kq, SIGUSR2, EVFILT_SIGNAL, EV_ADD, 0, 0, NULL);
+	ATF_REQUIRE(raise(SIGUSR2) == 0);
+	kev = RING_ONE(kq, &r, 2000, SIGUSR2, EVFILT_SIGNAL);
+	ATF_REQUIRE_EQ(kev.data, 1);
+	ATF_REQUIRE(atomic_load(&sig_count) >= 1);
+	RING_NONE(kq, &r, 50);
+	ATF_REQUIRE(close(kq) == 0);
+}
+
+ATF_TC(filter_vnode);
+ATF_TC_HEAD(filter_vnode, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "EVFILT_VNODE through the ring reports NOTE_WRITE and "
+	    "NOTE_EXTEND when the file is written");
+}
+ATF_TC_BODY(filter_vnode, tc)
+{
+	struct kevent kev;
+	struct evring r;
+	int kq, fd, wfd;
+
+	fd = open("vnode.file", O_RDONLY | O_CREAT, 0644);
+	ATF_REQUIRE(fd >= 0);
+	wfd = open("vnode.file", O_WRONLY);
+	ATF_REQUIRE(wfd >= 0);
+	kq = kq_ring(8, &r);
+	KCHANGE_OK(kq, fd, EVFILT_VNODE, EV_ADD, NOTE_WRITE | NOTE_EXTEND,
+	    0, NULL);
+	RING_NONE(kq, &r, 50);
+	ATF_REQUIRE(write(wfd, "abc", 3) == 3);
+	kev = RING_ONE(kq, &r, 2000, fd, EVFILT_VNODE);
+	ATF_REQUIRE(kev.fflags & NOTE_WRITE);
+	RING_NONE(kq, &r, 100);
+	ATF_REQUIRE(close(kq) == 0);
+	ATF_REQUIRE(close(fd) == 0 && close(wfd) == 0);
+}
+
+ATF_TC(filter_proc);
+ATF_TC_HEAD(filter_proc, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "EVFILT_PROC through the ring reports NOTE_EXIT with the wait "
+	    "status in data, once (the knote is EV_ONESHOT)");
+}
+ATF_TC_BODY(filter_proc, tc)
+{
+	struct kevent kev;
+	struct evring r;
+	pid_t pid;
+	int kq, st, p[2];
+
+	ATF_REQUIRE(pipe(p) == 0);
+	kq = kq_ring(8, &r);
+	pid = fork();
+	ATF_REQUIRE(pid >= 0);
+	if (pid == 0) {
+		char c;
+
+		(void)read(p[0], &c, 1);
+		_exit(7);
+	}
+	KCHANGE_OK(kq, pid, EVFILT_PROC, EV_ADD, NOTE_EXIT, 0, NULL);
+	ATF_REQUIRE(write(p[1], "x", 1) == 1);
+	kev = RING_ONE(kq, &r, 5000, pid, EVFILT_PROC);
+	ATF_REQUIRE(kev.fflags & NOTE_EXIT);
+	ATF_REQUIRE(WIFEXITED(kev.data) && WEXITSTATUS(kev.data) == 7);
+	RING_NONE(kq, &r, 50);
+	/* The deferred EV_ONESHOT drop has happened by now. */
+	ATF_REQUIRE(kchange(kq, pid, EVFILT_PROC, EV_DELETE, 0, 0, NULL) ==
+	    -1 && errno == ENOENT);
+	ATF_REQUIRE(waitpid(pid, &st, 0) == pid);
+	ATF_REQUIRE(close(kq) == 0);
+	ATF_REQUIRE(close(p[0]) == 0 && close(p[1]) == 0);
+}
+
+/*
+ * Flags.
+ */
+ATF_TC(flag_clear);
+ATF_TC_HEAD(flag_clear, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "EV_CLEAR: one record per trigger, none after consumption");
+}
+ATF_TC_BODY(flag_clear, tc)
+{
+	struct evring r;
+	int kq;
+
+	kq = kq_ring(8, &r);
+	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	TRIGGER(kq, 1);
+	(void)RING_ONE(kq, &r, 1000, 1, EVFILT_USER);
+	RING_NONE(kq, &r, 50);
+	TRIGGER(kq, 1);
+	(void)RING_ONE(kq, &r, 1000, 1, EVFILT_USER);
+	RING_NONE(kq, &r, 50);
+	ATF_REQUIRE(close(kq) == 0);
+}
+
+ATF_TC(flag_level);
+ATF_TC_HEAD(flag_level, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "Without EV_CLEAR a triggered user event is posted again each "
+	    "time its record is consumed (at the next kernel entry), until "
+	    "EV_DELETE; never twice in flight");
+}
+ATF_TC_BODY(flag_level, tc)
+{
+	struct evring r;
+	struct kevent kev;
+	uint32_t st;
+	int kq, i;
+
+	kq = kq_ring(8, &r);
+	KCHANGE_OK(kq, 3, EVFILT_USER, EV_ADD, NOTE_TRIGGER, 0, NULL);
+	for (i = 0; i < 5; i++) {
+		ATF_REQUIRE_EQ(evring_ready(&r, NULL), 1);
+		(void)RING_ONE(kq, &r, 1000, 3, EVFILT_USER);
+		/* Consumed: the next kernel entry re-posts it at once. */
+		ATF_REQUIRE(evring_peek(&r, &st) == NULL);
+		ATF_REQUIRE_EQ(kevent_wait(kq, st, NULL, NULL), 1);
+	}
+	KCHANGE_OK(kq, 3, EVFILT_USER, EV_DELETE, 0, 0, NULL);
+	while (ring_next(kq, &r, &kev, 0))
+		;
+	RING_NONE(kq, &r, 50);
+	ATF_REQUIRE(close(kq) == 0);
+}
+
+ATF_TC(flag_oneshot);
+ATF_TC_HEAD(flag_oneshot, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "EV_ONESHOT: one record, then the knote is gone (its drop, "
+	    "deferred from the activation path, is done by the next kernel "
+	    "entry)");
+}
+ATF_TC_BODY(flag_oneshot, tc)
+{
+	struct kevent kevs[2];
+	struct evring r;
+	long long kn0;
+	int kq;
+
+	kq = kq_ring(8, &r);
+	kn0 = evring_stat(EVRING_STAT_KNOTES);
+	KCHANGE_OK(kq, 9, EVFILT_USER, EV_ADD | EV_ONESHOT, 0, 0, NULL);
+	ATF_REQUIRE_EQ(evring_stat(EVRING_STAT_KNOTES), kn0 + 1);
+	TRIGGER(kq, 9);
+	(void)RING_ONE(kq, &r, 1000, 9, EVFILT_USER);
+	RING_NONE(kq, &r, 50);
+	ATF_REQUIRE_EQ(evring_stat(EVRING_STAT_KNOTES), kn0);
+	ATF_REQUIRE(kchange(kq, 9, EVFILT_USER, EV_KEEPUDATA, NOTE_TRIGGER,
+	    0, NULL) == -1 && errno == ENOENT);
+	/*
+	 * Re-adding in the same call as the post (the drop still deferred)
+	 * registers afresh.
+	 */
+	EV_SET(&kevs[0], 9, EVFILT_USER, EV_ADD | EV_ONESHOT, NOTE_TRIGGER,
+	    0, NULL);
+	kevs[1] = kevs[0];
+	ATF_REQUIRE(kevent(kq, kevs, 2, NULL, 0, NULL) == 0);
+	(void)RING_ONE(kq, &r, 1000, 9, EVFILT_USER);
+	(void)RING_ONE(kq, &r, 1000, 9, EVFILT_USER);
+	RING_NONE(kq, &r, 50);
+	ATF_REQUIRE_EQ(evring_stat(EVRING_STAT_KNOTES), kn0);
+	ATF_REQUIRE(close(kq) == 0);
+}
+
+ATF_TC(flag_dispatch);
+ATF_TC_HEAD(flag_dispatch, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "EV_DISPATCH: one record, then the knote is disabled until "
+	    "EV_ENABLE, which posts it again at once if still triggered");
+}
+ATF_TC_BODY(flag_dispatch, tc)
+{
+	struct evring r;
+	int kq;
+
+	kq = kq_ring(8, &r);
+	KCHANGE_OK(kq, 4, EVFILT_USER, EV_ADD | EV_DISPATCH | EV_CLEAR, 0, 0,
+	    NULL);
+	TRIGGER(kq, 4);
+	(void)RING_ONE(kq, &r, 1000, 4, EVFILT_USER);
+	TRIGGER(kq, 4);
+	RING_NONE(kq, &r, 50);
+	KCHANGE_OK(kq, 4, EVFILT_USER, EV_ENABLE | EV_KEEPUDATA, 0, 0, NULL);
+	(void)RING_ONE(kq, &r, 1000, 4, EVFILT_USER);
+	RING_NONE(kq, &r, 50);
+	KCHANGE_OK(kq, 4, EVFILT_USER, EV_ENABLE | EV_KEEPUDATA, 0, 0, NULL);
+	RING_NONE(kq, &r, 50);
+	TRIGGER(kq, 4);
+	(void)RING_ONE(kq, &r, 1000, 4, EVFILT_USER);
+	ATF_REQUIRE(close(kq) == 0);
+}
+
+/*
+ * Posting in the activation path.
+ */
+struct poster {
+	int	kq;
+	int	fd;
+	long	delay_us;
+};
+
+static void *
+post_user(void *arg)
+{
+	struct poster *p = arg;
+	struct kevent kev;
+
+	usleep((useconds_t)p->delay_us);
+	EV_SET(&kev, 1, EVFILT_USER, EV_KEEPUDATA, NOTE_TRIGGER, 0, NULL);
+	if (kevent(p->kq, &kev, 1, NULL, 0, NULL) != 0)
+		worker_fail("trigger", errno);
+	return (NULL);
+}
+
+static void *
+post_pipe(void *arg)
+{
+	struct poster *p = arg;
+
+	usleep((useconds_t)p->delay_us);
+	if (write(p->fd, "x", 1) != 1)
+		worker_fail("write", errno);
+	return (NULL);
+}
+
+/* Spin on the header, making no call at all, until a record appears. */
+static int
+spin_for_record(struct evring *r, long ms)
+{
+	long long deadline = mono_ns() + ms * MS;
+	uint32_t rd = r->er_hdr->eh_read;
+	unsigned spins = 0;
+
+	while (hdr_load(&r->er_hdr->eh_write) == rd) {
+		/* The clock is a vDSO read, not a system call. */
+		if ((++spins & 0xfff) == 0 && mono_ns() > deadline)
+			return (0);
+	}
+	return (1);
+}
+
+ATF_TC(activation_post);
+ATF_TC_HEAD(activation_post, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "The record is written in the activation path: an EVFILT_USER "
+	    "trigger from another thread and a write to a watched pipe from "
+	    "another thread appear in the ring while the consumer only "
+	    "reads the header");
+}
+ATF_TC_BODY(activation_post, tc)
+{
+	struct poster ps;
+	struct evring r;
+	pthread_t t;
+	int kq, p[2];
+
+	ATF_REQUIRE(pipe(p) == 0);
+	kq = kq_ring(8, &r);
+	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	KCHANGE_OK(kq, p[0], EVFILT_READ, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	ATF_REQUIRE_EQ(evring_ready(&r, NULL), 0);
+
+	ps.kq = kq;
+	ps.fd = p[1];
+	ps.delay_us = 50000;
+	ATF_REQUIRE(pthread_create(&t, NULL, post_user, &ps) == 0);
+	ATF_REQUIRE_MSG(spin_for_record(&r, 3000), "no user record");
+	ATF_REQUIRE(pthread_join(t, NULL) == 0);
+	ATF_REQUIRE_EQ(evring_peek(&r, NULL)->ident, 1);
+	evring_advance(&r, 1);
+
+	ATF_REQUIRE(pthread_create(&t, NULL, post_pipe, &ps) == 0);
+	ATF_REQUIRE_MSG(spin_for_record(&r, 3000), "no pipe record");
+	ATF_REQUIRE(pthread_join(t, NULL) == 0);
+	ATF_REQUIRE_EQ(evring_peek(&r, NULL)->ident, (uintptr_t)p[0]);
+	ATF_REQUIRE_EQ(evring_peek(&r, NULL)->filter, EVFILT_READ);
+	ATF_REQUIRE_EQ(evring_peek(&r, NULL)->data, 1);
+	evring_advance(&r, 1);
+	check_workers();
+	ATF_REQUIRE(close(kq) == 0);
+	ATF_REQUIRE(close(p[0]) == 0 && close(p[1]) == 0);
+}
+
+/*
+ * Nothing lost.
+ */
+#define	NBACKLOG	10000
+
+static void
+backlog_round(int kq, struct evring *r, unsigned short flags)
+{
+	static unsigned char seen[NBACKLOG];
+	struct kevent kevs[100], kev;
+	const struct kevent *rec;
+	uint32_t st;
+	int i, j, n = 0, backlog = 0, next = 0;
+
+	memset(seen, 0, sizeof(seen));
+	for (i = 0; i < NBACKLOG; i += 100) {
+		for (j = 0; j < 100; j++)
+			EV_SET(&kevs[j], i + j, EVFILT_USER, EV_ADD | flags,
+			    NOTE_TRIGGER, 0, NULL);
+		ATF_REQUIRE(kevent(kq, kevs, 100, NULL, 0, NULL) == 0);
+	}
+	ATF_REQUIRE(getprop(kq, EVRING_PROP_BACKLOG) > 0);
+	while (n < NBACKLOG) {
+		if ((rec = evring_peek(r, &st)) != NULL) {
+			kev = *rec;
+			evring_advance(r, 1);
+			ATF_REQUIRE(kev.ident < NBACKLOG);
+			ATF_REQUIRE_MSG(seen[kev.ident] == 0,
+			    "ident %lu twice", (unsigned long)kev.ident);
+			/* Order kept: the backlog flushes in order. */
+			ATF_REQUIRE_EQ_MSG(kev.ident, (uintptr_t)next,
+			    "got %lu, expected %d", (unsigned long)kev.ident,
+			    next);
+			next++;
+			seen[kev.ident] = 1;
+			n++;
+			continue;
+		}
+		if (hdr_load(&r->er_hdr->eh_flags) & EVRING_F_BACKLOG)
+			backlog++;
+		ATF_REQUIRE_MSG(kevent_wait(kq, st, NULL, NULL) > 0,
+		    "kevent_wait: %s", strerror(errno));
+	}
+	ATF_REQUIRE(backlog > 0);
+	RING_NONE(kq, r, 50);
+	ATF_REQUIRE_EQ(getprop(kq, EVRING_PROP_BACKLOG), 0);
+	ATF_REQUIRE_EQ(hdr_load(&r->er_hdr->eh_flags) & EVRING_F_BACKLOG, 0);
+}
+
+ATF_TC(backlog_10000);
+ATF_TC_HEAD(backlog_10000, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "Nothing is lost: a ring of 2 entries with 10,000 active knotes "
+	    "delivers each exactly once, in order, through backlog flushes "
+	    "signalled by EVRING_F_BACKLOG; with EV_CLEAR, then with "
+	    "EV_ONESHOT (the knotes then go)");
+	atf_tc_set_md_var(tc, "timeout", "120");
+}
+ATF_TC_BODY(backlog_10000, tc)
+{
+	struct evring r;
+	long long kn0;
+	int kq;
+
+	kq = kq_ring(2, &r);
+	kn0 = evring_stat(EVRING_STAT_KNOTES);
+	backlog_round(kq, &r, EV_CLEAR);
+	ATF_REQUIRE_EQ(evring_stat(EVRING_STAT_KNOTES), kn0 + NBACKLOG);
+	backlog_round(kq, &r, EV_ONESHOT);
+	ATF_REQUIRE_EQ(evring_stat(EVRING_STAT_KNOTES), kn0);
+	ATF_REQUIRE(close(kq) == 0);
+}
+
+ATF_TC(merge);
+ATF_TC_HEAD(merge, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "At most one record per knote and filter in flight: triggers "
+	    "while a record is unread add no record; they merge into exactly "
+	    "one following record, which carries their accumulated fflags");
+}
+ATF_TC_BODY(merge, tc)
+{
+	struct kevent kev;
+	struct evring r;
+	int kq, i;
+
+	kq = kq_ring(8, &r);
+	KCHANGE_OK(kq, 2, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	KCHANGE_OK(kq, 2, EVFILT_USER, EV_KEEPUDATA,
+	    NOTE_TRIGGER | NOTE_FFOR | 0x1, 0, NULL);
+	for (i = 1; i <= 100; i++)
+		KCHANGE_OK(kq, 2, EVFILT_USER, EV_KEEPUDATA,
+		    NOTE_TRIGGER | NOTE_FFOR | (1u << (i % 20)), 0, NULL);
+	ATF_REQUIRE_EQ(evring_ready(&r, NULL), 1);
+	kev = RING_ONE(kq, &r, 1000, 2, EVFILT_USER);
+	ATF_REQUIRE_EQ(kev.fflags, 0x1);
+	kev = RING_ONE(kq, &r, 1000, 2, EVFILT_USER);
+	ATF_REQUIRE_EQ(kev.fflags, 0xfffff);
+	RING_NONE(kq, &r, 50);
+	ATF_REQUIRE(close(kq) == 0);
+}
+
+ATF_TC(index_wrap);
+ATF_TC_HEAD(index_wrap, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "Indices are free-running 32-bit counters starting at "
+	    "EVRING_INDEX_START: records keep their order across the wrap "
+	    "past 2^32, with peek/advance and with take");
+}
+ATF_TC_BODY(index_wrap, tc)
+{
+	struct timespec zero = { 0, 0 };
+	struct kevent kev;
+	struct evring r;
+	uint32_t st, first;
+	int kq, i;
+
+	kq = kq_ring(4, &r);
+	for (i = 0; i < 4; i++)
+		KCHANGE_OK(kq, i, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	for (i = 0; i < 40; i++) {
+		TRIGGER(kq, i % 4);
+		if (i % 2 == 1) {
+			ATF_REQUIRE_EQ(evring_ready(&r, &first), 2);
+			ATF_REQUIRE_EQ(first, EVRING_INDEX_START + i - 1);
+			ATF_REQUIRE(evring_take(&r, &kev, &st) == 1);
+			ATF_REQUIRE_EQ(kev.ident, (uintptr_t)(i - 1) % 4);
+			/* Mixing disciplines by hand: take, then peek. */
+			kev = *evring_peek(&r, &st);
+			ATF_REQUIRE_EQ(kev.ident, (uintptr_t)i % 4);
+			evring_advance(&r, 1);
+			r.er_hdr->eh_claim = r.er_hdr->eh_read;
+		}
+	}
+	ATF_REQUIRE_EQ(hdr_load(&r.er_hdr->eh_write),
+	    (uint32_t)(EVRING_INDEX_START + 40));
+	ATF_REQUIRE(hdr_load(&r.er_hdr->eh_write) < 64);
+	ATF_REQUIRE(evring_peek(&r, &st) == NULL);
+	ATF_REQUIRE_EQ(kevent_wait(kq, st, &zero, NULL), 0);
+	ATF_REQUIRE(close(kq) == 0);
+}
+
+/*
+ * Waiting.
+ */
+struct waiter {
+	int		kq;
+	uint32_t	state;
+	long		ms;		/* timeout, -1 for none */
+	const sigset_t	*mask;
+	int		ret;
+	int		err;
+	atomic_int	*returned;
+};
+
+static void *
+waiter_main(void *arg)
+{
+	struct waiter *w = arg;
+	struct timespec ts;
+
+	ts.tv_sec = w->ms / 1000;
+	ts.tv_nsec = (w->ms % 1000) * MS;
+	w->ret = kevent_wait(w->kq, w->state, w->ms >= 0 ? &ts : NULL,
+	    w->mask);
+	w->err = w->ret < 0 ? errno : 0;
+	atomic_fetch_add(w->returned, 1);
+	return (NULL);
+}
+
+#define	NWAITERS	4
+
+ATF_TC(wake_one);
+ATF_TC_HEAD(wake_one, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "Several threads in kevent_wait(), one event: exactly one wakes "
+	    "(counted by returns and by EVRING_STAT_RING_WAKEUPS); putting "
+	    "the event back wakes exactly one more; kevent_ring_putback() "
+	    "with no event wakes the rest");
+}
+ATF_TC_BODY(wake_one, tc)
+{
+	struct waiter w[NWAITERS];
+	pthread_t t[NWAITERS];
+	atomic_int returned = 0;
+	struct kevent kev;
+	struct evring r;
+	long long wk0;
+	uint32_t st;
+	int kq, i, nret;
+
+	kq = kq_ring(8, &r);
+	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	ATF_REQUIRE(evring_peek(&r, &st) == NULL);
+	for (i = 0; i < NWAITERS; i++) {
+		w[i].kq = kq;
+		w[i].state = st;
+		w[i].ms = 20000;
+		w[i].mask = NULL;
+		w[i].ret = -2;
+		w[i].returned = &returned;
+		ATF_REQUIRE(pthread_create(&t[i], NULL, waiter_main,
+		    &w[i]) == 0);
+	}
+	wait_waiters(kq, NWAITERS, 5000);
+	wk0 = evring_stat(EVRING_STAT_RING_WAKEUPS);
+
+	TRIGGER(kq, 1);
+	ATF_REQUIRE(wait_count(&returned, 1, 5000));
+	usleep(200000);
+	ATF_REQUIRE_EQ(atomic_load(&returned), 1);
+	ATF_REQUIRE_EQ(evring_stat(EVRING_STAT_RING_WAKEUPS), wk0 + 1);
+	ATF_REQUIRE_EQ(getprop(kq, EVRING_PROP_WAITERS), NWAITERS - 1);
+	for (i = 0, nret = 0; i < NWAITERS; i++)
+		if (w[i].ret == 1)
+			nret++;
+	ATF_REQUIRE_EQ(nret, 1);
+
+	/* The woken side cannot use it: it goes back, another wakes. */
+	ATF_REQUIRE(evring_take(&r, &kev, &st) == 1);
+	ATF_REQUIRE_EQ(kev.ident, 1);
+	ATF_REQUIRE(kevent_ring_putback(kq, &kev) == 0);
+	ATF_REQUIRE(wait_count(&returned, 2, 5000));
+	usleep(200000);
+	ATF_REQUIRE_EQ(atomic_load(&returned), 2);
+	ATF_REQUIRE_EQ(evring_stat(EVRING_STAT_RING_WAKEUPS), wk0 + 2);
+	ATF_REQUIRE(evring_take(&r, &kev, &st) == 1);
+	ATF_REQUIRE_EQ(kev.ident, 1);
+	ATF_REQUIRE(evring_take(&r, &kev, &st) == 0);
+
+	ATF_REQUIRE(kevent_ring_putback(kq, NULL) == 0);
+	ATF_REQUIRE(wait_count(&returned, NWAITERS, 5000));
+	for (i = 0; i < NWAITERS; i++) {
+		ATF_REQUIRE(pthread_join(t[i], NULL) == 0);
+		ATF_REQUIRE_MSG(w[i].ret >= 0, "waiter %d: %s", i,
+		    strerror(w[i].err));
+	}
+	ATF_REQUIRE_EQ(evring_stat(EVRING_STAT_RING_WAKEUPS),
+	    wk0 + NWAITERS);
+	ATF_REQUIRE(close(kq) == 0);
+}
+
+ATF_TC(minwake);
+ATF_TC_HEAD(minwake, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "EVRING_PROP_MINWAKE: a sleeper is woken only once that many "
+	    "records are unread; values outside 1..entries fail EINVAL; a "
+	    "value larger than a ring being attached fails the attach");
+}
+ATF_TC_BODY(minwake, tc)
+{
+	struct waiter w;
+	struct evring r;
+	pthread_t t;
+	atomic_int returned = 0;
+	uint32_t st;
+	int kq, i;
+
+	kq = kq_open();
+	ATF_REQUIRE(kqueue_setprop(kq, EVRING_PROP_MINWAKE, 0) == -1 &&
+	    errno == EINVAL);
+	ATF_REQUIRE(kqueue_setprop(kq, EVRING_PROP_MINWAKE,
+	    EVRING_MAXENTRIES + 1) == -1 && errno == EINVAL);
+	ATF_REQUIRE(kqueue_setprop(kq, EVRING_PROP_MINWAKE, 16) == 0);
+	ATF_REQUIRE(kevent_ring_attach(kq, 8) == -1 && errno == EINVAL);
+	ATF_REQUIRE(kqueue_setprop(kq, EVRING_PROP_MINWAKE, 3) == 0);
+	ATF_REQUIRE(kevent_ring_attach(kq, 8) == 0);
+	ATF_REQUIRE(kevent_ring_map(kq, &r) == 0);
+	ATF_REQUIRE(kqueue_setprop(kq, EVRING_PROP_MINWAKE, 9) == -1 &&
+	    errno == EINVAL);
+	ATF_REQUIRE(kqueue_setprop(kq, EVRING_PROP_ENTRIES, 9) == -1 &&
+	    errno == EINVAL);
+	ATF_REQUIRE(kqueue_setprop(kq, 12345, 1) == -1 && errno == EINVAL);
+	ATF_REQUIRE_EQ(getprop(kq, EVRING_PROP_MINWAKE), 3);
+	for (i = 0; i < 3; i++)
+		KCHANGE_OK(kq, i, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+
+	ATF_REQUIRE(evring_peek(&r, &st) == NULL);
+	w.kq = kq;
+	w.state = st;
+	w.ms = 20000;
+	w.mask = NULL;
+	w.returned = &returned;
+	ATF_REQUIRE(pthread_create(&t, NULL, waiter_main, &w) == 0);
+	wait_waiters(kq, 1, 5000);
+	TRIGGER(kq, 0);
+	TRIGGER(kq, 1);
+	usleep(200000);
+	ATF_REQUIRE_EQ(atomic_load(&returned), 0);
+	TRIGGER(kq, 2);
+	ATF_REQUIRE(wait_count(&returned, 1, 5000));
+	ATF_REQUIRE(pthread_join(t, NULL) == 0);
+	ATF_REQUIRE_EQ(w.ret, 3);
+
+	/* Lowering the threshold wakes a sleeper the records now satisfy. */
+	ATF_REQUIRE(evring_peek(&r, &st) != NULL);
+	(void)evring_peek(&r, &st);
+	w.state = st;
+	ATF_REQUIRE(kqueue_setprop(kq, EVRING_PROP_MINWAKE, 8) == 0);
+	ATF_REQUIRE(pthread_create(&t, NULL, waiter_main, &w) == 0);
+	wait_waiters(kq, 1, 5000);
+	ATF_REQUIRE(kqueue_setprop(kq, EVRING_PROP_MINWAKE, 2) == 0);
+	ATF_REQUIRE(wait_count(&returned, 2, 5000));
+	ATF_REQUIRE(pthread_join(t, NULL) == 0);
+	ATF_REQUIRE_EQ(w.ret, 0);
+	ATF_REQUIRE(close(kq) == 0);
+}
+
+ATF_TC(backlog_signal);
+ATF_TC_HEAD(backlog_signal, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "EVRING_PROP_BACKLOGSIG: the configured signal is sent to the "
+	    "process when events overflow the ring into the kernel's "
+	    "backlog; 0 turns it off; invalid numbers fail EINVAL");
+}
+ATF_TC_BODY(backlog_signal, tc)
+{
+	struct kevent kev;
+	struct evring r;
+	long long deadline;
+	int kq, i;
+
+	ATF_REQUIRE(signal(SIGUSR1, count_handler) != SIG_ERR);
+	atomic_store(&sig_count, 0);
+	kq = kq_ring(2, &r);
+	ATF_REQUIRE(kqueue_setprop(kq, EVRING_PROP_BACKLOGSIG, -1) == -1 &&
+	    errno == EINVAL);
+	ATF_REQUIRE(kqueue_setprop(kq, EVRING_PROP_BACKLOGSIG, 65) == -1 &&
+	    errno == EINVAL);
+	ATF_REQUIRE(kqueue_setprop(kq, EVRING_PROP_BACKLOGSIG, SIGUSR1) ==
+	    0);
+	ATF_REQUIRE_EQ(getprop(kq, EVRING_PROP_BACKLOGSIG), SIGUSR1);
+	for (i = 0; i < 2; i++)
+		KCHANGE_OK(kq, i, EVFILT_USER, EV_ADD | EV_CLEAR,
+		    NOTE_TRIGGER, 0, NULL);
+	usleep(100000);
+	ATF_REQUIRE_EQ(atomic_load(&sig_count), 0);
+	ATF_REQUIRE_EQ(hdr_load(&r.er_hdr->eh_flags) & EVRING_F_BACKLOG, 0);
+	for (i = 2; i < 5; i++)
+		KCHANGE_OK(kq, i, EVFILT_USER, EV_ADD | EV_CLEAR,
+		    NOTE_TRIGGER, 0, NULL);
+	ATF_REQUIRE(hdr_load(&r.er_hdr->eh_flags) & EVRING_F_BACKLOG);
+	ATF_REQUIRE_EQ(getprop(kq, EVRING_PROP_BACKLOG), 3);
+	deadline = mono_ns() + 5 * SEC;
+	while (atomic_load(&sig_count) == 0 && mono_ns() < deadline)
+		usleep(1000);
+	ATF_REQUIRE_EQ(atomic_load(&sig_count), 1);
+	for (i = 0; i < 5; i++)
+		(void)RING_ONE(kq, &r, 1000, (uintptr_t)i, EVFILT_USER);
+	ATF_REQUIRE_EQ(hdr_load(&r.er_hdr->eh_flags) & EVRING_F_BACKLOG, 0);
+	/* Off: no signal on the next overflow. */
+	ATF_REQUIRE(kqueue_setprop(kq, EVRING_PROP_BACKLOGSIG, 0) == 0);
+	for (i = 0; i < 5; i++)
+		TRIGGER(kq, i);
+	usleep(100000);
+	ATF_REQUIRE_EQ(atomic_load(&sig_count), 1);
+	while (ring_next(kq, &r, &kev, 0))
+		;
+	ATF_REQUIRE(close(kq) == 0);
+}
+
+ATF_TC(wait_timeouts);
+ATF_TC_HEAD(wait_timeouts, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "kevent_wait(): returns at once when the write index differs "
+	    "from ringstate; a zero timeout never sleeps; a timeout returns "
+	    "0 after it passes; NULL waits until a record comes; a bad "
+	    "timeout fails EINVAL and a bad pointer EFAULT");
+}
+ATF_TC_BODY(wait_timeouts, tc)
+{
+	struct timespec zero = { 0, 0 }, ts, bad = { 0, 1000000000L };
+	struct waiter w;
+	struct evring r;
+	atomic_int returned = 0;
+	pthread_t t;
+	long long t0;
+	uint32_t st;
+	int kq;
+
+	kq = kq_ring(8, &r);
+	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	ATF_REQUIRE(evring_peek(&r, &st) == NULL);
+	t0 = mono_ns();
+	ATF_REQUIRE_EQ(kevent_wait(kq, st, &zero, NULL), 0);
+	ATF_REQUIRE(mono_ns() - t0 < 50 * MS);
+	ts = ms_ts(150);
+	t0 = mono_ns();
+	ATF_REQUIRE_EQ(kevent_wait(kq, st, &ts, NULL), 0);
+	ATF_REQUIRE(mono_ns() - t0 >= 150 * MS);
+	/* A stale ringstate returns at once even with nothing unread. */
+	t0 = mono_ns();
+	ATF_REQUIRE_EQ(kevent_wait(kq, st - 1, NULL, NULL), 0);
+	ATF_REQUIRE(mono_ns() - t0 < 50 * MS);
+	ATF_REQUIRE(kevent_wait(kq, st, &bad, NULL) == -1 &&
+	    errno == EINVAL);
+	ts.tv_sec = -1;
+	ts.tv_nsec = 0;
+	ATF_REQUIRE(kevent_wait(kq, st, &ts, NULL) == -1 && errno == EINVAL);
+	ATF_REQUIRE(kevent_wait(kq, st, (struct timespec *)8, NULL) == -1 &&
+	    errno == EFAULT);
+	ATF_REQUIRE(kevent_wait(kq, st, &zero, (sigset_t *)8) == -1 &&
+	    errno == EFAULT);
+
+	w.kq = kq;
+	w.state = st;
+	w.ms = -1;
+	w.mask = NULL;
+	w.returned = &returned;
+	ATF_REQUIRE(pthread_create(&t, NULL, waiter_main, &w) == 0);
+	wait_waiters(kq, 1, 5000);
+	usleep(100000);
+	ATF_REQUIRE_EQ(atomic_load(&returned), 0);
+	TRIGGER(kq, 1);
+	ATF_REQUIRE(pthread_join(t, NULL) == 0);
+	ATF_REQUIRE_EQ(w.ret, 1);
+	/* Now ringstate is behind: at once, with the unread count. */
+	ATF_REQUIRE_EQ(kevent_wait(kq, st, NULL, NULL), 1);
+	ATF_REQUIRE(close(kq) == 0);
+}
+
+static void
+wait_sigusr1(int signo)
+{
+
+	(void)signo;
+	atomic_fetch_add(&sig_count, 1);
+}
+
+struct killer {
+	pthread_t	target;
+	long		delay_us;
+};
+
+static void *
+killer_main(void *arg)
+{
+	struct killer *k = arg;
+
+	usleep((useconds_t)k->delay_us);
+	if (pthread_kill(k->target, SIGUSR1) != 0)
+		worker_fail("pthread_kill", errno);
+	return (NULL);
+}
+
+ATF_TC(wait_sigmask);
+ATF_TC_HEAD(wait_sigmask, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "kevent_wait() applies sigmask atomically with the sleep, as "
+	    "ppoll() does: a signal already pending and blocked outside the "
+	    "call, unblocked by sigmask, ends the wait at once with EINTR "
+	    "(a mask applied before the sleep would have lost it); a signal "
+	    "arriving during the wait does the same; a signal sigmask "
+	    "blocks does not interrupt; the caller's mask is restored");
+	atf_tc_set_md_var(tc, "timeout", "60");
+}
+ATF_TC_BODY(wait_sigmask, tc)
+{
+	struct sigaction sa;
+	struct killer k;
+	struct evring r;
+	struct timespec ts;
+	sigset_t block, old, waitmask, now;
+	pthread_t t;
+	long long t0;
+	uint32_t st;
+	int kq, n;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = wait_sigusr1;
+	sigemptyset(&sa.sa_mask);
+	ATF_REQUIRE(sigaction(SIGUSR1, &sa, NULL) == 0);
+	atomic_store(&sig_count, 0);
+	kq = kq_ring(8, &r);
+	ATF_REQUIRE(evring_peek(&r, &st) == NULL);
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR1);
+	ATF_REQUIRE(pthread_sigmask(SIG_BLOCK, &block, &old) == 0);
+	ATF_REQUIRE(pthread_sigmask(SIG_BLOCK, NULL, &waitmask) == 0);
+	sigdelset(&waitmask, SIGUSR1);
+
+	/* Pending before the call. */
+	ATF_REQUIRE(pthread_kill(pthread_self(), SIGUSR1) == 0);
+	ATF_REQUIRE_EQ(atomic_load(&sig_count), 0);
+	ts = ms_ts(10000);
+	t0 = mono_ns();
+	n = kevent_wait(kq, st, &ts, &waitmask);
+	ATF_REQUIRE_MSG(n == -1 && errno == EINTR, "n=%d errno=%d", n, errno);
+	ATF_REQUIRE(mono_ns() - t0 < 2 * SEC);
+	ATF_REQUIRE_EQ(atomic_load(&sig_count), 1);
+	ATF_REQUIRE(pthread_sigmask(SIG_BLOCK, NULL, &now) == 0);
+	ATF_REQUIRE(sigismember(&now, SIGUSR1));
+
+	/* Arriving during the wait. */
+	k.target = pthread_self();
+	k.delay_us = 100000;
+	ATF_REQUIRE(pthread_create(&t, NULL, killer_main, &k) == 0);
+	t0 = mono_ns();
+	n = kevent_wait(kq, st, &ts, &waitmask);
+	ATF_REQUIRE_MSG(n == -1 && errno == EINTR, "n=%d errno=%d", n, errno);
+	ATF_REQUIRE(mono_ns() - t0 < 5 * SEC);
+	ATF_REQUIRE(pthread_join(t, NULL) == 0);
+	ATF_REQUIRE_EQ(atomic_load(&sig_count), 2);
+
+	/* Blocked by sigmask: the wait times out, the signal stays pending. */
+	ATF_REQUIRE(pthread_kill(pthread_self(), SIGUSR1) == 0);
+	ts = ms_ts(150);
+	ATF_REQUIRE_EQ(kevent_wait(kq, st, &ts, &block), 0);
+	ATF_REQUIRE_EQ(atomic_load(&sig_count), 2);
+	ATF_REQUIRE(pthread_sigmask(SIG_SETMASK, &old, NULL) == 0);
+	ATF_REQUIRE_EQ(atomic_load(&sig_count), 3);
+	check_workers();
+	ATF_REQUIRE(close(kq) == 0);
+}
+
+ATF_TC(close_wakes);
+ATF_TC_HEAD(close_wakes, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "Closing a queue wakes every thread in kevent_wait() on it with "
+	    "EBADF; detaching its ring wakes them with ENXIO");
+}
+ATF_TC_BODY(close_wakes, tc)
+{
+	struct waiter w[NWAITERS];
+	pthread_t t[NWAITERS];
+	atomic_int returned = 0;
+	struct evring r;
+	uint32_t st;
+	int kq, i, round;
+
+	for (round = 0; round < 2; round++) {
+		atomic_store(&returned, 0);
+		kq = kq_ring(8, &r);
+		(void)evring_peek(&r, &st);
+		for (i = 0; i < NWAITERS; i++) {
+			w[i].kq = kq;
+			w[i].state = st;
+			w[i].ms = 20000;
+			w[i].mask = NULL;
+			w[i].returned = &returned;
+			ATF_REQUIRE(pthread_create(&t[i], NULL, waiter_main,
+			    &w[i]) == 0);
+		}
+		wait_waiters(kq, NWAITERS, 5000);
+		if (round == 0)
+			ATF_REQUIRE(close(kq) == 0);
+		else
+			ATF_REQUIRE(kevent_ring_detach(kq) == 0);
+		ATF_REQUIRE(wait_count(&returned, NWAITERS, 5000));
+		for (i = 0; i < NWAITERS; i++) {
+			ATF_REQUIRE(pthread_join(t[i], NULL) == 0);
+			ATF_REQUIRE_EQ(w[i].ret, -1);
+			ATF_REQUIRE_EQ(w[i].err, round == 0 ? EBADF : ENXIO);
+		}
+		if (round == 1)
+			ATF_REQUIRE(close(kq) == 0);
+		ATF_REQUIRE(kevent_ring_unmap(&r) == 0);
+	}
+}
+
+/*
+ * The read index is untrusted.
+ */
+ATF_TC(bad_index);
+ATF_TC_HEAD(bad_index, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "A read index past the write index or behind what was consumed "
+	    "sets EVRING_F_BADINDEX and makes kevent_wait() fail EOVERFLOW; "
+	    "events keep waiting (in the backlog when the ring is full); "
+	    "storing a valid index again recovers, with nothing lost");
+}
+ATF_TC_BODY(bad_index, tc)
+{
+	struct timespec zero = { 0, 0 };
+	struct kevent kev;
+	struct evring r;
+	uint32_t w0;
+	int kq, i;
+
+	kq = kq_ring(4, &r);
+	for (i = 0; i < 6; i++)
+		KCHANGE_OK(kq, i, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	TRIGGER(kq, 0);
+	w0 = hdr_load(&r.er_hdr->eh_write);
+	(void)RING_ONE(kq, &r, 1000, 0, EVFILT_USER);
+	ATF_REQUIRE_EQ(kevent_wait(kq, w0, &zero, NULL), 0);	/* reaped */
+	/* Past the write index. */
+	r.er_hdr->eh_read = w0 + 5;
+	ATF_REQUIRE(kevent_wait(kq, w0, &zero, NULL) == -1 &&
+	    errno == EOVERFLOW);
+	ATF_REQUIRE(hdr_load(&r.er_hdr->eh_flags) & EVRING_F_BADINDEX);
+	for (i = 0; i < 6; i++)
+		TRIGGER(kq, i);
+	ATF_REQUIRE(hdr_load(&r.er_hdr->eh_flags) & EVRING_F_BACKLOG);
+	/* Backwards, behind what the kernel already reaped. */
+	r.er_hdr->eh_read = w0 - 1;
+	ATF_REQUIRE(kevent_wait(kq, w0, &zero, NULL) == -1 &&
+	    errno == EOVERFLOW);
+	r.er_hdr->eh_read = 0x12345678;
+	ATF_REQUIRE(kevent_wait(kq, w0, &zero, NULL) == -1 &&
+	    errno == EOVERFLOW);
+	/* Recover. */
+	r.er_hdr->eh_read = w0;
+	ATF_REQUIRE(kevent_wait(kq, w0, &zero, NULL) > 0);
+	ATF_REQUIRE_EQ(hdr_load(&r.er_hdr->eh_flags) & EVRING_F_BADINDEX, 0);
+	for (i = 0; i < 6; i++) {
+		kev = RING_ONE(kq, &r, 1000, (uintptr_t)i, EVFILT_USER);
+		(void)kev;
+	}
+	RING_NONE(kq, &r, 50);
+	ATF_REQUIRE(close(kq) == 0);
+}
+
+#define	NSTRESSQ	3
+#define	NSTRESSID	16
+
+struct stress {
+	int		kq[NSTRESSQ];
+	struct evring	r[NSTRESSQ];
+	atomic_int	stop;
+	atomic_int	done;
+	/* The producer's last sequence number per queue and ident. */
+	uint32_t	sent[NSTRESSQ][NSTRESSID];
+	/* What the consumers of the healthy queues saw last. */
+	uint32_t	seen[NSTRESSQ][NSTRESSID];
+	long		records[NSTRESSQ];
+	long		errors;
+};
+
+static void *
+stress_scribble(void *arg)
+{
+	struct stress *s = arg;
+	volatile uint32_t *h = (volatile uint32_t *)(void *)s->r[0].er_hdr;
+	unsigned seed = 12345;
+	size_t i;
+
+	while (!atomic_load(&s->stop)) {
+		for (i = 0; i < sizeof(struct evring_hdr) / 4; i++) {
+			seed = seed * 1103515245u + 12345u;
+			/* Sometimes near the truth, mostly garbage. */
+			if (seed & 0x80000000u)
+				h[i] = seed;
+			else
+				h[i] = h[i] + (seed >> 28) - 8;
+		}
+	}
+	return (NULL);
+}
+
+static void *
+stress_produce(void *arg)
+{
+	struct stress *s = arg;
+	struct kevent kev;
+	uint32_t seq = 0;
+	int q, id;
+
+	while (!atomic_load(&s->stop)) {
+		seq = (seq + 1) & NOTE_FFLAGSMASK;
+		if (seq == 0)
+			seq = 1;
+		for (q = 0; q < NSTRESSQ; q++) {
+			id = (int)(seq % NSTRESSID);
+			EV_SET(&kev, id, EVFILT_USER, EV_KEEPUDATA,
+			    NOTE_TRIGGER | NOTE_FFCOPY | seq, 0, NULL);
+			if (kevent(s->kq[q], &kev, 1, NULL, 0, NULL) != 0)
+				worker_fail("stress trigger", errno);
+			s->sent[q][id] = seq;
+		}
+	}
+	return (NULL);
+}
+
+struct stress_consumer {
+	struct stress	*s;
+	int		q;
+};
+
+static void *
+stress_consume(void *arg)
+{
+	struct stress_consumer *c = arg;
+	struct stress *s = c->s;
+	const struct kevent *rec;
+	struct kevent kev;
+	struct timespec ts = { 0, 20 * MS };
+	uint32_t st;
+	int q = c->q, n;
+
+	while (!atomic_load(&s->done)) {
+		if ((rec = evring_peek(&s->r[q], &st)) != NULL) {
+			kev = *rec;
+			evring_advance(&s->r[q], 1);
+			if (q == 0)
+				continue;	/* damaged: anything goes */
+			if (kev.ident >= NSTRESSID || kev.filter !=
+			    EVFILT_USER) {
+				worker_fail("stress: foreign record", 0);
+				continue;
+			}
+			/* A snapshot: never older than the last one. */
+			if (kev.fflags <= s->seen[q][kev.ident] &&
+			    s->seen[q][kev.ident] - kev.fflags < 0x100000)
+				worker_fail("stress: duplicate or old record",
+				    0);
+			s->seen[q][kev.ident] = kev.fflags;
+			s->records[q]++;
+			continue;
+		}
+		n = kevent_wait(s->kq[q], st, &ts, NULL);
+		if (n < 0) {
+			if (q == 0 && errno == EOVERFLOW)
+				s->errors++;
+			else
+				worker_fail("stress: kevent_wait", errno);
+		}
+	}
+	return (NULL);
+}
+
+ATF_TC(untrusted_stress);
+ATF_TC_HEAD(untrusted_stress, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "The user-written header is untrusted: one thread writes random "
+	    "values into every field of one ring's header while events flow "
+	    "on three queues; nothing crashes (ASan-clean), the other queues "
+	    "deliver every event's latest state with no duplicate, and the "
+	    "damaged queue reports EOVERFLOW or recovers, and works again "
+	    "once a valid read index is stored");
+	atf_tc_set_md_var(tc, "timeout", "60");
+}
+ATF_TC_BODY(untrusted_stress, tc)
+{
+	static struct stress s;
+	struct stress_consumer c[NSTRESSQ];
+	pthread_t tp, ts, tc_[NSTRESSQ];
+	struct timespec zero = { 0, 0 };
+	struct kevent kev;
+	int q, id, n;
+
+#ifdef T_TSAN
+	atf_tc_skip("races on purpose with the kernel's view of the ring");
+#endif
+	memset(&s, 0, sizeof(s));
+	for (q = 0; q < NSTRESSQ; q++) {
+		s.kq[q] = kq_ring(8, &s.r[q]);
+		for (id = 0; id < NSTRESSID; id++)
+			KCHANGE_OK(s.kq[q], id, EVFILT_USER, EV_ADD | EV_CLEAR,
+			    0, 0, NULL);
+	}
+	for (q = 0; q < NSTRESSQ; q++) {
+		c[q].s = &s;
+		c[q].q = q;
+		ATF_REQUIRE(pthread_create(&tc_[q], NULL, stress_consume,
+		    &c[q]) == 0);
+	}
+	ATF_REQUIRE(pthread_create(&ts, NULL, stress_scribble, &s) == 0);
+	ATF_REQUIRE(pthread_create(&tp, NULL, stress_produce, &s) == 0);
+	usleep(1500000);
+	atomic_store(&s.stop, 1);
+	ATF_REQUIRE(pthread_join(tp, NULL) == 0);
+	ATF_REQUIRE(pthread_join(ts, NULL) == 0);
+	/* Let the healthy consumers drain, then stop them. */
+	usleep(300000);
+	atomic_store(&s.done, 1);
+	for (q = 0; q < NSTRESSQ; q++)
+		ATF_REQUIRE(pthread_join(tc_[q], NULL) == 0);
+	check_workers();
+	for (q = 1; q < NSTRESSQ; q++) {
+		ATF_REQUIRE(s.records[q] > 0);
+		for (id = 0; id < NSTRESSID; id++)
+			ATF_REQUIRE_EQ_MSG(s.seen[q][id], s.sent[q][id],
+			    "queue %d ident %d: last seen %u, last sent %u",
+			    q, id, s.seen[q][id], s.sent[q][id]);
+	}
+	/* The damaged queue: publish a write index, store it, go on. */
+	TRIGGER(s.kq[0], 0);
+	s.r[0].er_hdr->eh_read = hdr_load(&s.r[0].er_hdr->eh_write);
+	s.r[0].er_hdr->eh_claim = s.r[0].er_hdr->eh_read;
+	n = kevent_wait(s.kq[0], s.r[0].er_hdr->eh_read, &zero, NULL);
+	ATF_REQUIRE_MSG(n >= 0, "after recovery: %s", strerror(errno));
+	while (ring_next(s.kq[0], &s.r[0], &kev, 50))
+		;
+	KCHANGE_OK(s.kq[0], 5, EVFILT_USER, EV_KEEPUDATA,
+	    NOTE_TRIGGER | NOTE_FFCOPY | 0x777, 0, NULL);
+	kev = RING_ONE(s.kq[0], &s.r[0], 1000, 5, EVFILT_USER);
+	ATF_REQUIRE_EQ(kev.fflags, 0x777);
+	RING_NONE(s.kq[0], &s.r[0], 50);
+	for (q = 0; q < NSTRESSQ; q++)
+		ATF_REQUIRE(close(s.kq[q]) == 0);
+}
+
+/*
+ * fork().
+ */
+ATF_TC(fork_child);
+ATF_TC_HEAD(fork_child, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "A fork() child cannot reach the parent's ring: the mapping is "
+	    "not inherited (mincore() fails ENOMEM) and the queue is gone "
+	    "(EBADF); the parent's ring keeps working");
+}
+ATF_TC_BODY(fork_child, tc)
+{
+	struct evring r, r2;
+	struct timespec zero = { 0, 0 };
+	unsigned char vec[4];
+	pid_t pid;
+	int kq, st;
+
+#ifdef T_TSAN
+	atf_tc_skip("a fork child of a threaded process under TSan");
+#endif
+	kq = kq_ring(8, &r);
+	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, NOTE_TRIGGER, 0,
+	    NULL);
+	ATF_REQUIRE_EQ(evring_ready(&r, NULL), 1);
+	ATF_REQUIRE(mincore(r.er_hdr, 1, vec) == 0);
+	pid = fork();
+	ATF_REQUIRE(pid >= 0);
+	if (pid == 0) {
+		if (mincore(r.er_hdr, 1, vec) != -1 || errno != ENOMEM)
+			_exit(1);
+		if (mincore((void *)(uintptr_t)r.er_recs, 1, vec) != -1 ||
+		    errno != ENOMEM)
+			_exit(2);
+		if (kevent_ring_map(kq, &r2) != -1 || errno != EBADF)
+			_exit(3);
+		if (kevent_wait(kq, 0, &zero, NULL) != -1 || errno != EBADF)
+			_exit(4);
+		_exit(0);
+	}
+	ATF_REQUIRE(waitpid(pid, &st, 0) == pid);
+	ATF_REQUIRE_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "child status %#x", st);
+	(void)RING_ONE(kq, &r, 1000, 1, EVFILT_USER);
+	TRIGGER(kq, 1);
+	(void)RING_ONE(kq, &r, 1000, 1, EVFILT_USER);
+	ATF_REQUIRE(close(kq) == 0);
+}
+
+/*
+ * Several consumers.
+ */
+#define	NCLAIM		20000
+#define	NCONSUMERS	4
+
+struct claim {
+	int		kq;
+	struct evring	r;
+	atomic_int	total;
+	atomic_uchar	seen[NCLAIM];
+};
+
+static void *
+claim_consume(void *arg)
+{
+	struct claim *c = arg;
+	struct timespec ts = { 0, 50 * MS };
+	struct kevent kev;
+	uint32_t st;
+
+	while (atomic_load(&c->total) < NCLAIM) {
+		while (evring_take(&c->r, &kev, &st)) {
+			if (kev.ident >= NCLAIM ||
+			    atomic_fetch_add(&c->seen[kev.ident], 1) != 0)
+				worker_fail("claim: bad or duplicate record",
+				    0);
+			atomic_fetch_add(&c->total, 1);
+		}
+		if (kevent_wait(c->kq, st, &ts, NULL) < 0 && errno != EINTR)
+			worker_fail("claim: kevent_wait", errno);
+	}
+	return (NULL);
+}
+
+ATF_TC(claim_consumers);
+ATF_TC_HEAD(claim_consumers, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "Several threads consume one ring with evring_take() and "
+	    "kevent_wait() while another registers 20,000 EV_ONESHOT user "
+	    "events: every event is taken exactly once, and the knotes are "
+	    "gone afterwards");
+	atf_tc_set_md_var(tc, "timeout", "120");
+}
+ATF_TC_BODY(claim_consumers, tc)
+{
+	static struct claim c;
+	pthread_t t[NCONSUMERS];
+	struct kevent kevs[50];
+	long long kn0;
+	int i, j;
+
+	memset(&c, 0, sizeof(c));
+	c.kq = kq_ring(64, &c.r);
+	kn0 = evring_stat(EVRING_STAT_KNOTES);
+	for (i = 0; i < NCONSUMERS; i++)
+		ATF_REQUIRE(pthread_create(&t[i], NULL, claim_consume,
+		    &c) == 0);
+	for (i = 0; i < NCLAIM; i += 50) {
+		for (j = 0; j < 50; j++)
+			EV_SET(&kevs[j], i + j, EVFILT_USER,
+			    EV_ADD | EV_ONESHOT, NOTE_TRIGGER, 0, NULL);
+		ATF_REQUIRE(kevent(c.kq, kevs, 50, NULL, 0, NULL) == 0);
+	}
+	for (i = 0; i < NCONSUMERS; i++)
+		ATF_REQUIRE(pthread_join(t[i], NULL) == 0);
+	check_workers();
+	ATF_REQUIRE_EQ(atomic_load(&c.total), NCLAIM);
+	for (i = 0; i < NCLAIM; i++)
+		ATF_REQUIRE_EQ(atomic_load(&c.seen[i]), 1);
+	RING_NONE(c.kq, &c.r, 50);
+	ATF_REQUIRE_EQ(evring_stat(EVRING_STAT_KNOTES), kn0);
+	ATF_REQUIRE(close(c.kq) == 0);
+}
+
+/*
+ * Put-back, details.
+ */
+ATF_TC(putback);
+ATF_TC_HEAD(putback, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "kevent_ring_putback(): a consumed record comes back as given; "
+	    "putting back an event whose knote has a record in flight "
+	    "merges into it; an EV_ONESHOT event whose knote is gone comes "
+	    "back on its own; a bad filter fails EINVAL and a bad pointer "
+	    "EFAULT");
+}
+ATF_TC_BODY(putback, tc)
+{
+	struct kevent kev, got;
+	struct evring r;
+	int kq;
+
+	kq = kq_ring(8, &r);
+	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0,
+	    (void *)0x11);
+	TRIGGER(kq, 1);
+	/* In flight: merges. */
+	kev = *evring_peek(&r, NULL);
+	ATF_REQUIRE(kevent_ring_putback(kq, &kev) == 0);
+	ATF_REQUIRE_EQ(evring_ready(&r, NULL), 1);
+	got = RING_ONE(kq, &r, 1000, 1, EVFILT_USER);
+	ATF_REQUIRE(memcmp(&got, &kev, sizeof(kev)) == 0);
+	RING_NONE(kq, &r, 20);
+	/* Consumed: comes back as given. */
+	kev.data = 42;
+	ATF_REQUIRE(kevent_ring_putback(kq, &kev) == 0);
+	got = RING_ONE(kq, &r, 1000, 1, EVFILT_USER);
+	ATF_REQUIRE(memcmp(&got, &kev, sizeof(kev)) == 0);
+	RING_NONE(kq, &r, 20);
+	/* The knote triggers normally afterwards. */
+	TRIGGER(kq, 1);
+	got = RING_ONE(kq, &r, 1000, 1, EVFILT_USER);
+	ATF_REQUIRE_EQ(got.data, 0);
+
+	KCHANGE_OK(kq, 2, EVFILT_USER, EV_ADD | EV_ONESHOT, NOTE_TRIGGER, 0,
+	    NULL);
+	got = RING_ONE(kq, &r, 1000, 2, EVFILT_USER);
+	RING_NONE(kq, &r, 20);
+	ATF_REQUIRE(kchange(kq, 2, EVFILT_USER, EV_DELETE, 0, 0, NULL) ==
+	    -1 && errno == ENOENT);
+	ATF_REQUIRE(kevent_ring_putback(kq, &got) == 0);
+	kev = RING_ONE(kq, &r, 1000, 2, EVFILT_USER);
+	ATF_REQUIRE(memcmp(&got, &kev, sizeof(kev)) == 0);
+
+	kev.filter = 42;
+	ATF_REQUIRE(kevent_ring_putback(kq, &kev) == -1 && errno == EINVAL);
+	ATF_REQUIRE(kevent_ring_putback(kq, (struct kevent *)8) == -1 &&
+	    errno == EFAULT);
+	ATF_REQUIRE(close(kq) == 0);
+}
+
+/*
+ * The queue's descriptor and kevent() on a ring queue.
+ */
+ATF_TC(kqfd_readable);
+ATF_TC_HEAD(kqfd_readable, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "A ring queue's descriptor polls readable once a record is "
+	    "posted, and stops being readable when a kevent_wait() finds "
+	    "the caller has seen everything and the ring is empty");
+}
+ATF_TC_BODY(kqfd_readable, tc)
+{
+	struct timespec zero = { 0, 0 };
+	struct pollfd pfd;
+	struct evring r;
+	uint32_t st;
+	int kq;
+
+	kq = kq_ring(8, &r);
+	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	pfd.fd = kq;
+	pfd.events = POLLIN;
+	ATF_REQUIRE_EQ(poll(&pfd, 1, 0), 0);
+	TRIGGER(kq, 1);
+	ATF_REQUIRE_EQ(poll(&pfd, 1, 0), 1);
+	ATF_REQUIRE(evring_peek(&r, &st) != NULL);
+	/* Unread: a wait that does not move on leaves it readable. */
+	ATF_REQUIRE_EQ(kevent_wait(kq, st, &zero, NULL), 0);
+	ATF_REQUIRE_EQ(poll(&pfd, 1, 0), 1);
+	evring_advance(&r, 1);
+	ATF_REQUIRE(evring_peek(&r, &st) == NULL);
+	ATF_REQUIRE_EQ(kevent_wait(kq, st, &zero, NULL), 0);
+	ATF_REQUIRE_EQ(poll(&pfd, 1, 0), 0);
+	ATF_REQUIRE(close(kq) == 0);
+}
+
+static void *
+kevent_sleeper(void *arg)
+{
+	int *kq = arg;
+	struct kevent kev;
+
+	if (kevent(*kq, NULL, 0, &kev, 1, NULL) != 0)
+		worker_fail("kevent after attach", errno);
+	return (NULL);
+}
+
+ATF_TC(attach_pending);
+ATF_TC_HEAD(attach_pending, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "Events pending on a queue when a ring is attached are posted "
+	    "into it; a thread blocked in kevent() returns 0; kevent() "
+	    "still applies changes and reports errors and receipts");
+}
+ATF_TC_BODY(attach_pending, tc)
+{
+	struct kevent ch[2], out[2];
+	struct evring r;
+	pthread_t t;
+	int kq;
+
+	/* A thread blocked in kevent() when the ring comes returns 0. */
+	kq = kq_open();
+	ATF_REQUIRE(pthread_create(&t, NULL, kevent_sleeper, &kq) == 0);
+	usleep(100000);
+	ATF_REQUIRE(kevent_ring_attach(kq, 8) == 0);
+	ATF_REQUIRE(pthread_join(t, NULL) == 0);
+	check_workers();
+	ATF_REQUIRE(close(kq) == 0);
+
+	/* Pending events move into the ring, in order. */
+	kq = kq_open();
+	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, NOTE_TRIGGER, 0,
+	    NULL);
+	KCHANGE_OK(kq, 3, EVFILT_USER, EV_ADD, NOTE_TRIGGER, 0, NULL);
+	KCHANGE_OK(kq, 2, EVFILT_USER, EV_ADD, 0, 0, NULL);
+	ATF_REQUIRE(kevent_ring_attach(kq, 8) == 0);
+	ATF_REQUIRE(kevent_ring_map(kq, &r) == 0);
+	ATF_REQUIRE_EQ(evring_ready(&r, NULL), 2);
+	(void)RING_ONE(kq, &r, 1000, 1, EVFILT_USER);
+	(void)RING_ONE(kq, &r, 1000, 3, EVFILT_USER);
+	KCHANGE_OK(kq, 3, EVFILT_USER, EV_DELETE, 0, 0, NULL);
+	while (evring_peek(&r, NULL) != NULL)
+		evring_advance(&r, 1);
+	EV_SET(&ch[0], 2, EVFILT_USER, EV_RECEIPT | EV_KEEPUDATA,
+	    NOTE_TRIGGER, 0, NULL);
+	EV_SET(&ch[1], 99, EVFILT_USER, EV_DELETE, 0, 0, NULL);
+	ATF_REQUIRE_EQ(kevent(kq, ch, 2, out, 2, NULL), 2);
+	ATF_REQUIRE(out[0].flags & EV_ERROR);
+	ATF_REQUIRE_EQ(out[0].data, 0);
+	ATF_REQUIRE(out[1].flags & EV_ERROR);
+	ATF_REQUIRE_EQ(out[1].data, ENOENT);
+	(void)RING_ONE(kq, &r, 1000, 2, EVFILT_USER);
+	ATF_REQUIRE(close(kq) == 0);
+}
+
+ATF_TC(detach_requeue);
+ATF_TC_HEAD(detach_requeue, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "Detaching a ring: a level-triggered event with an unread record "
+	    "reports again through kevent(); an EV_CLEAR one stays in the "
+	    "stale mapping only; backlog goes back to kevent()");
+}
+ATF_TC_BODY(detach_requeue, tc)
+{
+	struct kevent evs[8];
+	struct evring r;
+	int kq, n, i, seen[4] = { 0 };
+
+	kq = kq_ring(2, &r);
+	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD, NOTE_TRIGGER, 0, NULL);
+	KCHANGE_OK(kq, 2, EVFILT_USER, EV_ADD | EV_CLEAR, NOTE_TRIGGER, 0,
+	    NULL);
+	KCHANGE_OK(kq, 3, EVFILT_USER, EV_ADD | EV_CLEAR, NOTE_TRIGGER, 0,
+	    NULL);
+	ATF_REQUIRE_EQ(getprop(kq, EVRING_PROP_BACKLOG), 1);
+	ATF_REQUIRE(kevent_ring_detach(kq) == 0);
+	n = kevent(kq, NULL, 0, evs, 8, NULL);
+	ATF_REQUIRE_EQ(n, 2);
+	for (i = 0; i < n; i++)
+		seen[evs[i].ident]++;
+	ATF_REQUIRE(seen[1] == 1 && seen[3] == 1 && seen[2] == 0);
+	ATF_REQUIRE(evring_peek(&r, NULL) != NULL);
+	ATF_REQUIRE(kevent_ring_unmap(&r) == 0);
+	ATF_REQUIRE(close(kq) == 0);
+}
+
+ATF_TC(delete_inflight);
+ATF_TC_HEAD(delete_inflight, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "Deleting a knote, or closing its descriptor, while its record "
+	    "is unread leaves the record readable; a new registration of "
+	    "the same ident posts its own record");
+}
+ATF_TC_BODY(delete_inflight, tc)
+{
+	struct evring r;
+	struct kevent kev;
+	int kq, p[2];
+
+	kq = kq_ring(8, &r);
+	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, NOTE_TRIGGER, 0,
+	    (void *)1);
+	KCHANGE_OK(kq, 1, EVFILT_USER, EV_DELETE, 0, 0, NULL);
+	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, NOTE_TRIGGER, 0,
+	    (void *)2);
+	kev = RING_ONE(kq, &r, 1000, 1, EVFILT_USER);
+	ATF_REQUIRE_EQ(kev.udata, (void *)1);
+	kev = RING_ONE(kq, &r, 1000, 1, EVFILT_USER);
+	ATF_REQUIRE_EQ(kev.udata, (void *)2);
+
+	ATF_REQUIRE(pipe(p) == 0);
+	ATF_REQUIRE(write(p[1], "ab", 2) == 2);
+	KCHANGE_OK(kq, p[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
+	ATF_REQUIRE(close(p[0]) == 0);
+	kev = RING_ONE(kq, &r, 1000, p[0], EVFILT_READ);
+	ATF_REQUIRE_EQ(kev.data, 2);
+	RING_NONE(kq, &r, 50);
+	ATF_REQUIRE(close(p[1]) == 0);
+	ATF_REQUIRE(close(kq) == 0);
+}
+
+ATF_TC(grow_inflight);
+ATF_TC_HEAD(grow_inflight, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "Regression: adding a second filter on a descriptor moves its "
+	    "knote while a record of the first filter is in the ring; the "
+	    "ring follows the knote (no stale pointer at the reap)");
+}
+ATF_TC_BODY(grow_inflight, tc)
+{
+	struct evring r;
+	struct kevent kev;
+	int kq, sv[2], i, got[2];
+
+	ATF_REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	ATF_REQUIRE(write(sv[1], "x", 1) == 1);
+	kq = kq_ring(8, &r);
+	KCHANGE_OK(kq, sv[0], EVFILT_READ, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	ATF_REQUIRE_EQ(evring_ready(&r, NULL), 1);
+	KCHANGE_OK(kq, sv[0], EVFILT_WRITE, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	got[0] = got[1] = 0;
+	for (i = 0; i < 2; i++) {
+		ATF_REQUIRE(ring_next(kq, &r, &kev, 1000));
+		got[kev.filter == EVFILT_READ ? 0 : 1]++;
+	}
+	ATF_REQUIRE(got[0] == 1 && got[1] == 1);
+	ATF_REQUIRE(write(sv[1], "y", 1) == 1);
+	kev = RING_ONE(kq, &r, 2000, sv[0], EVFILT_READ);
+	ATF_REQUIRE_EQ(kev.data, 2);
+	ATF_REQUIRE(close(kq) == 0);
+	ATF_REQUIRE(close(sv[0]) == 0 && close(sv[1]) == 0);
+}
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, attach_errors);
 	ATF_TP_ADD_TC(tp, header_layout);
 	ATF_TP_ADD_TC(tp, user_basic);
+	ATF_TP_ADD_TC(tp, teardown_orders);
+	ATF_TP_ADD_TC(tp, filter_timer);
+	ATF_TP_ADD_TC(tp, filter_pipe);
+	ATF_TP_ADD_TC(tp, filter_signal);
+	ATF_TP_ADD_TC(tp, filter_vnode);
+	ATF_TP_ADD_TC(tp, filter_proc);
+	ATF_TP_ADD_TC(tp, flag_clear);
+	ATF_TP_ADD_TC(tp, flag_level);
+	ATF_TP_ADD_TC(tp, flag_oneshot);
+	ATF_TP_ADD_TC(tp, flag_dispatch);
+	ATF_TP_ADD_TC(tp, activation_post);
+	ATF_TP_ADD_TC(tp, backlog_10000);
+	ATF_TP_ADD_TC(tp, merge);
+	ATF_TP_ADD_TC(tp, index_wrap);
+	ATF_TP_ADD_TC(tp, wake_one);
+	ATF_TP_ADD_TC(tp, minwake);
+	ATF_TP_ADD_TC(tp, backlog_signal);
+	ATF_TP_ADD_TC(tp, wait_timeouts);
+	ATF_TP_ADD_TC(tp, wait_sigmask);
+	ATF_TP_ADD_TC(tp, close_wakes);
+	ATF_TP_ADD_TC(tp, bad_index);
+	ATF_TP_ADD_TC(tp, untrusted_stress);
+	ATF_TP_ADD_TC(tp, fork_child);
+	ATF_TP_ADD_TC(tp, claim_consumers);
+	ATF_TP_ADD_TC(tp, putback);
+	ATF_TP_ADD_TC(tp, kqfd_readable);
+	ATF_TP_ADD_TC(tp, attach_pending);
+	ATF_TP_ADD_TC(tp, detach_requeue);
+	ATF_TP_ADD_TC(tp, delete_inflight);
+	ATF_TP_ADD_TC(tp, grow_inflight);
 	return (atf_no_error());
 }
