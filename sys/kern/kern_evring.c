@@ -85,7 +85,10 @@ struct kevring {
 	uint32_t		kr_write;	/* next index written */
 	uint32_t		kr_reaped;	/* records before it are consumed */
 	uint32_t		kr_flags;	/* EVRING_F_* */
+	uint32_t		kr_pubflags;	/* the flags last stored */
 	uint32_t		kr_posted;	/* since the last publish */
+	struct knote		*kr_freshkn;	/* see evring_post() */
+	int			kr_freshslot;
 	struct evring_owner	*kr_owner;	/* [entries] */
 	struct evring_pb	*kr_pb;		/* [entries], circular */
 	uint32_t		kr_pbhead;
@@ -328,7 +331,8 @@ evring_flush(struct kqueue *kq, struct kevring *kr)
 			/* Merged: posted again when its record is consumed. */
 			if (kn->kn_slot[i].ks_status & KS_INFLIGHT)
 				continue;
-			evring_post_slot(kq, kr, kn, i, 1);
+			evring_post_slot(kq, kr, kn, i,
+			    kn != kr->kr_freshkn || i != kr->kr_freshslot);
 		}
 		if (pending != 0) {
 			/* Out of room: what is left goes first next time. */
@@ -363,11 +367,19 @@ evring_publish(struct kqueue *kq, struct kevring *kr, int *wokenp)
 		}
 	} else
 		kr->kr_flags &= ~EVRING_F_BACKLOG;
+	__atomic_store_n(&kq->kq_ringunread, (int)unread, __ATOMIC_RELAXED);
 	/*
-	 * Both kernel-written fields are stored again on every publish, so
-	 * that the program's stray stores into them do not last.  The flags
-	 * are ordered before the write index by its release.
+	 * Leave the consumer's cache alone when nothing changed.  Both
+	 * kernel-written fields are stored again on every change, and on
+	 * every reap while the read index is bad, so that the program's
+	 * stray stores into them do not last: a program recovers by storing
+	 * the republished eh_write into eh_read.  The flags are ordered
+	 * before the write index by its release.
 	 */
+	if (posted == 0 && kr->kr_flags == kr->kr_pubflags &&
+	    (kr->kr_flags & EVRING_F_BADINDEX) == 0)
+		return;
+	kr->kr_pubflags = kr->kr_flags;
 	__atomic_store_n(&kr->kr_hdr->eh_flags, kr->kr_flags,
 	    __ATOMIC_RELAXED);
 	/*
@@ -377,7 +389,6 @@ evring_publish(struct kqueue *kq, struct kevring *kr, int *wokenp)
 	 */
 	__atomic_store_n(&kr->kr_hdr->eh_write, kr->kr_write,
 	    __ATOMIC_RELEASE);
-	__atomic_store_n(&kq->kq_ringunread, (int)unread, __ATOMIC_RELAXED);
 	if (posted == 0)
 		return;
 	__atomic_add_fetch(&evring_nposts, posted, __ATOMIC_RELAXED);
@@ -403,7 +414,9 @@ evring_update(struct kqueue *kq, struct kevring *kr, int *wokenp)
  * The activation continuation: the slots in bits of kn became ready.  Post
  * them now, behind the backlog if there is one.  fresh: the one slot in
  * bits was judged by its filter from a hint that is the whole state
- * (KS_FRESH), so it needs no re-check now.
+ * (KS_FRESH), so it needs no re-check now, even when the reap just found
+ * its previous record consumed and queued it to be posted again (a
+ * level-triggered eventfd that fired again).
  */
 void
 evring_post(struct kqueue *kq, struct knote *kn, unsigned bits, int fresh)
@@ -413,8 +426,13 @@ evring_post(struct kqueue *kq, struct knote *kn, unsigned bits, int fresh)
 	int i;
 
 	KQ_OWNED(kq);
+	if (fresh) {
+		kr->kr_freshkn = kn;
+		kr->kr_freshslot = __builtin_ctz(bits);
+	}
 	evring_reap(kq, kr);
 	evring_flush(kq, kr);
+	kr->kr_freshkn = NULL;
 	for (; bits != 0; bits &= ~bit) {
 		i = __builtin_ctz(bits);
 		bit = 1u << i;
