@@ -312,8 +312,9 @@ fd_close_hook(int fd)
 /*
  * fork() holds the table still (fdt_lock is a leaf, taken after every
  * host lock), so that the child reads a whole table, not one that another
- * thread was growing.  The child does not unlock it: fd_sysinit() gives it
- * fresh locks, since other threads' locks may have been held at the fork.
+ * thread was growing.  The child releases it once it has read the table;
+ * fd_sysinit() then gives it fresh locks, since other threads' locks may
+ * have been held at the fork.
  */
 void
 fd_forkprepare(void)
@@ -344,6 +345,7 @@ fd_forkchild(void)
 		if (fdt_files[fd] != NULL &&
 		    fdt_files[fd]->f_type == DTYPE_KQUEUE)
 			hc_fd_close(fd);
+	hc_mtx_unlock(fdt_lock);	/* taken by fd_forkprepare() */
 	fdt_files = NULL;
 	fdt_nfiles = 0;
 	fdt_count = 0;

@@ -284,7 +284,8 @@ knote_enqueue(struct knote *kn)
 		return;
 	TAILQ_INSERT_TAIL(&kq->kq_head, kn, kn_tqe);
 	kn->kn_status |= KN_QUEUED;
-	if (kq->kq_count++ == 0) {
+	KQ_COUNT_ADD(kq, 1);
+	if (kq->kq_count == 1) {
 		kqueue_set_hostready(kq);
 		/* Knotes watching this queue hear of it without recursion. */
 		kqueue_notify_watchers(kq);
@@ -301,7 +302,8 @@ knote_dequeue(struct knote *kn)
 		return;
 	TAILQ_REMOVE(&kq->kq_head, kn, kn_tqe);
 	kn->kn_status &= ~KN_QUEUED;
-	if (--kq->kq_count == 0)
+	KQ_COUNT_ADD(kq, -1);
+	if (kq->kq_count == 0)
 		kqueue_set_hostready(kq);
 }
 
@@ -628,7 +630,7 @@ kqueue_register(struct kqueue *kq, const struct kevent *kev)
 	struct file *fp = NULL;
 	struct knote *kn;
 	struct knslot *ks;
-	int error = 0, modify, vanished = 0;
+	int error = 0, modify, vanished = 0, dropping = 0;
 
 	fops = kqueue_fops(kev->filter);
 	if (fops == NULL)
@@ -676,7 +678,13 @@ kqueue_register(struct kqueue *kq, const struct kevent *kev)
 		kn = NULL;
 	}
 	ks = kn != NULL ? knote_slot(kn, fops) : NULL;
-	if (ks != NULL && (ks->ks_status & KS_DROPPING)) {
+	/* The ring's activation path sets KS_DROPPING under kq_lock alone. */
+	if (ks != NULL) {
+		KQ_LOCK(kq);
+		dropping = (ks->ks_status & KS_DROPPING) != 0;
+		KQ_UNLOCK(kq);
+	}
+	if (ks != NULL && dropping) {
 		/*
 		 * An EV_ONESHOT event posted into a ring, whose detach was
 		 * deferred (kern_evring.c): finish it, so that this change
@@ -857,7 +865,7 @@ kqueue_collect(struct kqueue *kq, struct knote *marker, struct kevent *kbuf,
 		}
 		TAILQ_REMOVE(&kq->kq_head, kn, kn_tqe);
 		kn->kn_status &= ~KN_QUEUED;
-		kq->kq_count--;
+		KQ_COUNT_ADD(kq, -1);
 		pending = kn->kn_active;
 		kn->kn_active = 0;
 		requeue = 0;
@@ -888,7 +896,7 @@ kqueue_collect(struct kqueue *kq, struct knote *marker, struct kevent *kbuf,
 		} else
 			continue;
 		kn->kn_status |= KN_QUEUED;
-		kq->kq_count++;
+		KQ_COUNT_ADD(kq, 1);
 	}
 	kqueue_set_hostready(kq);
 	*ndropp = nd;

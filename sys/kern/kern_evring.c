@@ -188,7 +188,7 @@ evring_backlog_add(struct kqueue *kq, struct knote *kn, unsigned bits)
 		return;
 	TAILQ_INSERT_TAIL(&kq->kq_head, kn, kn_tqe);
 	kn->kn_status |= KN_QUEUED;
-	kq->kq_count++;
+	KQ_COUNT_ADD(kq, 1);
 }
 
 static void
@@ -321,7 +321,7 @@ evring_flush(struct kqueue *kq, struct kevring *kr)
 			break;
 		TAILQ_REMOVE(&kq->kq_head, kn, kn_tqe);
 		kn->kn_status &= ~KN_QUEUED;
-		kq->kq_count--;
+		KQ_COUNT_ADD(kq, -1);
 		pending = kn->kn_active;
 		kn->kn_active = 0;
 		while (pending != 0 && evring_canpost(kr)) {
@@ -339,7 +339,7 @@ evring_flush(struct kqueue *kq, struct kevring *kr)
 			kn->kn_active = (uint8_t)pending;
 			TAILQ_INSERT_HEAD(&kq->kq_head, kn, kn_tqe);
 			kn->kn_status |= KN_QUEUED;
-			kq->kq_count++;
+			KQ_COUNT_ADD(kq, 1);
 			break;
 		}
 	}

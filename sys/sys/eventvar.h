@@ -174,6 +174,15 @@ struct kqueue {
 	int			kq_ndrops;	/* deferred drops (atomic reads) */
 };
 
+/*
+ * kq_count changes under kq_lock, but kqueue_pending() reads it without
+ * that lock (a watching queue's filter, under its own): the store is a
+ * relaxed atomic for that reader.
+ */
+#define	KQ_COUNT_ADD(kq, n)						\
+	__atomic_store_n(&(kq)->kq_count, (kq)->kq_count + (n),		\
+	    __ATOMIC_RELAXED)
+
 #define	KQ_CLOSING	0x01	/* close() in progress: no new work */
 #define	KQ_TASKQUEUED	0x02
 
