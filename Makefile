@@ -90,9 +90,10 @@ TSAN_OPTIONS  ?= halt_on_error=1:second_deadlock_stack=1:die_after_fork=0:suppre
 # Test cases kyua runs at once.  1 keeps timing-sensitive cases honest.
 KYUA_PARALLELISM ?= 1
 
-# Debian packages the build, the tests and the benchmarks need.
+# Debian packages the build, the tests and the benchmarks need
+# (gnuplot-nox: evbench --plot, without the X11/Qt of "gnuplot").
 DEPS_PKGS  := gcc libc6-dev pkg-config libck-dev libatf-dev kyua \
-	      liburing-dev libevent-dev libuv1-dev mandoc
+	      liburing-dev libevent-dev libuv1-dev mandoc gnuplot-nox
 DEPS_PKGS  += $(if $(findstring clang,$(CC)),clang libclang-rt-14-dev)
 
 # ---------------------------------------------------------------- sources
