@@ -309,24 +309,23 @@ knote_dequeue(struct knote *kn)
 
 /*
  * Recompute which slots can be delivered and (de)queue the knote.  On a
- * queue with a ring, a slot whose record is still in flight waits for its
- * consumption instead (at most one record per slot in flight), and the
- * others are posted now.
+ * queue with a ring they are posted now; evring_post() first reaps, then
+ * skips a slot whose record is still in flight (at most one record per
+ * slot in flight: it is posted again when that record is consumed).
  */
 static void
 knote_requeue(struct knote *kn)
 {
 	struct kqueue *kq = kn->kn_kq;
 	struct knslot *ks;
-	unsigned active = 0, busy;
+	unsigned active = 0;
 	int i;
 
 	KQ_OWNED(kq);
-	busy = KS_ACTIVE | KS_DISABLED | KS_DROPPING |
-	    (kq->kq_ring != NULL ? KS_INFLIGHT : 0);
 	for (i = 0; i < kn->kn_nslots; i++) {
 		ks = &kn->kn_slot[i];
-		if (ks->ks_filter != 0 && (ks->ks_status & busy) == KS_ACTIVE)
+		if (ks->ks_filter != 0 && (ks->ks_status & (KS_ACTIVE |
+		    KS_DISABLED | KS_DROPPING)) == KS_ACTIVE)
 			active |= 1u << i;
 	}
 	if (active == 0) {
@@ -1046,7 +1045,8 @@ kern_kevent(int fd, const struct kevent *uchanges, int nchanges,
 	/* Let changes made before this call be seen by it. */
 	hc_host_poll();
 	ktask_run_pending();
-	evring_enter(kq);
+	/* A call with changes reaps when they post; one without, here. */
+	evring_enter(kq, nchanges == 0);
 
 	while (nchanges > 0) {
 		n = nchanges > KQ_NEVENTS ? KQ_NEVENTS : nchanges;

@@ -544,9 +544,13 @@ evring_finish_drops(struct kqueue *kq)
 	}
 }
 
-/* Every kernel entry for the queue: finish drops, reap, flush. */
+/*
+ * A kernel entry for the queue: finish deferred drops and, with reap,
+ * reap and flush (callers that are about to do that under kq_lock anyway
+ * pass 0, to save a lock round trip on the event path).
+ */
 void
-evring_enter(struct kqueue *kq)
+evring_enter(struct kqueue *kq, int reap)
 {
 
 	if (__atomic_load_n(&kq->kq_ring, __ATOMIC_RELAXED) == NULL)
@@ -556,6 +560,8 @@ evring_enter(struct kqueue *kq)
 		evring_finish_drops(kq);
 		KQ_REG_UNLOCK(kq);
 	}
+	if (!reap)
+		return;
 	KQ_LOCK(kq);
 	if (kq->kq_ring != NULL && (kq->kq_state & KQ_CLOSING) == 0)
 		evring_update(kq, kq->kq_ring, NULL);
@@ -880,7 +886,7 @@ kern_kevent_wait(int fd, unsigned int ringstate,
 	/* Let changes made before this call be seen by it. */
 	hc_host_poll();
 	ktask_run_pending();
-	evring_enter(kq);
+	evring_enter(kq, 0);
 
 	KQ_LOCK(kq);
 	for (;;) {
@@ -966,7 +972,7 @@ kern_kevent_ring_putback(int fd, const struct kevent *ukev)
 		return (error);
 	kq = fp->f_kq;
 	ktask_run_pending();
-	evring_enter(kq);
+	evring_enter(kq, 0);
 	KQ_REG_LOCK(kq);
 	if (fops != NULL) {
 		kn = knote_lookup(kq, kev.ident, fops->f_class);
@@ -1029,7 +1035,7 @@ kern_kqueue_setprop(int fd, int prop, long long value)
 	if ((error = fd_lookup_kqueue(fd, &fp)) != 0)
 		return (error);
 	kq = fp->f_kq;
-	evring_enter(kq);
+	evring_enter(kq, 1);
 	KQ_LOCK(kq);
 	kr = kq->kq_ring;
 	switch (prop) {
@@ -1073,7 +1079,7 @@ kern_kqueue_getprop(int fd, int prop, long long *valuep)
 	if ((error = fd_lookup_kqueue(fd, &fp)) != 0)
 		return (error);
 	kq = fp->f_kq;
-	evring_enter(kq);
+	evring_enter(kq, 1);
 	KQ_LOCK(kq);
 	kr = kq->kq_ring;
 	switch (prop) {

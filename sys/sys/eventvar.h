@@ -284,7 +284,7 @@ void	evring_post(struct kqueue *kq, struct knote *kn, unsigned bits,
 void	evring_slot_gone(struct kqueue *kq, struct knote *kn, int slot);
 void	evring_knote_moved(struct kqueue *kq, struct knote *okn,
 	    struct knote *nkn);
-void	evring_enter(struct kqueue *kq);
+void	evring_enter(struct kqueue *kq, int reap);
 void	evring_close(struct kqueue *kq);
 void	evring_kqinit(struct kqueue *kq);
 void	evring_forkchild(void);

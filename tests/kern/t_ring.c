@@ -834,7 +834,7 @@ ATF_TC_BODY(activation_post, tc)
 	struct poster ps;
 	struct evring r;
 	pthread_t t;
-	int kq, p[2];
+	int kq, p[2], i;
 
 	ATF_REQUIRE(pipe(p) == 0);
 	kq = kq_ring(8, &r);
@@ -845,11 +845,19 @@ ATF_TC_BODY(activation_post, tc)
 	ps.kq = kq;
 	ps.fd = p[1];
 	ps.delay_us = 50000;
-	ATF_REQUIRE(pthread_create(&t, NULL, post_user, &ps) == 0);
-	ATF_REQUIRE_MSG(spin_for_record(&r, 3000), "no user record");
-	ATF_REQUIRE(pthread_join(t, NULL) == 0);
-	ATF_REQUIRE_EQ(evring_peek(&r, NULL)->ident, 1);
-	evring_advance(&r, 1);
+	/*
+	 * Again and again: the kernel learns that the last record was
+	 * consumed only from the read index, at the next post (regression:
+	 * a trigger found its slot "in flight" and posted nothing).
+	 */
+	for (i = 0; i < 3; i++) {
+		ATF_REQUIRE(pthread_create(&t, NULL, post_user, &ps) == 0);
+		ATF_REQUIRE_MSG(spin_for_record(&r, 3000),
+		    "no user record (round %d)", i);
+		ATF_REQUIRE(pthread_join(t, NULL) == 0);
+		ATF_REQUIRE_EQ(evring_peek(&r, NULL)->ident, 1);
+		evring_advance(&r, 1);
+	}
 
 	ATF_REQUIRE(pthread_create(&t, NULL, post_pipe, &ps) == 0);
 	ATF_REQUIRE_MSG(spin_for_record(&r, 3000), "no pipe record");
