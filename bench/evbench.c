@@ -111,6 +111,7 @@ struct opts {
 	const char	*o_wl;		/* -w list, or NULL for the default */
 	const char	*o_mech;	/* -m list, or NULL for all */
 	const char	*o_batch;	/* -b list, or NULL for each default */
+	long		 o_n[4];	/* -N list (0-terminated), or none */
 	const char	*o_plot;	/* --plot FILE.png */
 	const char	*o_exdir;	/* --examples DIR: the httpd servers */
 };
@@ -2192,6 +2193,9 @@ static const long *
 wl_ns(const struct workload *w)
 {
 
+	if (opt.o_n[0] != 0 && w->w_n[0] != 0 && strcmp(w->w_name,
+	    "idle") != 0)
+		return (opt.o_n);
 	return (opt.o_full && w->w_fulln[0] != 0 ? w->w_fulln : w->w_n);
 }
 
@@ -3886,7 +3890,8 @@ usage(FILE *f)
 	size_t i;
 
 	fprintf(f, "usage: evbench [-w workload[,...]] [-m mechanism[,...]] "
-	    "[-b batch[,...]] [-r runs]\n               [-n events] "
+	    "[-b batch[,...]] [-N n[,...]]\n               [-r runs] "
+	    "[-n events] [--budget MS] "
 	    "[--quick | --full] [--scale] [--csv] [--plot FILE.png]\n"
 	    "               [--conns C] [--requests R] [--examples DIR] "
 	    "[--no-pin]\n");
@@ -3955,15 +3960,16 @@ main(int argc, char **argv)
 		{ "requests", required_argument, NULL, 'R' },
 		{ "examples", required_argument, NULL, 'E' },
 		{ "no-pin", no_argument, NULL, 'P' },
+		{ "budget", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char why[128];
 	long long t0;
 	size_t i;
-	int ch, set_runs = 0, set_events = 0, set_reqs = 0;
+	int ch, set_runs = 0, set_events = 0, set_reqs = 0, set_budget = 0;
 
-	while ((ch = getopt_long(argc, argv, "w:m:b:r:n:qh", lopts,
+	while ((ch = getopt_long(argc, argv, "w:m:b:r:n:N:qh", lopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'w':
@@ -3977,6 +3983,21 @@ main(int argc, char **argv)
 		case 'b':
 			opt.o_batch = optarg;
 			break;
+		case 'N': {
+			char *tok, *save = NULL;
+			size_t k = 0;
+
+			for (tok = strtok_r(optarg, ",", &save); tok != NULL;
+			    tok = strtok_r(NULL, ",", &save)) {
+				if (k == NELEM(opt.o_n) - 1) {
+					fprintf(stderr, "evbench: -N takes at "
+					    "most %zu sizes\n", k);
+					exit(2);
+				}
+				opt.o_n[k++] = num_arg(ch, tok, 1L << 24);
+			}
+			break;
+		}
 		case 'r':
 			opt.o_runs = (int)num_arg(ch, optarg, 1000);
 			set_runs = 1;
@@ -3994,6 +4015,11 @@ main(int argc, char **argv)
 			break;
 		case 'E':
 			opt.o_exdir = optarg;
+			break;
+		case 'B':
+			opt.o_budget_ms = (int)(strcmp(optarg, "0") == 0 ? 0 :
+			    num_arg(ch, optarg, 1000000));
+			set_budget = 1;
 			break;
 		case 'p':
 			opt.o_plot = optarg;
@@ -4040,6 +4066,8 @@ main(int argc, char **argv)
 			opt.o_events = FULL_EVENTS;
 		if (!set_reqs)
 			opt.o_reqs = FULL_TCP_REQS;
+		if (!set_budget)
+			opt.o_budget_ms = 0;
 	}
 	opt.o_tty = isatty(STDERR_FILENO);
 	pin_init();
