@@ -161,6 +161,18 @@ evring_canpost(const struct kevring *kr)
 	    kr->kr_ndrops < kr->kr_entries);
 }
 
+/* KQ_CLOSING, read under kq_lock, where kqueue_close() sets it. */
+static int
+evring_closing(struct kqueue *kq)
+{
+	int closing;
+
+	KQ_LOCK(kq);
+	closing = (kq->kq_state & KQ_CLOSING) != 0;
+	KQ_UNLOCK(kq);
+	return (closing);
+}
+
 /* Run the ring task soon: deferred drops, the backlog signal. */
 static void
 evring_task_schedule(struct kqueue *kq)
@@ -576,7 +588,7 @@ evring_task(void *arg)
 	int sig;
 
 	KQ_REG_LOCK(kq);
-	if ((kq->kq_state & KQ_CLOSING) == 0)
+	if (!evring_closing(kq))
 		evring_finish_drops(kq);
 	KQ_LOCK(kq);
 	if (kq->kq_ring != NULL && (kq->kq_state & KQ_CLOSING) == 0)
@@ -800,7 +812,7 @@ kern_kevent_ring_detach(int fd)
 		return (error);
 	kq = fp->f_kq;
 	KQ_REG_LOCK(kq);
-	if (kq->kq_state & KQ_CLOSING)
+	if (evring_closing(kq))
 		error = EBADF;
 	else if ((kr = evring_detach_locked(kq)) == NULL)
 		error = ENXIO;
@@ -826,7 +838,7 @@ kern_kevent_ring_map(int fd, void **addrp, unsigned long *sizep,
 	/* kq_reglock keeps the ring attached while we map it. */
 	KQ_REG_LOCK(kq);
 	kr = kq->kq_ring;
-	if (kq->kq_state & KQ_CLOSING)
+	if (evring_closing(kq))
 		error = EBADF;
 	else if (kr == NULL)
 		error = ENXIO;

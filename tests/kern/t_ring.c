@@ -1878,15 +1878,17 @@ ATF_TC_HEAD(kqfd_readable, tc)
 	atf_tc_set_md_var(tc, "descr",
 	    "A ring queue's descriptor polls readable once a record is "
 	    "posted, and stops being readable when a kevent_wait() finds "
-	    "the caller has seen everything and the ring is empty");
+	    "the caller has seen everything and the ring is empty; a queue "
+	    "watching it with EVFILT_READ hears of new records");
 }
 ATF_TC_BODY(kqfd_readable, tc)
 {
-	struct timespec zero = { 0, 0 };
+	struct timespec zero = { 0, 0 }, ts = { 2, 0 };
 	struct pollfd pfd;
+	struct kevent kev;
 	struct evring r;
 	uint32_t st;
-	int kq;
+	int kq, kq2;
 
 	kq = kq_ring(8, &r);
 	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
@@ -1903,6 +1905,16 @@ ATF_TC_BODY(kqfd_readable, tc)
 	ATF_REQUIRE(evring_peek(&r, &st) == NULL);
 	ATF_REQUIRE_EQ(kevent_wait(kq, st, &zero, NULL), 0);
 	ATF_REQUIRE_EQ(poll(&pfd, 1, 0), 0);
+
+	/* A queue watching the ring queue hears of records. */
+	kq2 = kq_open();
+	KCHANGE_OK(kq2, kq, EVFILT_READ, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	ATF_REQUIRE_EQ(kevent(kq2, NULL, 0, &kev, 1, &zero), 0);
+	TRIGGER(kq, 1);
+	ATF_REQUIRE_EQ(kevent(kq2, NULL, 0, &kev, 1, &ts), 1);
+	ATF_REQUIRE_EQ(kev.ident, (uintptr_t)kq);
+	ATF_REQUIRE(kev.data >= 1);
+	ATF_REQUIRE(close(kq2) == 0);
 	ATF_REQUIRE(close(kq) == 0);
 }
 
