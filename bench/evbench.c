@@ -1127,10 +1127,10 @@ lev_teardown(struct mctx *c)
  * async handle of a loop into one eventfd and scans them all) is read in
  * its callback to re-arm it, as is a readable descriptor.  uv_timer_start
  * takes milliseconds: a start with a delay under 1 ms is due at once.  A
- * wait is one uv_run(UV_RUN_NOWAIT) and, if that found nothing, one
- * uv_run(UV_RUN_ONCE) (which runs due timers before it blocks for I/O, so
- * alone it would block with their events in hand); a repeating one-second
- * timer lets a wait time out.  libuv registers with epoll lazily, at the
+ * wait is one uv_run(UV_RUN_ONCE); on a loop with timers of ours it is
+ * one uv_run(UV_RUN_NOWAIT) first (UV_RUN_ONCE runs due timers before it
+ * blocks for I/O, so alone it would block with their events in hand); a
+ * repeating one-second timer lets a wait time out.  libuv registers with epoll lazily, at the
  * next loop iteration, so arm() runs one non-blocking iteration to make
  * the registrations happen there.
  */
@@ -1150,6 +1150,7 @@ struct uvctx {
 	uv_loop_t	 v_loop;
 	uv_timer_t	 v_tick;
 	int		 v_inited;
+	int		 v_timers;	/* it has timers of ours */
 	struct usrc	*v_src;
 };
 
@@ -1231,6 +1232,7 @@ luv_arm(struct mctx *c, enum src_kind kind, const int *fds,
 		s->us_kind = kind;
 		s->us_fd = -1;
 		if (kind == SRC_TIMER) {
+			v->v_timers = 1;
 			uv_timer_init(&v->v_loop, &s->us_timer);
 			s->us_timer.data = s;
 			s->us_used = 1;
@@ -1278,9 +1280,10 @@ luv_wait(struct mctx *c, struct bev *ev, int batch, int timeout_ms)
 		return (pend_pop(c, ev, batch));
 	/*
 	 * UV_RUN_ONCE runs due timers first and then blocks for I/O even
-	 * when they made events: look without blocking first.
+	 * when they made events: with timers, look without blocking first.
 	 */
-	uv_run(&v->v_loop, UV_RUN_NOWAIT);
+	if (v->v_timers || timeout_ms == 0)
+		uv_run(&v->v_loop, UV_RUN_NOWAIT);
 	if (timeout_ms == 0 || c->m_npend > c->m_pendhead)
 		return (pend_pop(c, ev, batch));
 	t0 = now_ns();
