@@ -22,6 +22,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+#if defined(__GLIBC__) && !defined(__sigset_t_defined)
+#include <bits/types/sigset_t.h>	/* strict ISO C hides sigset_t */
+#endif
 #endif
 #include <sys/event.h>
 
@@ -234,9 +237,12 @@ int	kqueue_getprop(int kq, int prop, long long *valuep);
  *
  * The accesses are C11 atomics on the shared header, in the style of
  * liburing: the header fields are plain uint32_t (so that the kernel and
- * C++ see the same layout) accessed through _Atomic casts.
+ * C++ see the same layout) accessed through _Atomic casts.  The helpers
+ * need C11 and are left out of C++ and older C, which can follow the same
+ * protocol with their own atomics.
  */
-#ifndef __cplusplus
+#if !defined(__cplusplus) && defined(__STDC_VERSION__) && \
+    __STDC_VERSION__ >= 201112L && !defined(__STDC_NO_ATOMICS__)
 #include <stdatomic.h>
 
 #define	_EVRING_ATOMIC(p)	((_Atomic uint32_t *)(void *)(p))
@@ -377,7 +383,7 @@ evring_take(const struct evring *r, struct kevent *kev, uint32_t *statep)
 }
 
 #undef	_EVRING_ATOMIC
-#endif /* !__cplusplus */
+#endif /* C11 atomics */
 
 #endif /* !_KERNEL */
 
