@@ -18,6 +18,9 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -644,6 +647,50 @@ ATF_TC_BODY(filter_proc, tc)
 	ATF_REQUIRE(waitpid(pid, &st, 0) == pid);
 	ATF_REQUIRE(close(kq) == 0);
 	ATF_REQUIRE(close(p[0]) == 0 && close(p[1]) == 0);
+}
+
+ATF_TC(filter_except);
+ATF_TC_HEAD(filter_except, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "EVFILT_EXCEPT through the ring: out-of-band data on a TCP "
+	    "socket posts a record with NOTE_OOB, and none after the urgent "
+	    "byte is read");
+}
+ATF_TC_BODY(filter_except, tc)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	struct kevent kev;
+	struct evring r;
+	int l, cl, sv, kq;
+	char c;
+
+	ATF_REQUIRE((l = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ATF_REQUIRE(bind(l, (struct sockaddr *)&sin, sizeof(sin)) == 0);
+	ATF_REQUIRE(listen(l, 1) == 0);
+	ATF_REQUIRE(getsockname(l, (struct sockaddr *)&sin, &len) == 0);
+	ATF_REQUIRE((cl = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	ATF_REQUIRE(connect(cl, (struct sockaddr *)&sin, sizeof(sin)) == 0);
+	ATF_REQUIRE((sv = accept(l, NULL, NULL)) >= 0);
+	ATF_REQUIRE(close(l) == 0);
+
+	kq = kq_ring(8, &r);
+	KCHANGE_OK(kq, sv, EVFILT_EXCEPT, EV_ADD, NOTE_OOB, 0, NULL);
+	RING_NONE(kq, &r, 50);
+	ATF_REQUIRE(send(cl, "!", 1, MSG_OOB) == 1);
+	kev = RING_ONE(kq, &r, 2000, sv, EVFILT_EXCEPT);
+	ATF_REQUIRE(kev.fflags & NOTE_OOB);
+	ATF_REQUIRE(recv(sv, &c, 1, MSG_OOB) == 1);
+	/* A level re-post already in the ring is re-checked away. */
+	while (ring_next(kq, &r, &kev, 0))
+		;
+	RING_NONE(kq, &r, 100);
+	ATF_REQUIRE(close(kq) == 0);
+	ATF_REQUIRE(close(cl) == 0 && close(sv) == 0);
 }
 
 /*
@@ -2090,6 +2137,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, filter_signal);
 	ATF_TP_ADD_TC(tp, filter_vnode);
 	ATF_TP_ADD_TC(tp, filter_proc);
+	ATF_TP_ADD_TC(tp, filter_except);
 	ATF_TP_ADD_TC(tp, flag_clear);
 	ATF_TP_ADD_TC(tp, flag_level);
 	ATF_TP_ADD_TC(tp, flag_oneshot);
