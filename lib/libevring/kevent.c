@@ -14,6 +14,8 @@
 #include "sys/evring.h"
 #include "sys/sysproto.h"
 
+#include "cancel.h"
+
 __attribute__((constructor)) static void
 evring_start(void)
 {
@@ -54,10 +56,12 @@ int
 kevent(int kq, const struct kevent *changelist, int nchanges,
     struct kevent *eventlist, int nevents, const struct timespec *timeout)
 {
-	int error, n;
+	int cs, error, n;
 
+	cs = evring_cancel_off();
 	error = kern_kevent(kq, changelist, nchanges, eventlist, nevents,
 	    timeout, &n);
+	evring_cancel_restore(cs);
 	if (error != 0) {
 		errno = error;
 		return (-1);

@@ -16,6 +16,8 @@
 #include "sys/evring.h"
 #include "sys/sysproto.h"
 
+#include "cancel.h"
+
 static int
 ring_ret(int error)
 {
@@ -82,9 +84,11 @@ int
 kevent_wait(int kq, unsigned int ringstate, const struct timespec *timeout,
     const sigset_t *sigmask)
 {
-	int error, n;
+	int cs, error, n;
 
+	cs = evring_cancel_off();
 	error = kern_kevent_wait(kq, ringstate, timeout, sigmask, &n);
+	evring_cancel_restore(cs);
 	if (error != 0)
 		return (ring_ret(error));
 	return (n);

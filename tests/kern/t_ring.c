@@ -2126,8 +2126,89 @@ ATF_TC_BODY(grow_inflight, tc)
 	ATF_REQUIRE(close(kq) == 0);
 	ATF_REQUIRE(close(sv[0]) == 0 && close(sv[1]) == 0);
 }
+/* Sleeps in kevent_wait() (or kevent(), with arg's use_kevent) until cancelled. */
+struct cancel_arg {
+	int		kq;
+	int		use_kevent;
+	struct evring	*r;
+};
+
+static void *
+cancel_sleeper(void *arg)
+{
+	struct cancel_arg *ca = arg;
+	struct timespec ts = ms_ts(300);
+	struct kevent kev;
+	uint32_t state;
+
+	for (;;) {
+		if (ca->use_kevent)
+			(void)kevent(ca->kq, NULL, 0, &kev, 1, &ts);
+		else {
+			(void)evring_peek(ca->r, &state);
+			(void)kevent_wait(ca->kq, state, &ts, NULL);
+		}
+	}
+	return (NULL);
+}
+
+ATF_TC(cancel_sleeper);
+ATF_TC_HEAD(cancel_sleeper, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "pthread_cancel() of a thread sleeping in kevent_wait(), and of "
+	    "one sleeping in kevent() on a plain queue, cancels it when its "
+	    "call returns and leaves no sleeper behind: the queue keeps "
+	    "working for the next waiter (regression: the cancelled thread's "
+	    "waiter stayed linked and the next wakeup wrote into a dead "
+	    "stack)");
+}
+ATF_TC_BODY(cancel_sleeper, tc)
+{
+	struct cancel_arg ca;
+	struct evring r;
+	struct kevent kev;
+	pthread_t t;
+	void *res;
+	int kq, plain;
+
+	kq = kq_ring(8, &r);
+	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	ca.kq = kq;
+	ca.use_kevent = 0;
+	ca.r = &r;
+	ATF_REQUIRE(pthread_create(&t, NULL, cancel_sleeper, &ca) == 0);
+	wait_waiters(kq, 1, 2000);
+	ATF_REQUIRE(pthread_cancel(t) == 0);
+	ATF_REQUIRE(pthread_join(t, &res) == 0);
+	ATF_REQUIRE(res == PTHREAD_CANCELED);
+	ATF_REQUIRE_EQ(getprop(kq, EVRING_PROP_WAITERS), 0);
+	/* The next waiter is woken by a trigger, as usual. */
+	TRIGGER(kq, 1);
+	ATF_REQUIRE(ring_next(kq, &r, &kev, 2000) == 1);
+	ATF_REQUIRE_EQ(kev.ident, 1);
+
+	plain = kq_open();
+	KCHANGE_OK(plain, 2, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	ca.kq = plain;
+	ca.use_kevent = 1;
+	ATF_REQUIRE(pthread_create(&t, NULL, cancel_sleeper, &ca) == 0);
+	usleep(50000);
+	ATF_REQUIRE(pthread_cancel(t) == 0);
+	ATF_REQUIRE(pthread_join(t, &res) == 0);
+	ATF_REQUIRE(res == PTHREAD_CANCELED);
+	/* A trigger wakes nothing dead; a new call gets the event. */
+	TRIGGER(plain, 2);
+	ATF_REQUIRE_EQ(kevent(plain, NULL, 0, &kev, 1, NULL), 1);
+	ATF_REQUIRE_EQ(kev.ident, 2);
+	ATF_REQUIRE(close(plain) == 0);
+	ATF_REQUIRE(kevent_ring_unmap(&r) == 0);
+	ATF_REQUIRE(close(kq) == 0);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
+	ATF_TP_ADD_TC(tp, cancel_sleeper);
 	ATF_TP_ADD_TC(tp, attach_errors);
 	ATF_TP_ADD_TC(tp, header_layout);
 	ATF_TP_ADD_TC(tp, user_basic);
