@@ -1045,8 +1045,11 @@ kern_kevent(int fd, const struct kevent *uchanges, int nchanges,
 	/* Let changes made before this call be seen by it. */
 	hc_host_poll();
 	ktask_run_pending();
-	/* A call with changes reaps when they post; one without, here. */
-	evring_enter(kq, nchanges == 0);
+	/*
+	 * Every kernel entry reaps and flushes the backlog (the ring
+	 * protocol), even one whose changes post nothing.
+	 */
+	evring_enter(kq, 1);
 
 	while (nchanges > 0) {
 		n = nchanges > KQ_NEVENTS ? KQ_NEVENTS : nchanges;

@@ -2206,8 +2206,44 @@ ATF_TC_BODY(cancel_sleeper, tc)
 	ATF_REQUIRE(close(kq) == 0);
 }
 
+ATF_TC(kevent_change_flushes);
+ATF_TC_HEAD(kevent_change_flushes, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "A kevent() call whose change posts nothing (EV_ADD of an idle "
+	    "pipe) still moves the backlog into the room the consumer made, "
+	    "as every kernel entry does (regression: only a change that "
+	    "posted did)");
+}
+ATF_TC_BODY(kevent_change_flushes, tc)
+{
+	struct evring r;
+	const struct kevent *rec;
+	uint32_t state;
+	int kq, p[2], i;
+
+	kq = kq_ring(2, &r);
+	for (i = 1; i <= 4; i++) {
+		KCHANGE_OK(kq, i, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+		TRIGGER(kq, i);
+	}
+	ATF_REQUIRE_EQ(evring_ready(&r, NULL), 2);
+	ATF_REQUIRE(hdr_load(&r.er_hdr->eh_flags) & EVRING_F_BACKLOG);
+	evring_advance(&r, 2);
+	ATF_REQUIRE(pipe(p) == 0);
+	KCHANGE_OK(kq, p[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
+	ATF_REQUIRE_EQ_MSG(evring_ready(&r, NULL), 2,
+	    "the backlog stayed in the kernel");
+	rec = evring_peek(&r, &state);
+	ATF_REQUIRE(rec != NULL && rec->ident == 3);
+	ATF_REQUIRE(close(p[0]) == 0 && close(p[1]) == 0);
+	ATF_REQUIRE(kevent_ring_unmap(&r) == 0);
+	ATF_REQUIRE(close(kq) == 0);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
+	ATF_TP_ADD_TC(tp, kevent_change_flushes);
 	ATF_TP_ADD_TC(tp, cancel_sleeper);
 	ATF_TP_ADD_TC(tp, attach_errors);
 	ATF_TP_ADD_TC(tp, header_layout);
