@@ -369,7 +369,8 @@ evring_publish(struct kqueue *kq, struct kevring *kr, int *wokenp)
 
 	KQ_OWNED(kq);
 	kr->kr_posted = 0;
-	if (kq->kq_count > 0) {
+	/* Put-back records waiting for room are backlog too. */
+	if (kq->kq_count > 0 || kr->kr_npb > 0) {
 		kr->kr_flags |= EVRING_F_BACKLOG;
 		if (oflags == 0 && kq->kq_backlogsig != 0 &&
 		    (kq->kq_state & KQ_CLOSING) == 0) {
@@ -1105,7 +1106,7 @@ kern_kqueue_getprop(int fd, int prop, long long *valuep)
 		*valuep = kr != NULL ? kr->kr_entries : 0;
 		break;
 	case EVRING_PROP_BACKLOG:
-		*valuep = kr != NULL ? kq->kq_count : 0;
+		*valuep = kr != NULL ? kq->kq_count + (long long)kr->kr_npb : 0;
 		break;
 	case EVRING_PROP_WAITERS:
 		*valuep = 0;

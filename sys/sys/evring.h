@@ -329,14 +329,17 @@ evring_advance(const struct evring *r, uint32_t n)
  * it.  Returns 1, or 0 when the ring is empty, with *statep (if not NULL)
  * the write index seen either way.  Records are released in the order
  * they were claimed, so a thread waits (briefly: a copy of 32 bytes) for
- * threads that claimed earlier records to release them.
+ * threads that claimed earlier records to release them.  Returns -1 when
+ * eh_claim or eh_read holds a value no evring_take() could have stored
+ * (a stray store into the header): once no thread is inside
+ * evring_take(), storing eh_read into eh_claim recovers.
  */
 static inline int
 evring_take(const struct evring *r, struct kevent *kev, uint32_t *statep)
 {
 	_Atomic uint32_t *claim = _EVRING_ATOMIC(&r->er_hdr->eh_claim);
 	_Atomic uint32_t *read = _EVRING_ATOMIC(&r->er_hdr->eh_read);
-	uint32_t c, wr;
+	uint32_t c, rd, wr;
 	unsigned spins;
 
 	c = atomic_load_explicit(claim, memory_order_relaxed);
@@ -349,6 +352,14 @@ evring_take(const struct evring *r, struct kevent *kev, uint32_t *statep)
 		    memory_order_acquire);
 		if (statep != NULL)
 			*statep = wr;
+		/*
+		 * The claim index is only ever in [read, read + entries]
+		 * when every store to it came from here: anything else is a
+		 * stray store, and waiting on it would never end.
+		 */
+		if ((uint32_t)(c - atomic_load_explicit(read,
+		    memory_order_relaxed)) > r->er_entries)
+			return (-1);
 		if ((int32_t)(wr - c) <= 0)
 			return (0);
 		/*
@@ -366,8 +377,10 @@ evring_take(const struct evring *r, struct kevent *kev, uint32_t *statep)
 	 * thread that claimed record c - 1, so the read index advances in
 	 * claim order and each release carries the earlier ones.
 	 */
-	for (spins = 0; atomic_load_explicit(read, memory_order_acquire) != c;
-	    spins++) {
+	for (spins = 0; (rd = atomic_load_explicit(read,
+	    memory_order_acquire)) != c; spins++) {
+		if ((uint32_t)(c - rd) > r->er_entries)
+			return (-1);	/* a stray store moved eh_read */
 		if (spins < 256)
 			_evring_cpu_relax();
 		else

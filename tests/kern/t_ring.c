@@ -1804,7 +1804,7 @@ claim_consume(void *arg)
 	uint32_t st;
 
 	while (atomic_load(&c->total) < NCLAIM) {
-		while (evring_take(&c->r, &kev, &st)) {
+		while (evring_take(&c->r, &kev, &st) == 1) {
 			if (kev.ident >= NCLAIM ||
 			    atomic_fetch_add(&c->seen[kev.ident], 1) != 0)
 				worker_fail("claim: bad or duplicate record",
@@ -2241,8 +2241,74 @@ ATF_TC_BODY(kevent_change_flushes, tc)
 	ATF_REQUIRE(close(kq) == 0);
 }
 
+ATF_TC(putback_full_is_backlog);
+ATF_TC_HEAD(putback_full_is_backlog, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "A record put back into a full ring waits as backlog: "
+	    "EVRING_F_BACKLOG is set and EVRING_PROP_BACKLOG counts it, and "
+	    "it is delivered once there is room (regression: waiting "
+	    "put-backs were invisible)");
+}
+ATF_TC_BODY(putback_full_is_backlog, tc)
+{
+	struct kevent kev, got;
+	struct evring r;
+	int kq;
+
+	kq = kq_ring(2, &r);
+	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	KCHANGE_OK(kq, 2, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	TRIGGER(kq, 1);
+	TRIGGER(kq, 2);
+	ATF_REQUIRE_EQ(evring_ready(&r, NULL), 2);
+	/* A put-back with no knote behind it (ident 9 was never added). */
+	EV_SET(&kev, 9, EVFILT_USER, EV_CLEAR, 0, 7, (void *)0x99);
+	ATF_REQUIRE(kevent_ring_putback(kq, &kev) == 0);
+	ATF_REQUIRE(hdr_load(&r.er_hdr->eh_flags) & EVRING_F_BACKLOG);
+	ATF_REQUIRE_EQ(getprop(kq, EVRING_PROP_BACKLOG), 1);
+	evring_advance(&r, 2);
+	got = RING_ONE(kq, &r, 1000, 9, EVFILT_USER);
+	ATF_REQUIRE_EQ(got.data, 7);
+	ATF_REQUIRE_EQ(getprop(kq, EVRING_PROP_BACKLOG), 0);
+	ATF_REQUIRE(kevent_ring_unmap(&r) == 0);
+	ATF_REQUIRE(close(kq) == 0);
+}
+
+ATF_TC(take_damaged_claim);
+ATF_TC_HEAD(take_damaged_claim, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "evring_take() returns -1 instead of waiting forever when a stray "
+	    "store put eh_claim out of reach of eh_read, and works again once "
+	    "eh_claim is set back to eh_read");
+}
+ATF_TC_BODY(take_damaged_claim, tc)
+{
+	struct kevent kev;
+	struct evring r;
+	uint32_t rd;
+	int kq;
+
+	kq = kq_ring(8, &r);
+	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	TRIGGER(kq, 1);
+	rd = hdr_load(&r.er_hdr->eh_read);
+	__atomic_store_n(&r.er_hdr->eh_claim, rd - 3, __ATOMIC_RELAXED);
+	ATF_REQUIRE_EQ(evring_take(&r, &kev, NULL), -1);
+	__atomic_store_n(&r.er_hdr->eh_claim, rd + 100, __ATOMIC_RELAXED);
+	ATF_REQUIRE_EQ(evring_take(&r, &kev, NULL), -1);
+	__atomic_store_n(&r.er_hdr->eh_claim, rd, __ATOMIC_RELAXED);
+	ATF_REQUIRE_EQ(evring_take(&r, &kev, NULL), 1);
+	ATF_REQUIRE_EQ(kev.ident, 1);
+	ATF_REQUIRE(kevent_ring_unmap(&r) == 0);
+	ATF_REQUIRE(close(kq) == 0);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
+	ATF_TP_ADD_TC(tp, putback_full_is_backlog);
+	ATF_TP_ADD_TC(tp, take_damaged_claim);
 	ATF_TP_ADD_TC(tp, kevent_change_flushes);
 	ATF_TP_ADD_TC(tp, cancel_sleeper);
 	ATF_TP_ADD_TC(tp, attach_errors);
