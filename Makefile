@@ -104,7 +104,7 @@ LIB_SRCS   := $(wildcard lib/libevring/*.c)
 MAP        := lib/libevring/libevring.map
 PC_IN      := lib/libevring/libevring.pc.in
 MANPAGES   := $(wildcard lib/libevring/*.[1-9])
-PUBLIC_HDRS := event.h evring.h
+PUBLIC_HDRS := event.h evring.h devpoll.h
 
 TEST_SRCS  := $(wildcard tests/*/t_*.c tests/*/h_*.c)
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)

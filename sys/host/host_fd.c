@@ -4,6 +4,7 @@
  */
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -387,4 +388,15 @@ hc_kqfd_set(int fd, int ready)
 		(void)write(fd, &v, sizeof(v));
 	else
 		(void)read(fd, &v, sizeof(v));
+}
+
+int
+hc_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur > INT32_MAX)
+		return (INT32_MAX);
+	return ((int)rl.rlim_cur);
 }

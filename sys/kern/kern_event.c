@@ -274,6 +274,42 @@ kqueue_wakeup(struct kqueue *kq)
 	}
 }
 
+/*
+ * Sleep on kq until an activation wakes this thread (kqueue_wakeup()), the
+ * deadline passes (ETIMEDOUT) or a handler runs (EINTR): for front ends
+ * that scan a queue themselves (DP_POLL, epoll_wait()).  Called and
+ * returns with kq_lock held and kq_reglock not held.  *hsp caches the
+ * thread's sleeper between calls (NULL at first).
+ */
+int
+kqueue_sleep(struct kqueue *kq, struct hc_sleeper **hsp, long long deadline,
+    const void *sigmask)
+{
+	struct kq_sleeper sl, **slp;
+	int error;
+
+	KQ_OWNED(kq);
+	if (*hsp == NULL && (error = hc_sleeper_get(hsp)) != 0)
+		return (error);
+	sl.sl_hs = *hsp;
+	sl.sl_woken = 0;
+	sl.sl_next = kq->kq_sleepers;
+	kq->kq_sleepers = &sl;
+	KQ_UNLOCK(kq);
+	if (deadline > 0 && hc_clock_monotonic() >= deadline)
+		error = ETIMEDOUT;
+	else
+		error = hc_sleep(sl.sl_hs, deadline, sigmask);
+	KQ_LOCK(kq);
+	for (slp = &kq->kq_sleepers; *slp != &sl; slp = &(*slp)->sl_next)
+		;
+	*slp = sl.sl_next;
+	/* A wakeup posted as we gave up must not linger. */
+	if (sl.sl_woken && error != 0)
+		hc_sleep_reset(sl.sl_hs);
+	return (error);
+}
+
 void
 knote_enqueue(struct knote *kn)
 {
@@ -622,7 +658,7 @@ knote_attach_slot(struct kqueue *kq, struct knote **knp,
  * because finding a stale descriptor closes it, which takes the
  * registration locks of the queues watching it.
  */
-static int
+int
 kqueue_register(struct kqueue *kq, const struct kevent *kev)
 {
 	const struct filterops *fops;
@@ -1041,6 +1077,11 @@ kern_kevent(int fd, const struct kevent *uchanges, int nchanges,
 	if ((error = fd_lookup_kqueue(fd, &fp)) != 0)
 		return (error);
 	kq = fp->f_kq;
+	/* A front end's queue (epoll, /dev/poll) is not a kqueue. */
+	if (kq->kq_pers != NULL) {
+		fdrop(fp);
+		return (EBADF);
+	}
 
 	/* Let changes made before this call be seen by it. */
 	hc_host_poll();
@@ -1112,15 +1153,29 @@ kqueue_pending(struct kqueue *kq)
 int
 kern_kqueue(int flags, int *fdp)
 {
+
+	if (flags != 0)
+		return (EINVAL);
+	return (kqueue_create(NULL, NULL, fdp));
+}
+
+/*
+ * A new queue and its descriptor.  A front end (epoll, /dev/poll) passes
+ * its personality and state, set before the descriptor is visible; on
+ * failure pdata is the caller's to free.
+ */
+int
+kqueue_create(const struct kq_personality *pers, void *pdata, int *fdp)
+{
 	struct kqueue *kq;
 	struct file *fp;
 	int error, fd;
 
-	if (flags != 0)
-		return (EINVAL);
 	kq = kmalloc(sizeof(*kq), M_KQUEUE, HC_M_ZERO);
 	if (kq == NULL)
 		return (ENOMEM);
+	kq->kq_pers = pers;
+	kq->kq_pdata = pdata;
 	TAILQ_INIT(&kq->kq_head);
 	kq->kq_fd = -1;
 	kq->kq_hashmask = KQ_HASHSIZE - 1;
@@ -1152,6 +1207,7 @@ fail:
 	if (kq->kq_fd >= 0)
 		hc_fd_close(kq->kq_fd);
 	kq->kq_fd = -1;
+	kq->kq_pers = NULL;	/* pdata stays the caller's */
 	kqueue_free(kq);
 	return (error);
 }
@@ -1192,6 +1248,8 @@ kqueue_free(struct kqueue *kq)
 	KASSERT(kq->kq_sleepers == NULL, ("kqueue_free: sleepers"));
 	KASSERT(TAILQ_EMPTY(&kq->kq_ringwait), ("kqueue_free: ring sleepers"));
 	KASSERT(kq->kq_ring == NULL, ("kqueue_free: ring attached"));
+	if (kq->kq_pers != NULL && kq->kq_pers->kp_free != NULL)
+		kq->kq_pers->kp_free(kq);
 	if (kq->kq_lock != NULL)
 		hc_mtx_destroy(kq->kq_lock);
 	if (kq->kq_reglock != NULL)
@@ -1208,12 +1266,19 @@ void
 knote_fdclose(struct kqueue *kq, struct file *fp)
 {
 	struct knote *kn;
+	int dropped = 0;
 
 	KQ_REG_LOCK(kq);
 	kn = knote_lookup(kq, (uintptr_t)fp->f_fd, KNC_FD);
-	if (kn != NULL && kn->kn_fp == fp)
+	if (kn != NULL && kn->kn_fp == fp) {
 		knote_drop(kq, kn);
+		dropped = 1;
+	}
 	KQ_REG_UNLOCK(kq);
+	/* A front end that remembers descriptors hears of the close. */
+	if (dropped && kq->kq_pers != NULL &&
+	    kq->kq_pers->kp_fdclose != NULL)
+		kq->kq_pers->kp_fdclose(kq, fp->f_fd);
 }
 
 /*

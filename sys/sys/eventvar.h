@@ -172,7 +172,29 @@ struct kqueue {
 	int			kq_ringunread;	/* unread records at the last
 						   reap (atomic reads) */
 	int			kq_ndrops;	/* deferred drops (atomic reads) */
+	/* A front end's queue (epoll, /dev/poll); NULL for kqueue(). */
+	const struct kq_personality *kq_pers;
+	void			*kq_pdata;	/* the front end's state */
 };
+
+/*
+ * A front end that owns a queue (sys_devpoll.c, sys_epoll.c) gives it a
+ * personality: kevent() refuses such a queue with EBADF (its knotes carry
+ * the front end's conventions), while the ring calls work on it as on any
+ * queue.  Hooks may be NULL.
+ */
+struct kq_personality {
+	int	kp_type;		/* KQ_PERS_* */
+	/*
+	 * A descriptor knote of kq was dropped because its descriptor was
+	 * closed (knote_fdclose()); kq_reglock is not held.
+	 */
+	void	(*kp_fdclose)(struct kqueue *kq, int fd);
+	/* The queue's memory goes (kqueue_free()): free kq_pdata. */
+	void	(*kp_free)(struct kqueue *kq);
+};
+#define	KQ_PERS_DEVPOLL	1
+#define	KQ_PERS_EPOLL	2
 
 /*
  * kq_count changes under kq_lock, but kqueue_pending() reads it without
@@ -277,6 +299,13 @@ void	kqueue_notify_watchers(struct kqueue *kq);
 void	kqueue_set_hostready(struct kqueue *kq);
 void	kqueue_wakeup(struct kqueue *kq);
 void	knote_enqueue(struct knote *kn);
+
+/* For front ends built on the core (sys_devpoll.c, sys_epoll.c). */
+int	kqueue_create(const struct kq_personality *pers, void *pdata,
+	    int *fdp);
+int	kqueue_register(struct kqueue *kq, const struct kevent *kev);
+int	kqueue_sleep(struct kqueue *kq, struct hc_sleeper **hsp,
+	    long long deadline, const void *sigmask);
 
 /* The ring's hooks in the core (kern_evring.c). */
 void	evring_post(struct kqueue *kq, struct knote *kn, unsigned bits,

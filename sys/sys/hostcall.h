@@ -182,6 +182,8 @@ int	hc_fd_query(int fd, int type, struct hc_fdstate *fs);
 int	hc_fd_remaining(int fd, long long *remainp);
 /* Close a descriptor the kernel itself created. */
 void	hc_fd_close(int fd);
+/* The process's descriptor limit now (soft RLIMIT_NOFILE, OPEN_MAX). */
+int	hc_fd_limit(void);
 
 /*
  * Process readiness drain: deliver every readiness change the host has

@@ -29,4 +29,12 @@ int	kern_kevent_ring_putback(int fd, const struct kevent *kev);
 int	kern_kqueue_setprop(int fd, int prop, long long value);
 int	kern_kqueue_getprop(int fd, int prop, long long *valuep);
 
+/* /dev/poll (sys_devpoll.c); check is 0 for a /dev/poll descriptor. */
+int	kern_devpoll_open(int flags, int *fdp);
+int	kern_devpoll_check(int fd);
+int	kern_devpoll_write(int fd, const void *buf, unsigned long len,
+	    long *retval);
+int	kern_devpoll_ioctl(int fd, unsigned long request, void *arg,
+	    int *retval);
+
 #endif /* !_SYS_SYSPROTO_H_ */
