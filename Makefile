@@ -105,6 +105,8 @@ MAP        := lib/libevring/libevring.map
 PC_IN      := lib/libevring/libevring.pc.in
 MANPAGES   := $(wildcard lib/libevring/*.[1-9])
 PUBLIC_HDRS := event.h evring.h devpoll.h
+# Installed as <evring/NAME>: headers that map libc names to evring's.
+EVRING_HDRS := $(notdir $(wildcard lib/libevring/evring/*.h))
 
 TEST_SRCS  := $(wildcard tests/*/t_*.c tests/*/h_*.c)
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
@@ -180,7 +182,8 @@ SOMAJLINK  := $(BUILD)/lib/$(SONAME)
 SOLINK     := $(BUILD)/lib/libevring.so
 ARCHIVE    := $(BUILD)/lib/libevring.a
 PCFILE     := $(BUILD)/lib/pkgconfig/libevring.pc
-HDRS       := $(PUBLIC_HDRS:%=$(BUILD)/include/sys/%)
+HDRS       := $(PUBLIC_HDRS:%=$(BUILD)/include/sys/%) \
+	      $(EVRING_HDRS:%=$(BUILD)/include/evring/%)
 LIBRARY    := $(SOREAL) $(SOMAJLINK) $(SOLINK) $(ARCHIVE) $(PCFILE) $(HDRS)
 
 TESTLIB    := $(if $(TESTLIB_SRCS),$(BUILD)/tests/lib/libtestutil.a)
@@ -235,6 +238,10 @@ $(HOST_OBJS) $(LIB_OBJS): $(OBJDIR)/%.o: %.c $(FLAGSFILE) | $(HDRS)
 	$(CC) $(USER_CPPFLAGS) $(USER_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 $(BUILD)/include/sys/%.h: sys/sys/%.h
+	@mkdir -p $(@D)
+	cp $< $@
+
+$(BUILD)/include/evring/%.h: lib/libevring/evring/%.h
 	@mkdir -p $(@D)
 	cp $< $@
 
@@ -358,6 +365,9 @@ install: lib
 	install -m 644 $(ARCHIVE) $(DESTDIR)$(LIBDIR)/
 	install -m 644 $(PCFILE) $(DESTDIR)$(LIBDIR)/pkgconfig/
 	install -m 644 $(PUBLIC_HDRS:%=sys/sys/%) $(DESTDIR)$(INCLUDEDIR)/sys/
+	install -d $(DESTDIR)$(INCLUDEDIR)/evring
+	install -m 644 $(EVRING_HDRS:%=lib/libevring/evring/%) \
+		$(DESTDIR)$(INCLUDEDIR)/evring/
 	@set -e; for m in $(MANPAGES); do \
 		s=$${m##*.}; \
 		echo "install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/"; \
@@ -370,7 +380,8 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libevring.so \
 		$(DESTDIR)$(LIBDIR)/libevring.a \
 		$(DESTDIR)$(LIBDIR)/pkgconfig/libevring.pc \
-		$(PUBLIC_HDRS:%=$(DESTDIR)$(INCLUDEDIR)/sys/%)
+		$(PUBLIC_HDRS:%=$(DESTDIR)$(INCLUDEDIR)/sys/%) \
+		$(EVRING_HDRS:%=$(DESTDIR)$(INCLUDEDIR)/evring/%)
 	@for m in $(MANPAGES); do s=$${m##*.}; \
 		echo "rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}"; \
 		rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; \

@@ -310,6 +310,37 @@ kqueue_sleep(struct kqueue *kq, struct hc_sleeper **hsp, long long deadline,
 	return (error);
 }
 
+/*
+ * Wake one sleeper not yet woken: for EPOLLEXCLUSIVE knotes (KN_EXCL).  A
+ * woken thread that leaves without collecting (EINTR, timeout) while the
+ * queue still has events calls this again, so nothing is stranded.
+ */
+void
+kqueue_wakeup_one(struct kqueue *kq)
+{
+	struct kq_sleeper *sl;
+
+	KQ_OWNED(kq);
+	for (sl = kq->kq_sleepers; sl != NULL; sl = sl->sl_next) {
+		if (!sl->sl_woken) {
+			sl->sl_woken = 1;
+			hc_wakeup(sl->sl_hs);
+			return;
+		}
+	}
+}
+
+/* The sleepers an activation of kn wakes: one for KN_EXCL, else all. */
+static void
+knote_wakeup(struct knote *kn)
+{
+
+	if (kn->kn_status & KN_EXCL)
+		kqueue_wakeup_one(kn->kn_kq);
+	else
+		kqueue_wakeup(kn->kn_kq);
+}
+
 void
 knote_enqueue(struct knote *kn)
 {
@@ -378,7 +409,7 @@ knote_requeue(struct knote *kn)
 	}
 	kn->kn_active = (uint8_t)active;
 	knote_enqueue(kn);
-	kqueue_wakeup(kq);
+	knote_wakeup(kn);
 }
 
 static void
@@ -400,7 +431,7 @@ knote_activate(struct knote *kn, int slot)
 	kn->kn_active |= 1u << slot;
 	knote_enqueue(kn);
 	if (kn->kn_kq->kq_sleepers != NULL)
-		kqueue_wakeup(kn->kn_kq);
+		knote_wakeup(kn);
 }
 
 /*
@@ -938,6 +969,128 @@ kqueue_collect(struct kqueue *kq, struct knote *marker, struct kevent *kbuf,
 	return (n);
 }
 
+/*
+ * Collect up to want whole descriptor knotes from the active list into
+ * recs, for front ends that report one record per descriptor (epoll_wait(),
+ * poll(), select()): each active slot goes through knote_deliver() with a
+ * re-check, exactly as kqueue_collect() does, and the delivered slots of
+ * one knote are summarised in one record.  A knote marked KN_DISPATCHALL
+ * (EPOLLONESHOT) has every slot disabled once any is delivered.  The
+ * records point at knotes and files that stay valid while the caller holds
+ * kq_reglock; slots in kr_drops (EV_ONESHOT) must then be dropped with
+ * knote_drop_slots().  The marker ends a pass as in kqueue_collect(); the
+ * caller removes it with kqueue_marker_done() when its call ends.
+ */
+int
+kqueue_collect_knotes(struct kqueue *kq, struct knote *marker,
+    struct kq_knrec *recs, int want)
+{
+	struct kevent kev;
+	struct knote *kn;
+	struct knslot *ks;
+	struct kq_knrec *kr;
+	unsigned pending, requeue, bit;
+	int n = 0, i, r;
+
+	KQ_REG_OWNED(kq);
+	KQ_OWNED(kq);
+	if (kq->kq_count == 0)
+		return (0);
+	if ((marker->kn_status & KN_QUEUED) == 0) {
+		TAILQ_INSERT_TAIL(&kq->kq_head, marker, kn_tqe);
+		marker->kn_status |= KN_QUEUED;
+	}
+	while (n < want) {
+		kn = TAILQ_FIRST(&kq->kq_head);
+		while (kn->kn_class == KNC_MARKER && kn != marker)
+			kn = TAILQ_NEXT(kn, kn_tqe);
+		if (kn == marker) {
+			kqueue_marker_remove(kq, marker);
+			break;
+		}
+		TAILQ_REMOVE(&kq->kq_head, kn, kn_tqe);
+		kn->kn_status &= ~KN_QUEUED;
+		KQ_COUNT_ADD(kq, -1);
+		pending = kn->kn_active;
+		kn->kn_active = 0;
+		requeue = 0;
+		kr = &recs[n];
+		memset(kr, 0, sizeof(*kr));
+		while (pending != 0) {
+			i = __builtin_ctz(pending);
+			bit = 1u << i;
+			pending &= ~bit;
+			r = knote_deliver(kn, i, &kev, 1);
+			if (r == 0)
+				continue;
+			if (kn->kn_class == KNC_FD)
+				kr->kr_filters |= 1u <<
+				    kqueue_fops(kev.filter)->f_slot;
+			kr->kr_flags |= kev.flags;
+			kr->kr_udata = kev.udata;
+			if (r & KD_DROP)
+				kr->kr_drops |= bit;
+			else if (r & KD_AGAIN)
+				requeue |= bit;
+		}
+		if (kr->kr_filters == 0 && kr->kr_drops == 0)
+			continue;
+		kr->kr_kn = kn;
+		kr->kr_fp = kn->kn_class == KNC_FD ? kn->kn_fp : NULL;
+		kr->kr_ident = kn->kn_ident;
+		kr->kr_detached = (kn->kn_status & KN_DETACHED) != 0;
+		if (kn->kn_class == KNC_FD &&
+		    (i = kn->kn_slotmap[KN_FD_READ]) != 0)
+			kr->kr_sfflags = kn->kn_slot[i - 1].ks_sfflags;
+		n++;
+		if (kn->kn_status & KN_DISPATCHALL) {
+			/* EPOLLONESHOT: one report, then nothing until MOD. */
+			for (i = 0; i < kn->kn_nslots; i++) {
+				ks = &kn->kn_slot[i];
+				if (ks->ks_filter != 0)
+					ks->ks_status |= KS_DISABLED;
+			}
+			requeue = 0;
+		}
+		if (requeue != 0) {
+			kn->kn_active = (uint8_t)requeue;
+			TAILQ_INSERT_TAIL(&kq->kq_head, kn, kn_tqe);
+			kn->kn_status |= KN_QUEUED;
+			KQ_COUNT_ADD(kq, 1);
+		}
+	}
+	kqueue_set_hostready(kq);
+	return (n);
+}
+
+void
+kqueue_marker_done(struct kqueue *kq, struct knote *marker)
+{
+
+	KQ_OWNED(kq);
+	kqueue_marker_remove(kq, marker);
+}
+
+/* Drop the slots of kn in mask (slot indexes); the last frees kn. */
+void
+knote_drop_slots(struct kqueue *kq, struct knote *kn, unsigned mask)
+{
+	int i, j, used;
+
+	KQ_REG_OWNED(kq);
+	while (mask != 0) {
+		i = __builtin_ctz(mask);
+		mask &= ~(1u << i);
+		if (kn->kn_slot[i].ks_filter == 0)
+			continue;
+		for (used = 0, j = 0; j < kn->kn_nslots; j++)
+			used += kn->kn_slot[j].ks_filter != 0;
+		knote_drop_slot(kq, kn, i);
+		if (used == 1)
+			return;
+	}
+}
+
 static int
 kqueue_scan(struct kqueue *kq, struct kevent *ulist, int maxevents,
     const struct timespec *tsp, int *retval)
@@ -1271,6 +1424,8 @@ knote_fdclose(struct kqueue *kq, struct file *fp)
 	KQ_REG_LOCK(kq);
 	kn = knote_lookup(kq, (uintptr_t)fp->f_fd, KNC_FD);
 	if (kn != NULL && kn->kn_fp == fp) {
+		if (kq->kq_pers != NULL && kq->kq_pers->kp_fdclosing != NULL)
+			kq->kq_pers->kp_fdclosing(kq, kn);
 		knote_drop(kq, kn);
 		dropped = 1;
 	}

@@ -100,6 +100,10 @@ struct knote {
 
 #define	KN_QUEUED	0x01	/* on the queue's active list */
 #define	KN_DETACHED	0x02	/* its source is gone: reports EOF */
+#define	KN_EXCL		0x04	/* an activation wakes one sleeper
+				   (EPOLLEXCLUSIVE) */
+#define	KN_DISPATCHALL	0x08	/* a per-knote collection disables every
+				   slot (EPOLLONESHOT) */
 
 /*
  * Hints passed to f_event() through knote().  The high bits say what
@@ -190,11 +194,17 @@ struct kq_personality {
 	 * closed (knote_fdclose()); kq_reglock is not held.
 	 */
 	void	(*kp_fdclose)(struct kqueue *kq, int fd);
+	/*
+	 * The same close, just before the knote kn is dropped, with
+	 * kq_reglock held (epoll reads the registration to move it).
+	 */
+	void	(*kp_fdclosing)(struct kqueue *kq, struct knote *kn);
 	/* The queue's memory goes (kqueue_free()): free kq_pdata. */
 	void	(*kp_free)(struct kqueue *kq);
 };
 #define	KQ_PERS_DEVPOLL	1
 #define	KQ_PERS_EPOLL	2
+#define	KQ_PERS_POLL	3	/* one poll()/select() call's queue */
 
 /*
  * kq_count changes under kq_lock, but kqueue_pending() reads it without
@@ -306,6 +316,28 @@ int	kqueue_create(const struct kq_personality *pers, void *pdata,
 int	kqueue_register(struct kqueue *kq, const struct kevent *kev);
 int	kqueue_sleep(struct kqueue *kq, struct hc_sleeper **hsp,
 	    long long deadline, const void *sigmask);
+
+/*
+ * One descriptor's delivery, for front ends that report per descriptor
+ * (kqueue_collect_knotes()).  kr_kn and kr_fp are valid while the caller
+ * holds kq_reglock.
+ */
+struct kq_knrec {
+	struct knote	*kr_kn;
+	struct file	*kr_fp;
+	uintptr_t	kr_ident;
+	void		*kr_udata;	/* of the last slot delivered */
+	unsigned	kr_filters;	/* 1 << KN_FD_* of slots delivered */
+	unsigned	kr_drops;	/* slot indexes for knote_drop_slots() */
+	unsigned	kr_sfflags;	/* the read slot's registered fflags */
+	unsigned	kr_flags;	/* EV_* of the slots delivered, OR'd */
+	int		kr_detached;	/* the source is gone (KN_DETACHED) */
+};
+int	kqueue_collect_knotes(struct kqueue *kq, struct knote *marker,
+	    struct kq_knrec *recs, int want);
+void	kqueue_marker_done(struct kqueue *kq, struct knote *marker);
+void	knote_drop_slots(struct kqueue *kq, struct knote *kn, unsigned mask);
+void	kqueue_wakeup_one(struct kqueue *kq);
 
 /* The ring's hooks in the core (kern_evring.c). */
 void	evring_post(struct kqueue *kq, struct knote *kn, unsigned bits,

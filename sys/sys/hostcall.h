@@ -178,6 +178,12 @@ int	hc_fd_watch(int fd, unsigned long long cookie);
 void	hc_fd_unwatch(int fd, unsigned long long cookie);
 /* The descriptor's state now, without blocking.  type is fi_type. */
 int	hc_fd_query(int fd, int type, struct hc_fdstate *fs);
+/*
+ * Another open descriptor of this process that refers to the same open
+ * file description as fd (as after dup()), in *aliasp; ENOENT if none,
+ * ENOSYS if the host cannot tell.
+ */
+int	hc_fd_alias(int fd, int *aliasp);
 /* For a regular file: bytes from the current offset to end of file. */
 int	hc_fd_remaining(int fd, long long *remainp);
 /* Close a descriptor the kernel itself created. */

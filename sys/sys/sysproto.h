@@ -37,4 +37,18 @@ int	kern_devpoll_write(int fd, const void *buf, unsigned long len,
 int	kern_devpoll_ioctl(int fd, unsigned long request, void *arg,
 	    int *retval);
 
+/* epoll (sys_epoll.c), poll and select (sys_generic.c). */
+struct epoll_event;
+struct pollfd;
+int	kern_epoll_create(int flags, int *fdp);
+int	kern_epoll_ctl(int epfd, int op, int fd,
+	    const struct epoll_event *event);
+int	kern_epoll_wait(int epfd, struct epoll_event *events, int maxevents,
+	    const struct timespec *timeout, const void *sigmask, int *retval);
+int	kern_poll(struct pollfd *fds, unsigned long nfds,
+	    const struct timespec *timeout, const void *sigmask, int *retval);
+int	kern_select(int nfds, void *readfds, void *writefds,
+	    void *exceptfds, void *timeout, int istimeval,
+	    const void *sigmask, int *retval);
+
 #endif /* !_SYS_SYSPROTO_H_ */

@@ -1,0 +1,672 @@
+/*
+ * epoll(7) as a personality of the kqueue core.
+ *
+ * An epoll instance is a struct kqueue (so it is a pollable, nestable
+ * descriptor, and can attach an event ring as a kqueue does) whose knotes
+ * follow epoll's conventions: one knote per registered descriptor, with a
+ * read slot always (EPOLLERR and EPOLLHUP are never optional; without
+ * EPOLLIN the slot fires only at end of file or error), a write slot for
+ * EPOLLOUT and an except slot for EPOLLPRI, all carrying the epoll data as
+ * udata.  EPOLLET is EV_CLEAR on every slot; EPOLLONESHOT is EV_DISPATCH on
+ * every slot plus KN_DISPATCHALL, so that one report disables them all
+ * until EPOLL_CTL_MOD re-arms; EPOLLEXCLUSIVE is KN_EXCL, which makes an
+ * activation wake one sleeper.  epoll_wait() collects whole knotes
+ * (kqueue_collect_knotes()) and reports one epoll_event per descriptor,
+ * with the bits the host reports for it now, masked by what was asked.
+ *
+ * Registrations follow the open file description across dup() as far as
+ * the hosted kernel can see it: when a registered descriptor is closed while
+ * another descriptor still refers to the same open file description (the
+ * host's kcmp() says which), the registration moves to that descriptor.
+ * doc/frontends.md has the details and the differences from Linux.
+ */
+#include <sys/ktypes.h>
+#include <sys/eventvar.h>
+#include <sys/file.h>
+#include <sys/eventpoll.h>
+
+#define	EP_NRECS	64
+
+/* Bits epoll_ctl() accepts; others are ignored, as Linux ignores them. */
+#define	EP_POLLBITS	(EPOLLIN | EPOLLPRI | EPOLLOUT | EPOLLERR | EPOLLHUP | \
+			    EPOLLRDNORM | EPOLLRDBAND | EPOLLWRNORM | \
+			    EPOLLWRBAND | EPOLLMSG | EPOLLRDHUP)
+/* What may accompany EPOLLEXCLUSIVE (Linux's EPOLLEXCLUSIVE_OK_BITS). */
+#define	EP_EXCL_OK	(EPOLLIN | EPOLLOUT | EPOLLRDNORM | EPOLLWRNORM | \
+			    EPOLLERR | EPOLLHUP | EPOLLWAKEUP | EPOLLET | \
+			    EPOLLEXCLUSIVE)
+
+/* A registration whose descriptor is being closed, kept for the move. */
+struct ep_moving {
+	struct ep_moving	*em_next;
+	int			em_fd;
+	unsigned		em_events;
+	unsigned short		em_evflags;
+	uint8_t			em_status;	/* KN_EXCL, KN_DISPATCHALL */
+	uint8_t			em_disarmed;	/* EPOLLONESHOT fired */
+	void			*em_udata;
+	int			em_hosttype;
+	unsigned long long	em_dev, em_ino;
+};
+
+struct epoll {
+	struct hc_mtx		*ep_mtx;	/* serialises epoll_ctl() */
+	struct ep_moving	*ep_moving;	/* under kq_lock */
+};
+
+static void ep_fdclosing(struct kqueue *kq, struct knote *kn);
+static void ep_fdclose(struct kqueue *kq, int fd);
+static void ep_free(struct kqueue *kq);
+
+static const struct kq_personality epoll_personality = {
+	.kp_type = KQ_PERS_EPOLL,
+	.kp_fdclosing = ep_fdclosing,
+	.kp_fdclose = ep_fdclose,
+	.kp_free = ep_free,
+};
+
+/* Serialises changes to the graph of nested instances (ELOOP checks). */
+static struct hc_mtx *ep_nest_mtx;
+
+static int
+ep_nest_lock(void)
+{
+	struct hc_mtx *m, *expect = NULL;
+	int error;
+
+	if ((m = __atomic_load_n(&ep_nest_mtx, __ATOMIC_ACQUIRE)) == NULL) {
+		if ((error = hc_mtx_init(&m)) != 0)
+			return (error);
+		if (!__atomic_compare_exchange_n(&ep_nest_mtx, &expect, m, 0,
+		    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			hc_mtx_destroy(m);
+			m = expect;
+		}
+	}
+	hc_mtx_lock(m);
+	return (0);
+}
+
+static int
+ep_is_epoll(struct kqueue *kq)
+{
+
+	return (kq != NULL && kq->kq_pers == &epoll_personality);
+}
+
+int
+kern_epoll_create(int flags, int *fdp)
+{
+	struct epoll *ep;
+	int error;
+
+	if ((flags & ~EPOLL_CLOEXEC) != 0)
+		return (EINVAL);
+	ep = kmalloc(sizeof(*ep), M_KQUEUE, HC_M_ZERO);
+	if (ep == NULL)
+		return (ENOMEM);
+	if ((error = hc_mtx_init(&ep->ep_mtx)) != 0) {
+		kfree(ep, sizeof(*ep), M_KQUEUE);
+		return (error);
+	}
+	if ((error = kqueue_create(&epoll_personality, ep, fdp)) != 0) {
+		hc_mtx_destroy(ep->ep_mtx);
+		kfree(ep, sizeof(*ep), M_KQUEUE);
+	}
+	return (error);
+}
+
+static void
+ep_free(struct kqueue *kq)
+{
+	struct epoll *ep = kq->kq_pdata;
+	struct ep_moving *em;
+
+	while ((em = ep->ep_moving) != NULL) {
+		ep->ep_moving = em->em_next;
+		kfree(em, sizeof(*em), M_TEMP);
+	}
+	hc_mtx_destroy(ep->ep_mtx);
+	kfree(ep, sizeof(*ep), M_KQUEUE);
+	kq->kq_pdata = NULL;
+}
+
+/*
+ * Find an epoll instance by descriptor: EBADF when fd is not open, EINVAL
+ * when it is open but not an epoll instance.
+ */
+static int
+ep_lookup(int fd, struct file **fpp)
+{
+	struct hc_fdinfo fi;
+	struct file *fp;
+
+	if (fd_lookup_kqueue(fd, &fp) != 0)
+		return (fd >= 0 && hc_fd_stat(fd, &fi) == 0 ? EINVAL : EBADF);
+	if (!ep_is_epoll(fp->f_kq)) {
+		fdrop(fp);
+		return (EINVAL);
+	}
+	*fpp = fp;
+	return (0);
+}
+
+/*
+ * Nesting.  The epoll instances a queue watches (down) or that watch it
+ * (up), each held.  *np is how many; the array is the caller's to free
+ * with ep_release().
+ */
+static int
+ep_children(struct kqueue *kq, struct file ***arrp, int *np)
+{
+	struct file **arr = NULL;
+	struct knote *kn;
+	unsigned long b;
+	int n, cap = 0, error = 0;
+
+	for (;;) {
+		n = 0;
+		KQ_REG_LOCK(kq);
+		for (b = 0; b <= kq->kq_hashmask; b++)
+			LIST_FOREACH(kn, &kq->kq_hash[b], kn_link) {
+				if (kn->kn_class != KNC_FD ||
+				    kn->kn_fp->f_type != DTYPE_KQUEUE ||
+				    !ep_is_epoll(kn->kn_fp->f_kq))
+					continue;
+				if (n < cap) {
+					fhold(kn->kn_fp);
+					arr[n] = kn->kn_fp;
+				}
+				n++;
+			}
+		KQ_REG_UNLOCK(kq);
+		if (n <= cap)
+			break;
+		/* Counted more than fit: release, grow and count again. */
+		for (b = 0; b < (unsigned long)cap; b++)
+			fdrop(arr[b]);
+		if (arr != NULL)
+			kfree(arr, sizeof(*arr) * (unsigned long)cap, M_TEMP);
+		cap = n + 4;
+		arr = kmalloc(sizeof(*arr) * (unsigned long)cap, M_TEMP, 0);
+		if (arr == NULL) {
+			error = ENOMEM;
+			cap = 0;
+			n = 0;
+			break;
+		}
+	}
+	*arrp = arr;
+	*np = n;
+	return (error);
+}
+
+static int
+ep_parents(struct kqueue *kq, struct file ***arrp, int *np)
+{
+	struct knlist *kl = &kq->kq_fp->f_knlist;
+	struct file **arr = NULL;
+	struct knote *kn;
+	int i, n, cap = 0;
+
+	for (;;) {
+		n = 0;
+		hc_mtx_lock(kl->kl_lock);
+		LIST_FOREACH(kn, &kl->kl_list, kn_selnext) {
+			if (!ep_is_epoll(kn->kn_kq))
+				continue;
+			if (n < cap) {
+				fhold(kn->kn_kq->kq_fp);
+				arr[n] = kn->kn_kq->kq_fp;
+			}
+			n++;
+		}
+		hc_mtx_unlock(kl->kl_lock);
+		if (n <= cap)
+			break;
+		for (i = 0; i < cap; i++)
+			fdrop(arr[i]);
+		if (arr != NULL)
+			kfree(arr, sizeof(*arr) * (unsigned long)cap, M_TEMP);
+		cap = n + 4;
+		arr = kmalloc(sizeof(*arr) * (unsigned long)cap, M_TEMP, 0);
+		if (arr == NULL) {
+			*arrp = NULL;
+			*np = 0;
+			return (ENOMEM);
+		}
+	}
+	*arrp = arr;
+	*np = n;
+	return (0);
+}
+
+static void
+ep_release(struct file **arr, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		fdrop(arr[i]);
+	if (arr != NULL)
+		kfree(arr, sizeof(*arr) * (unsigned long)n, M_TEMP);
+}
+
+/*
+ * The longest chain of epoll instances from kq downwards (kq counts 1),
+ * or upwards; more than EP_MAX_NESTS + 1 is not explored, since it is
+ * already too deep.  Going down, meeting target means a loop: ELOOP.
+ */
+static int
+ep_depth(struct kqueue *kq, struct kqueue *target, int up, int level,
+    int *depthp)
+{
+	struct file **arr;
+	int d, error, i, max = 0, n;
+
+	if (level > EP_MAX_NESTS + 1) {
+		*depthp = EP_MAX_NESTS + 2;
+		return (0);
+	}
+	error = up ? ep_parents(kq, &arr, &n) : ep_children(kq, &arr, &n);
+	if (error != 0)
+		return (error);
+	for (i = 0; i < n && error == 0; i++) {
+		if (!up && arr[i]->f_kq == target)
+			error = ELOOP;
+		else if ((error = ep_depth(arr[i]->f_kq, target, up, level + 1,
+		    &d)) == 0 && d > max)
+			max = d;
+	}
+	ep_release(arr, n);
+	*depthp = 1 + max;
+	return (error);
+}
+
+/* Adding child (an epoll instance) to parent: Linux's ELOOP rules. */
+static int
+ep_loop_check(struct kqueue *parent, struct kqueue *child)
+{
+	int down, up, error;
+
+	if ((error = ep_depth(child, parent, 0, 1, &down)) != 0)
+		return (error);
+	if ((error = ep_depth(parent, NULL, 1, 1, &up)) != 0)
+		return (error);
+	return (up + down > EP_MAX_NESTS ? ELOOP : 0);
+}
+
+/* fd's knote on kq, if it watches the object fp names now. */
+static struct knote *
+ep_find(struct kqueue *kq, int fd, struct file *fp)
+{
+	struct knote *kn;
+
+	KQ_REG_OWNED(kq);
+	kn = knote_lookup(kq, (uintptr_t)fd, KNC_FD);
+	return (kn != NULL && kn->kn_fp == fp ? kn : NULL);
+}
+
+/* Set the knote-wide epoll flags, and disarm it if asked. */
+static void
+ep_setstatus(struct kqueue *kq, int fd, uint8_t status, int disarm)
+{
+	struct knote *kn;
+	int i;
+
+	KQ_REG_LOCK(kq);
+	kn = knote_lookup(kq, (uintptr_t)fd, KNC_FD);
+	if (kn != NULL) {
+		KQ_LOCK(kq);
+		kn->kn_status = (uint8_t)((kn->kn_status &
+		    ~(KN_EXCL | KN_DISPATCHALL)) | status);
+		if (disarm)
+			for (i = 0; i < kn->kn_nslots; i++)
+				if (kn->kn_slot[i].ks_filter != 0)
+					kn->kn_slot[i].ks_status |= KS_DISABLED;
+		KQ_UNLOCK(kq);
+	}
+	KQ_REG_UNLOCK(kq);
+}
+
+static void
+ep_flags(unsigned events, unsigned short *evflagsp, uint8_t *statusp)
+{
+
+	*evflagsp = 0;
+	*statusp = 0;
+	if (events & EPOLLET)
+		*evflagsp |= EV_CLEAR;
+	if (events & EPOLLONESHOT) {
+		*evflagsp |= EV_DISPATCH;
+		*statusp |= KN_DISPATCHALL;
+	}
+	if (events & EPOLLEXCLUSIVE)
+		*statusp |= KN_EXCL;
+}
+
+int
+kern_epoll_ctl(int epfd, int op, int fd, const struct epoll_event *uevent)
+{
+	struct epoll_event ev;
+	struct file *epfp, *tfp = NULL;
+	struct kqueue *kq;
+	struct epoll *ep;
+	struct knote *kn;
+	unsigned short evflags;
+	uint8_t status;
+	unsigned events = 0;
+	int error, nested = 0, iskq, excl = 0;
+
+	if (op != EPOLL_CTL_DEL) {
+		if ((error = hc_copyin(uevent, &ev, sizeof(ev))) != 0)
+			return (error);
+		events = ev.events;
+	}
+	if (fd_lookup_kqueue(epfd, &epfp) != 0) {
+		struct hc_fdinfo fi;
+
+		if (epfd < 0 || hc_fd_stat(epfd, &fi) != 0)
+			return (EBADF);
+		epfp = NULL;		/* open, not an epoll instance */
+	}
+	if ((error = fd_lookup_host(fd, &tfp)) != 0) {
+		tfp = NULL;
+		goto out;
+	}
+	iskq = tfp->f_type == DTYPE_KQUEUE;
+	/* Linux refuses what it cannot poll: regular files, directories. */
+	if (!iskq && (tfp->f_hosttype == HC_FT_REG ||
+	    tfp->f_hosttype == HC_FT_DIR)) {
+		error = EPERM;
+		goto out;
+	}
+	if (epfp == NULL || !ep_is_epoll(epfp->f_kq) || epfd == fd) {
+		error = EINVAL;
+		goto out;
+	}
+	kq = epfp->f_kq;
+	ep = kq->kq_pdata;
+	if (op != EPOLL_CTL_DEL && (events & EPOLLEXCLUSIVE)) {
+		if (op == EPOLL_CTL_MOD || (iskq && ep_is_epoll(tfp->f_kq)) ||
+		    (events & ~EP_EXCL_OK) != 0) {
+			error = EINVAL;
+			goto out;
+		}
+	}
+	hc_mtx_lock(ep->ep_mtx);
+	if (op == EPOLL_CTL_ADD && iskq && ep_is_epoll(tfp->f_kq)) {
+		if ((error = ep_nest_lock()) != 0)
+			goto unlock;
+		nested = 1;
+		if ((error = ep_loop_check(kq, tfp->f_kq)) != 0)
+			goto unlock;
+	}
+	KQ_REG_LOCK(kq);
+	kn = ep_find(kq, fd, tfp);
+	if (kn != NULL)
+		excl = (kn->kn_status & KN_EXCL) != 0;
+	KQ_REG_UNLOCK(kq);
+	ep_flags(events, &evflags, &status);
+	switch (op) {
+	case EPOLL_CTL_ADD:
+		if (kn != NULL) {
+			error = EEXIST;
+			break;
+		}
+		error = fe_register(kq, fd, events & EP_POLLBITS, evflags,
+		    (void *)(uintptr_t)ev.data);
+		if (error == 0 && !iskq && tfp->f_watched < 0)
+			error = EPERM;	/* a device the host cannot poll */
+		if (error != 0) {
+			(void)fe_unregister(kq, fd);
+			break;
+		}
+		ep_setstatus(kq, fd, status, 0);
+		break;
+	case EPOLL_CTL_MOD:
+		if (kn == NULL) {
+			error = ENOENT;
+			break;
+		}
+		if (excl) {
+			error = EINVAL;
+			break;
+		}
+		/* Re-arms an EPOLLONESHOT registration (EV_ENABLE). */
+		ep_setstatus(kq, fd, status, 0);
+		error = fe_register(kq, fd, events & EP_POLLBITS, evflags,
+		    (void *)(uintptr_t)ev.data);
+		break;
+	case EPOLL_CTL_DEL:
+		error = kn == NULL ? ENOENT : fe_unregister(kq, fd);
+		break;
+	default:
+		error = EINVAL;
+		break;
+	}
+unlock:
+	if (nested)
+		hc_mtx_unlock(ep_nest_mtx);
+	hc_mtx_unlock(ep->ep_mtx);
+out:
+	if (tfp != NULL)
+		fdrop(tfp);
+	if (epfp != NULL)
+		fdrop(epfp);
+	return (error);
+}
+
+/*
+ * The registration on a descriptor being closed is about to go: remember
+ * it, so that ep_fdclose() can move it to another descriptor of the same
+ * open file description.  kq_reglock is held.
+ */
+static void
+ep_fdclosing(struct kqueue *kq, struct knote *kn)
+{
+	struct epoll *ep = kq->kq_pdata;
+	struct ep_moving *em;
+	struct knslot *ks;
+	int i;
+
+	KQ_REG_OWNED(kq);
+	if (kn->kn_class != KNC_FD || kn->kn_fp->f_type != DTYPE_HOST ||
+	    (i = kn->kn_slotmap[KN_FD_READ]) == 0)
+		return;
+	ks = &kn->kn_slot[i - 1];
+	em = kmalloc(sizeof(*em), M_TEMP, HC_M_ZERO);
+	if (em == NULL)
+		return;
+	em->em_fd = (int)kn->kn_ident;
+	em->em_events = FE_SF_EVENTS(ks->ks_sfflags);
+	em->em_evflags = ks->ks_flags & (EV_CLEAR | EV_DISPATCH);
+	em->em_status = kn->kn_status & (KN_EXCL | KN_DISPATCHALL);
+	em->em_udata = ks->ks_udata;
+	em->em_hosttype = kn->kn_fp->f_hosttype;
+	em->em_dev = kn->kn_fp->f_dev;
+	em->em_ino = kn->kn_fp->f_ino;
+	KQ_LOCK(kq);
+	em->em_disarmed = (kn->kn_status & KN_DISPATCHALL) &&
+	    (ks->ks_status & KS_DISABLED);
+	em->em_next = ep->ep_moving;
+	ep->ep_moving = em;
+	KQ_UNLOCK(kq);
+}
+
+/*
+ * fd's registration was dropped because fd is being closed (the host
+ * descriptor is still open).  If another descriptor refers to the same
+ * open file description, as after dup(), the registration moves there,
+ * with its events and data: Linux removes a registration only when the
+ * open file description is closed.
+ */
+static void
+ep_fdclose(struct kqueue *kq, int fd)
+{
+	struct epoll *ep = kq->kq_pdata;
+	struct ep_moving *em, **emp;
+	struct hc_fdinfo fi;
+	struct knote *kn;
+	int alias;
+
+	KQ_LOCK(kq);
+	for (emp = &ep->ep_moving; (em = *emp) != NULL; emp = &em->em_next)
+		if (em->em_fd == fd) {
+			*emp = em->em_next;
+			break;
+		}
+	KQ_UNLOCK(kq);
+	if (em == NULL)
+		return;
+	/* A number closed behind our back names something else now. */
+	if (hc_fd_stat(fd, &fi) != 0 || fi.fi_type != em->em_hosttype ||
+	    fi.fi_dev != em->em_dev || fi.fi_ino != em->em_ino)
+		goto done;
+	if (hc_fd_alias(fd, &alias) != 0)
+		goto done;
+	KQ_REG_LOCK(kq);
+	kn = knote_lookup(kq, (uintptr_t)alias, KNC_FD);
+	KQ_REG_UNLOCK(kq);
+	if (kn != NULL)
+		goto done;	/* the alias has a registration of its own */
+	if (fe_register(kq, alias, em->em_events, em->em_evflags,
+	    em->em_udata) != 0) {
+		(void)fe_unregister(kq, alias);
+		goto done;
+	}
+	ep_setstatus(kq, alias, em->em_status, em->em_disarmed);
+done:
+	kfree(em, sizeof(*em), M_TEMP);
+}
+
+/* The bits a collected knote reports: the host's now, as asked. */
+static unsigned
+ep_bits(const struct kq_knrec *kr)
+{
+	unsigned asked, bits;
+
+	asked = FE_SF_EVENTS(kr->kr_sfflags) | EPOLLERR | EPOLLHUP;
+	bits = fe_readiness(kr->kr_fp);
+	if (bits & EPOLLIN)
+		bits |= EPOLLRDNORM;
+	if (bits & EPOLLOUT)
+		bits |= EPOLLWRNORM;
+	return (bits & asked);
+}
+
+/*
+ * epoll_wait(), epoll_pwait(), epoll_pwait2(): uts NULL waits forever,
+ * usigmask (when not NULL) is applied atomically with the sleep.
+ */
+int
+kern_epoll_wait(int epfd, struct epoll_event *uevents, int maxevents,
+    const struct timespec *uts, const void *usigmask, int *retval)
+{
+	uint64_t kmask[HC_SIGSET_SIZE / sizeof(uint64_t)];
+	struct epoll_event kev[EP_NRECS];
+	struct kq_knrec recs[EP_NRECS];
+	struct hc_sleeper *hs = NULL;
+	const void *maskp = NULL;
+	struct knote marker;
+	struct timespec ts;
+	struct file *fp;
+	struct kqueue *kq;
+	long long deadline;
+	int error = 0, i, k, n, count, total = 0, want, timedout = 0;
+
+	*retval = 0;
+	if (uts != NULL) {
+		if ((error = hc_copyin(uts, &ts, sizeof(ts))) != 0)
+			return (error);
+		if (ts.tv_sec < 0 || ts.tv_nsec < 0 ||
+		    ts.tv_nsec >= 1000000000L)
+			return (EINVAL);
+		deadline = fe_deadline(&ts);
+	} else
+		deadline = -1;
+	if (usigmask != NULL) {
+		if ((error = hc_copyin(usigmask, kmask, sizeof(kmask))) != 0)
+			return (error);
+		maskp = kmask;
+	}
+	if (maxevents <= 0 ||
+	    (unsigned)maxevents > INT_MAX / sizeof(struct epoll_event))
+		return (EINVAL);
+	if ((error = ep_lookup(epfd, &fp)) != 0)
+		return (error);
+	kq = fp->f_kq;
+
+	/* Let changes made before this call be seen by it. */
+	hc_host_poll();
+	ktask_run_pending();
+	evring_enter(kq, 1);
+
+	memset(&marker, 0, sizeof(marker));
+	marker.kn_class = KNC_MARKER;
+	for (;;) {
+		KQ_REG_LOCK(kq);
+		KQ_LOCK(kq);
+		if (kq->kq_state & KQ_CLOSING) {
+			error = EBADF;
+			KQ_UNLOCK(kq);
+			KQ_REG_UNLOCK(kq);
+			break;
+		}
+		if (kq->kq_ring != NULL) {
+			/* Its events go to the ring (see kevent_wait()). */
+			KQ_UNLOCK(kq);
+			KQ_REG_UNLOCK(kq);
+			break;
+		}
+		want = maxevents - total;
+		if (want > EP_NRECS)
+			want = EP_NRECS;
+		n = kqueue_collect_knotes(kq, &marker, recs, want);
+		count = kq->kq_count;
+		KQ_UNLOCK(kq);
+		for (i = 0, k = 0; i < n; i++) {
+			if (recs[i].kr_detached)
+				continue;	/* a nested instance closed */
+			kev[k].events = ep_bits(&recs[i]);
+			kev[k].data = (uint64_t)(uintptr_t)recs[i].kr_udata;
+			if (kev[k].events != 0)
+				k++;
+		}
+		for (i = 0; i < n; i++)
+			if (recs[i].kr_drops != 0)
+				knote_drop_slots(kq, recs[i].kr_kn,
+				    recs[i].kr_drops);
+		KQ_REG_UNLOCK(kq);
+		if (k > 0 && (error = hc_copyout(kev, &uevents[total],
+		    (unsigned long)k * sizeof(kev[0]))) != 0)
+			break;
+		total += k;
+		if (n == want && total < maxevents)
+			continue;	/* the pass goes on */
+		if (total > 0 || deadline == 0 || timedout)
+			break;
+		/* Nothing: sleep, unless something came in meanwhile. */
+		KQ_LOCK(kq);
+		kqueue_marker_done(kq, &marker);
+		if (kq->kq_count != count || (kq->kq_state & KQ_CLOSING)) {
+			KQ_UNLOCK(kq);
+			continue;
+		}
+		error = kqueue_sleep(kq, &hs, deadline, maskp);
+		if (error != 0 && kq->kq_count > 0)
+			kqueue_wakeup_one(kq);	/* hand over what woke us */
+		KQ_UNLOCK(kq);
+		if (error == ETIMEDOUT)
+			timedout = 1;	/* one last look */
+		else if (error != 0)
+			break;
+		error = 0;
+	}
+	KQ_LOCK(kq);
+	kqueue_marker_done(kq, &marker);
+	KQ_UNLOCK(kq);
+	fdrop(fp);
+	*retval = total;
+	return (total > 0 && error == EFAULT ? 0 : error);
+}

@@ -1,0 +1,888 @@
+/*
+ * t_epoll: epoll(7) as a front end on the kqueue core (sys_epoll.c),
+ * through <evring/epoll.h>, which maps the libc names to evring's.  Every
+ * case pins one Linux behaviour: the bits and data reported, one event
+ * per descriptor, EPOLLET, EPOLLONESHOT, EPOLLEXCLUSIVE, EPOLLERR/EPOLLHUP
+ * unasked, timeouts, EINTR and the signal mask, each errno, nesting and
+ * ELOOP, registrations following the open file description after dup(),
+ * the instance as a pollable descriptor, and an event ring on an instance.
+ */
+#include <sys/types.h>
+#include <sys/event.h>
+#include <sys/evring.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <atf-c.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <evring/epoll.h>
+
+#include "h_evring.h"
+
+#define	EPOLLBITS_FMT	"events %#x"
+
+static int
+ep_add(int ep, int fd, uint32_t events, uint64_t data)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = events;
+	ev.data.u64 = data;
+	return (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev));
+}
+
+static int
+ep_mod(int ep, int fd, uint32_t events, uint64_t data)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = events;
+	ev.data.u64 = data;
+	return (epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev));
+}
+
+#define	ADD(ep, fd, events, data)					\
+	ATF_REQUIRE_MSG(ep_add((ep), (fd), (events), (data)) == 0,	\
+	    "epoll_ctl(ADD %d): %s", (fd), strerror(errno))
+
+/* Exactly one event within ms, with data; returns its bits. */
+static uint32_t
+one_at(const char *file, size_t line, int ep, int ms, uint64_t data)
+{
+	struct epoll_event ev[4];
+	int n;
+
+	memset(ev, 0, sizeof(ev));
+	n = epoll_wait(ep, ev, 4, ms);
+	if (n != 1)
+		atf_tc_fail_requirement(file, line, "epoll_wait: %d events "
+		    "(%s), wanted 1", n, n < 0 ? strerror(errno) : "ok");
+	if (ev[0].data.u64 != data)
+		atf_tc_fail_requirement(file, line, "data %#llx, wanted %#llx",
+		    (unsigned long long)ev[0].data.u64,
+		    (unsigned long long)data);
+	return (ev[0].events);
+}
+#define	ONE(ep, ms, data)	one_at(__FILE__, __LINE__, (ep), (ms), (data))
+
+static void
+none_at(const char *file, size_t line, int ep, int ms)
+{
+	struct epoll_event ev;
+	int n;
+
+	n = epoll_wait(ep, &ev, 1, ms);
+	if (n != 0)
+		atf_tc_fail_requirement(file, line, "epoll_wait: %d (%s), "
+		    "wanted none; " EPOLLBITS_FMT " data %#llx", n,
+		    n < 0 ? strerror(errno) : "ok", n > 0 ? ev.events : 0,
+		    n > 0 ? (unsigned long long)ev.data.u64 : 0ULL);
+}
+#define	NONE(ep, ms)	none_at(__FILE__, __LINE__, (ep), (ms))
+
+#define	ERR(call, err) do {						\
+	errno = 0;							\
+	ATF_CHECK_MSG((call) == -1 && errno == (err),			\
+	    "%s: wanted %s, got errno %d (%s)", #call, strerror(err),	\
+	    errno, strerror(errno));					\
+} while (0)
+
+static void
+xwrite(int fd)
+{
+
+	ATF_REQUIRE_EQ(1, write(fd, "x", 1));
+}
+
+static void
+xread(int fd)
+{
+	char c;
+
+	ATF_REQUIRE_EQ(1, read(fd, &c, 1));
+}
+
+ATF_TC(in_out_data);
+ATF_TC_HEAD(in_out_data, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "EPOLLIN on a pipe's read end is "
+	    "reported after a write, with the 64-bit data verbatim; EPOLLOUT "
+	    "on the write end at once; nothing before the write");
+}
+ATF_TC_BODY(in_out_data, tc)
+{
+	int ep, p[2];
+
+	ATF_REQUIRE((ep = epoll_create1(EPOLL_CLOEXEC)) >= 0);
+	ATF_REQUIRE_EQ(0, pipe(p));
+	ADD(ep, p[0], EPOLLIN, 0xfeedface12345678ULL);
+	NONE(ep, 0);
+	xwrite(p[1]);
+	ATF_CHECK_EQ(EPOLLIN, ONE(ep, 1000, 0xfeedface12345678ULL));
+	xread(p[0]);
+	NONE(ep, 0);
+	ADD(ep, p[1], EPOLLOUT, 7);
+	ATF_CHECK_EQ(EPOLLOUT, ONE(ep, 0, 7));
+	close(ep);
+	close(p[0]);
+	close(p[1]);
+}
+
+ATF_TC(one_event_per_descriptor);
+ATF_TC_HEAD(one_event_per_descriptor, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "A socket readable and writable is one "
+	    "epoll_event with EPOLLIN|EPOLLOUT (the OR of its knote's read and "
+	    "write slots), not two events");
+}
+ATF_TC_BODY(one_event_per_descriptor, tc)
+{
+	struct epoll_event ev[4];
+	int ep, s[2];
+
+	ATF_REQUIRE((ep = epoll_create1(0)) >= 0);
+	ATF_REQUIRE_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, s));
+	ADD(ep, s[0], EPOLLIN | EPOLLOUT, 42);
+	xwrite(s[1]);
+	ATF_REQUIRE_EQ(1, epoll_wait(ep, ev, 4, 1000));
+	ATF_CHECK_EQ(EPOLLIN | EPOLLOUT, ev[0].events);
+	ATF_CHECK_EQ(42, ev[0].data.u64);
+}
+
+ATF_TC(level_triggered);
+ATF_TC_HEAD(level_triggered, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "Without EPOLLET a readable pipe is "
+	    "reported by every epoll_wait() until it is drained");
+}
+ATF_TC_BODY(level_triggered, tc)
+{
+	int ep, p[2];
+
+	ATF_REQUIRE((ep = epoll_create1(0)) >= 0);
+	ATF_REQUIRE_EQ(0, pipe(p));
+	ADD(ep, p[0], EPOLLIN, 1);
+	xwrite(p[1]);
+	ATF_CHECK_EQ(EPOLLIN, ONE(ep, 1000, 1));
+	ATF_CHECK_EQ(EPOLLIN, ONE(ep, 0, 1));
+	ATF_CHECK_EQ(EPOLLIN, ONE(ep, 0, 1));
+	xread(p[0]);
+	NONE(ep, 0);
+}
+
+ATF_TC(edge_triggered);
+ATF_TC_HEAD(edge_triggered, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "EPOLLET (EV_CLEAR) reports a pipe "
+	    "once per new write, not while data merely remains");
+}
+ATF_TC_BODY(edge_triggered, tc)
+{
+	int ep, p[2];
+
+	ATF_REQUIRE((ep = epoll_create1(0)) >= 0);
+	ATF_REQUIRE_EQ(0, pipe(p));
+	ADD(ep, p[0], EPOLLIN | EPOLLET, 1);
+	xwrite(p[1]);
+	ATF_CHECK_EQ(EPOLLIN, ONE(ep, 1000, 1));
+	NONE(ep, 50);
+	xwrite(p[1]);
+	ATF_CHECK_EQ(EPOLLIN, ONE(ep, 1000, 1));
+	NONE(ep, 0);
+}
+
+ATF_TC(oneshot_rearm);
+ATF_TC_HEAD(oneshot_rearm, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "EPOLLONESHOT reports a descriptor once, "
+	    "for all its bits, then nothing (even on new data) until "
+	    "EPOLL_CTL_MOD re-arms it, which reports a ready descriptor at "
+	    "once with the new data");
+}
+ATF_TC_BODY(oneshot_rearm, tc)
+{
+	int ep, s[2];
+
+	ATF_REQUIRE((ep = epoll_create1(0)) >= 0);
+	ATF_REQUIRE_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, s));
+	ADD(ep, s[0], EPOLLIN | EPOLLOUT | EPOLLONESHOT, 1);
+	xwrite(s[1]);
+	ATF_CHECK_EQ(EPOLLIN | EPOLLOUT, ONE(ep, 1000, 1));
+	NONE(ep, 0);
+	xwrite(s[1]);
+	NONE(ep, 50);
+	ATF_REQUIRE_EQ(0, ep_mod(ep, s[0], EPOLLIN | EPOLLONESHOT, 2));
+	ATF_CHECK_EQ(EPOLLIN, ONE(ep, 0, 2));
+	NONE(ep, 0);
+	/* MOD without EPOLLONESHOT makes it level-triggered again. */
+	ATF_REQUIRE_EQ(0, ep_mod(ep, s[0], EPOLLIN, 3));
+	ATF_CHECK_EQ(EPOLLIN, ONE(ep, 0, 3));
+	ATF_CHECK_EQ(EPOLLIN, ONE(ep, 0, 3));
+}
+
+ATF_TC(hup_err_unasked);
+ATF_TC_HEAD(hup_err_unasked, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "EPOLLHUP (a pipe's read end after the "
+	    "writer closed) and EPOLLERR (a pipe's write end after the reader "
+	    "closed) are reported with events == 0 and with only EPOLLOUT "
+	    "asked; readable data alone wakes nobody who did not ask EPOLLIN");
+}
+ATF_TC_BODY(hup_err_unasked, tc)
+{
+	int ep, p[2], q[2];
+
+	ATF_REQUIRE((ep = epoll_create1(0)) >= 0);
+	ATF_REQUIRE_EQ(0, pipe(p));
+	ATF_REQUIRE_EQ(0, pipe(q));
+	ADD(ep, p[0], 0, 1);
+	xwrite(p[1]);
+	NONE(ep, 50);
+	close(p[1]);
+	ATF_CHECK_EQ(EPOLLHUP, ONE(ep, 1000, 1));
+
+	ADD(ep, q[1], 0, 2);
+	ATF_REQUIRE_EQ(0, epoll_ctl(ep, EPOLL_CTL_DEL, p[0], NULL));
+	NONE(ep, 0);
+	close(q[0]);
+	ATF_CHECK_EQ(EPOLLERR, ONE(ep, 1000, 2));
+	ATF_REQUIRE_EQ(0, ep_mod(ep, q[1], EPOLLOUT, 3));
+	ATF_CHECK_EQ(EPOLLOUT | EPOLLERR, ONE(ep, 0, 3));
+}
+
+ATF_TC(rdhup);
+ATF_TC_HEAD(rdhup, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "EPOLLRDHUP reports a peer's "
+	    "shutdown(SHUT_WR) on a stream socket, with EPOLLIN, and without "
+	    "EPOLLHUP while this side may still write");
+}
+ATF_TC_BODY(rdhup, tc)
+{
+	int ep, s[2];
+
+	ATF_REQUIRE((ep = epoll_create1(0)) >= 0);
+	ATF_REQUIRE_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, s));
+	ADD(ep, s[0], EPOLLRDHUP, 5);
+	NONE(ep, 0);
+	ATF_REQUIRE_EQ(0, shutdown(s[1], SHUT_WR));
+	ATF_CHECK_EQ(EPOLLRDHUP, ONE(ep, 1000, 5));
+	ATF_REQUIRE_EQ(0, ep_mod(ep, s[0], EPOLLIN | EPOLLRDHUP, 6));
+	ATF_CHECK_EQ(EPOLLIN | EPOLLRDHUP, ONE(ep, 0, 6));
+}
+
+ATF_TC(pri_oob);
+ATF_TC_HEAD(pri_oob, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "EPOLLPRI (the except slot) reports TCP "
+	    "urgent data sent with MSG_OOB over loopback");
+}
+ATF_TC_BODY(pri_oob, tc)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int ep, l, c, a;
+
+	ATF_REQUIRE((l = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ATF_REQUIRE_EQ(0, bind(l, (struct sockaddr *)&sin, sizeof(sin)));
+	ATF_REQUIRE_EQ(0, listen(l, 1));
+	ATF_REQUIRE_EQ(0, getsockname(l, (struct sockaddr *)&sin, &len));
+	ATF_REQUIRE((c = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	ATF_REQUIRE_EQ(0, connect(c, (struct sockaddr *)&sin, sizeof(sin)));
+	ATF_REQUIRE((a = accept(l, NULL, NULL)) >= 0);
+	ATF_REQUIRE((ep = epoll_create1(0)) >= 0);
+	ADD(ep, a, EPOLLPRI, 9);
+	NONE(ep, 0);
+	ATF_REQUIRE_EQ(1, send(c, "!", 1, MSG_OOB));
+	ATF_CHECK_EQ(EPOLLPRI, ONE(ep, 1000, 9) & ~(uint32_t)EPOLLIN);
+}
+
+ATF_TC(errors);
+ATF_TC_HEAD(errors, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "Every errno Linux gives: EEXIST, "
+	    "ENOENT, EPERM for regular files and directories, EINVAL (epfd == "
+	    "fd, not an epoll instance, bad op, bad flags, maxevents, "
+	    "EPOLLEXCLUSIVE misuse, bad timespec), EBADF and EFAULT");
+}
+ATF_TC_BODY(errors, tc)
+{
+	struct epoll_event ev, evs[2];
+	struct timespec bad = { 0, 1000000000L };
+	char path[] = "/tmp/t_epoll.XXXXXX";
+	int ep, ep2, kq, p[2], f, d;
+
+	ATF_REQUIRE((ep = epoll_create1(0)) >= 0);
+	ATF_REQUIRE((ep2 = epoll_create1(0)) >= 0);
+	ATF_REQUIRE((kq = kqueue()) >= 0);
+	ATF_REQUIRE_EQ(0, pipe(p));
+	ATF_REQUIRE((f = mkstemp(path)) >= 0);
+	unlink(path);
+	ATF_REQUIRE((d = open("/tmp", O_RDONLY | O_DIRECTORY)) >= 0);
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+
+	ERR(epoll_create1(1), EINVAL);
+	ERR(epoll_create(0), EINVAL);
+	ERR(epoll_create(-1), EINVAL);
+
+	ATF_REQUIRE_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev));
+	ERR(epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev), EEXIST);
+	ERR(epoll_ctl(ep, EPOLL_CTL_MOD, p[1], &ev), ENOENT);
+	ERR(epoll_ctl(ep, EPOLL_CTL_DEL, p[1], NULL), ENOENT);
+	ERR(epoll_ctl(ep, EPOLL_CTL_ADD, f, &ev), EPERM);
+	ERR(epoll_ctl(ep, EPOLL_CTL_ADD, d, &ev), EPERM);
+	ERR(epoll_ctl(ep, EPOLL_CTL_ADD, ep, &ev), EINVAL);
+	ERR(epoll_ctl(p[0], EPOLL_CTL_ADD, p[1], &ev), EINVAL);
+	ERR(epoll_ctl(kq, EPOLL_CTL_ADD, p[1], &ev), EINVAL);
+	ERR(epoll_ctl(ep, 99, p[1], &ev), EINVAL);
+	ERR(epoll_ctl(-1, EPOLL_CTL_ADD, p[1], &ev), EBADF);
+	ERR(epoll_ctl(ep, EPOLL_CTL_ADD, -1, &ev), EBADF);
+	ERR(epoll_ctl(ep, EPOLL_CTL_ADD, 1000000, &ev), EBADF);
+	ERR(epoll_ctl(ep, EPOLL_CTL_ADD, p[1], NULL), EFAULT);
+	ERR(epoll_ctl(ep, EPOLL_CTL_ADD, p[1], (void *)16), EFAULT);
+
+	/* EPOLLEXCLUSIVE: only with ADD, not on an epoll, not with others. */
+	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+	ERR(epoll_ctl(ep, EPOLL_CTL_MOD, p[0], &ev), EINVAL);
+	ERR(epoll_ctl(ep, EPOLL_CTL_ADD, ep2, &ev), EINVAL);
+	ev.events = EPOLLIN | EPOLLEXCLUSIVE | EPOLLONESHOT;
+	ERR(epoll_ctl(ep, EPOLL_CTL_ADD, p[1], &ev), EINVAL);
+	ev.events = EPOLLIN | EPOLLEXCLUSIVE | EPOLLRDHUP;
+	ERR(epoll_ctl(ep, EPOLL_CTL_ADD, p[1], &ev), EINVAL);
+	ev.events = EPOLLOUT | EPOLLEXCLUSIVE | EPOLLET | EPOLLWAKEUP;
+	ATF_CHECK_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, p[1], &ev));
+	ev.events = EPOLLOUT;
+	ERR(epoll_ctl(ep, EPOLL_CTL_MOD, p[1], &ev), EINVAL);
+
+	ERR(epoll_wait(ep, evs, 0, 0), EINVAL);
+	ERR(epoll_wait(ep, evs, -1, 0), EINVAL);
+	ERR(epoll_wait(ep, evs, INT32_MAX, 0), EINVAL);
+	ERR(epoll_wait(-1, evs, 2, 0), EBADF);
+	ERR(epoll_wait(p[0], evs, 2, 0), EINVAL);
+	ERR(epoll_wait(kq, evs, 2, 0), EINVAL);
+	ERR(epoll_pwait2(ep, evs, 2, &bad, NULL), EINVAL);
+	ERR(epoll_pwait2(ep, evs, 2, (void *)16, NULL), EFAULT);
+	ERR(epoll_pwait(ep, evs, 2, 0, (void *)16), EFAULT);
+	/* A ready event and an unwritable list: EFAULT. */
+	ERR(epoll_wait(ep, (void *)16, 2, 0), EFAULT);
+	close(ep2);
+	ERR(epoll_wait(ep2, evs, 2, 0), EBADF);
+	ERR(epoll_ctl(ep2, EPOLL_CTL_ADD, p[0], &ev), EBADF);
+}
+
+ATF_TC(timeouts);
+ATF_TC_HEAD(timeouts, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "epoll_wait() with 0 returns at once, "
+	    "with 100 ms waits about 100 ms; epoll_pwait2() waits for its "
+	    "timespec, and with NULL until an event");
+}
+static void *
+write_later(void *arg)
+{
+	int fd = *(int *)arg;
+
+	usleep(100000);
+	xwrite(fd);
+	return (NULL);
+}
+ATF_TC_BODY(timeouts, tc)
+{
+	struct epoll_event ev;
+	struct timespec t0, ts = { 0, 60000000L };
+	pthread_t th;
+	double ms;
+	int ep, p[2];
+
+	ATF_REQUIRE((ep = epoll_create1(0)) >= 0);
+	ATF_REQUIRE_EQ(0, pipe(p));
+	ADD(ep, p[0], EPOLLIN, 1);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ATF_CHECK_EQ(0, epoll_wait(ep, &ev, 1, 0));
+	ATF_CHECK(kev_elapsed_ms(&t0) < 50);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ATF_CHECK_EQ(0, epoll_wait(ep, &ev, 1, 100));
+	ms = kev_elapsed_ms(&t0);
+	ATF_CHECK_MSG(ms >= 95 && ms < 1000, "waited %.1f ms", ms);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ATF_CHECK_EQ(0, epoll_pwait2(ep, &ev, 1, &ts, NULL));
+	ms = kev_elapsed_ms(&t0);
+	ATF_CHECK_MSG(ms >= 55 && ms < 1000, "waited %.1f ms", ms);
+	ATF_REQUIRE_EQ(0, pthread_create(&th, NULL, write_later, &p[1]));
+	ATF_CHECK_EQ(1, epoll_pwait2(ep, &ev, 1, NULL, NULL));
+	ATF_CHECK_EQ(EPOLLIN, ev.events);
+	pthread_join(th, NULL);
+}
+
+static volatile sig_atomic_t got_sig;
+static void
+on_sig(int sig)
+{
+	(void)sig;
+	got_sig++;
+}
+
+struct waiter {
+	int		ep;
+	int		timeout;
+	int		ret;
+	int		err;
+	int		done;
+	struct epoll_event ev;
+	pthread_t	th;
+};
+
+static void *
+waiter_run(void *arg)
+{
+	struct waiter *w = arg;
+
+	w->ret = epoll_wait(w->ep, &w->ev, 1, w->timeout);
+	w->err = errno;
+	__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
+	return (NULL);
+}
+
+ATF_TC(thread_woken);
+ATF_TC_HEAD(thread_woken, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "A thread blocked in epoll_wait(-1) is "
+	    "woken by another thread's write and reports it");
+}
+ATF_TC_BODY(thread_woken, tc)
+{
+	struct waiter w;
+	int p[2];
+
+	memset(&w, 0, sizeof(w));
+	ATF_REQUIRE((w.ep = epoll_create1(0)) >= 0);
+	ATF_REQUIRE_EQ(0, pipe(p));
+	ADD(w.ep, p[0], EPOLLIN, 77);
+	w.timeout = -1;
+	ATF_REQUIRE_EQ(0, pthread_create(&w.th, NULL, waiter_run, &w));
+	usleep(100000);
+	ATF_CHECK(!__atomic_load_n(&w.done, __ATOMIC_ACQUIRE));
+	xwrite(p[1]);
+	pthread_join(w.th, NULL);
+	ATF_CHECK_EQ(1, w.ret);
+	ATF_CHECK_EQ(EPOLLIN, w.ev.events);
+	ATF_CHECK_EQ(77, w.ev.data.u64);
+}
+
+ATF_TC(eintr);
+ATF_TC_HEAD(eintr, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "A signal handler (even SA_RESTART) "
+	    "ends a blocked epoll_wait() with EINTR, as Linux never restarts "
+	    "it");
+}
+ATF_TC_BODY(eintr, tc)
+{
+	struct sigaction sa;
+	struct waiter w;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sig;
+	sa.sa_flags = SA_RESTART;
+	ATF_REQUIRE_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	memset(&w, 0, sizeof(w));
+	ATF_REQUIRE((w.ep = epoll_create1(0)) >= 0);
+	w.timeout = 5000;
+	ATF_REQUIRE_EQ(0, pthread_create(&w.th, NULL, waiter_run, &w));
+	usleep(100000);
+	pthread_kill(w.th, SIGUSR1);
+	pthread_join(w.th, NULL);
+	ATF_CHECK_EQ(-1, w.ret);
+	ATF_CHECK_EQ(EINTR, w.err);
+	ATF_CHECK(got_sig > 0);
+}
+
+ATF_TC(pwait_sigmask);
+ATF_TC_HEAD(pwait_sigmask, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "epoll_pwait() applies its mask "
+	    "atomically with the sleep: a blocked signal already pending is "
+	    "taken (EINTR) at once when the mask unblocks it, and stays "
+	    "pending when the mask keeps it blocked");
+}
+ATF_TC_BODY(pwait_sigmask, tc)
+{
+	struct epoll_event ev;
+	struct sigaction sa;
+	sigset_t block, open, keep;
+	struct timespec t0;
+	int ep;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sig;
+	ATF_REQUIRE_EQ(0, sigaction(SIGUSR2, &sa, NULL));
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR2);
+	ATF_REQUIRE_EQ(0, sigprocmask(SIG_BLOCK, &block, NULL));
+	ATF_REQUIRE((ep = epoll_create1(0)) >= 0);
+	got_sig = 0;
+	raise(SIGUSR2);
+	ATF_REQUIRE_EQ(0, got_sig);
+	keep = block;
+	ATF_CHECK_EQ(0, epoll_pwait(ep, &ev, 1, 50, &keep));
+	ATF_CHECK_EQ(0, got_sig);
+	sigemptyset(&open);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ERR(epoll_pwait(ep, &ev, 1, 5000, &open), EINTR);
+	ATF_CHECK(kev_elapsed_ms(&t0) < 1000);
+	ATF_CHECK_EQ(1, got_sig);
+	/* The caller's own mask is back: SIGUSR2 is blocked again. */
+	raise(SIGUSR2);
+	ATF_CHECK_EQ(1, got_sig);
+	ERR(epoll_pwait2(ep, &ev, 1, NULL, &open), EINTR);
+	ATF_CHECK_EQ(2, got_sig);
+	sigprocmask(SIG_UNBLOCK, &block, NULL);
+}
+
+ATF_TC(exclusive_wakes_one);
+ATF_TC_HEAD(exclusive_wakes_one, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "With EPOLLEXCLUSIVE, one readiness "
+	    "change wakes one of four threads blocked in epoll_wait() "
+	    "(level-triggered, so every woken thread would report it); the "
+	    "others stay asleep");
+}
+ATF_TC_BODY(exclusive_wakes_one, tc)
+{
+	struct waiter w[4];
+	int ep, i, n, p[2];
+
+	ATF_REQUIRE((ep = epoll_create1(0)) >= 0);
+	ATF_REQUIRE_EQ(0, pipe(p));
+	ADD(ep, p[0], EPOLLIN | EPOLLEXCLUSIVE, 3);
+	memset(w, 0, sizeof(w));
+	for (i = 0; i < 4; i++) {
+		w[i].ep = ep;
+		w[i].timeout = 1500;
+		ATF_REQUIRE_EQ(0, pthread_create(&w[i].th, NULL, waiter_run,
+		    &w[i]));
+	}
+	usleep(150000);
+	xwrite(p[1]);
+	usleep(300000);
+	for (n = 0, i = 0; i < 4; i++)
+		n += __atomic_load_n(&w[i].done, __ATOMIC_ACQUIRE);
+	ATF_CHECK_EQ_MSG(1, n, "%d threads woke", n);
+	for (i = 0; i < 4; i++)
+		pthread_join(w[i].th, NULL);
+}
+
+ATF_TC(wake_all_without_exclusive);
+ATF_TC_HEAD(wake_all_without_exclusive, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "Without EPOLLEXCLUSIVE a readiness "
+	    "change wakes every thread blocked on the instance (the kqueue "
+	    "core's wake-all), and each reports the level-triggered event");
+}
+ATF_TC_BODY(wake_all_without_exclusive, tc)
+{
+	struct waiter w[3];
+	int ep, i, p[2];
+
+	ATF_REQUIRE((ep = epoll_create1(0)) >= 0);
+	ATF_REQUIRE_EQ(0, pipe(p));
+	ADD(ep, p[0], EPOLLIN, 3);
+	memset(w, 0, sizeof(w));
+	for (i = 0; i < 3; i++) {
+		w[i].ep = ep;
+		w[i].timeout = 3000;
+		ATF_REQUIRE_EQ(0, pthread_create(&w[i].th, NULL, waiter_run,
+		    &w[i]));
+	}
+	usleep(150000);
+	xwrite(p[1]);
+	for (i = 0; i < 3; i++) {
+		pthread_join(w[i].th, NULL);
+		ATF_CHECK_EQ(1, w[i].ret);
+	}
+}
+
+ATF_TC(maxevents_no_loss);
+ATF_TC_HEAD(maxevents_no_loss, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "Three edge-triggered pipes ready and "
+	    "maxevents 2: two are reported, then the third; none is lost or "
+	    "repeated");
+}
+ATF_TC_BODY(maxevents_no_loss, tc)
+{
+	struct epoll_event ev[3];
+	int ep, i, p[3][2];
+	uint64_t seen = 0;
+
+	ATF_REQUIRE((ep = epoll_create1(0)) >= 0);
+	for (i = 0; i < 3; i++) {
+		ATF_REQUIRE_EQ(0, pipe(p[i]));
+		ADD(ep, p[i][0], EPOLLIN | EPOLLET, 1u << i);
+		xwrite(p[i][1]);
+	}
+	ATF_REQUIRE_EQ(2, epoll_wait(ep, ev, 2, 1000));
+	seen |= ev[0].data.u64 | ev[1].data.u64;
+	ATF_REQUIRE_EQ(1, epoll_wait(ep, ev, 2, 1000));
+	seen |= ev[0].data.u64;
+	ATF_CHECK_EQ(7, seen);
+	NONE(ep, 0);
+}
+
+ATF_TC(nested);
+ATF_TC_HEAD(nested, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "An epoll instance inside another: the "
+	    "outer reports EPOLLIN for the inner when the inner's pipe is "
+	    "readable, and the inner reports the pipe");
+}
+ATF_TC_BODY(nested, tc)
+{
+	int in, out, p[2];
+
+	ATF_REQUIRE((in = epoll_create1(0)) >= 0);
+	ATF_REQUIRE((out = epoll_create1(0)) >= 0);
+	ATF_REQUIRE_EQ(0, pipe(p));
+	ADD(in, p[0], EPOLLIN, 1);
+	ADD(out, in, EPOLLIN | EPOLLOUT, 2);
+	NONE(out, 0);
+	xwrite(p[1]);
+	ATF_CHECK_EQ(EPOLLIN, ONE(out, 1000, 2));
+	ATF_CHECK_EQ(EPOLLIN, ONE(in, 0, 1));
+	/*
+	 * Drained: the outer no longer reports the inner, even though the
+	 * inner has not been scanned since (its knotes are re-checked).
+	 */
+	xread(p[0]);
+	NONE(out, 0);
+	NONE(in, 0);
+}
+
+ATF_TC(eloop);
+ATF_TC_HEAD(eloop, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "ELOOP for a cycle of epoll instances "
+	    "and for nesting deeper than Linux's 5: a chain of 5 instances is "
+	    "allowed, a 6th level refused, whichever end the chain is built "
+	    "from");
+}
+ATF_TC_BODY(eloop, tc)
+{
+	int a, b, e[7], f[7], i;
+
+	ATF_REQUIRE((a = epoll_create1(0)) >= 0);
+	ATF_REQUIRE((b = epoll_create1(0)) >= 0);
+	ADD(a, b, EPOLLIN, 1);
+	ERR(ep_add(b, a, EPOLLIN, 2), ELOOP);
+	for (i = 0; i < 7; i++) {
+		ATF_REQUIRE((e[i] = epoll_create1(0)) >= 0);
+		ATF_REQUIRE((f[i] = epoll_create1(0)) >= 0);
+	}
+	/* e[i] into e[i+1]: e0..e4 is a chain of 5. */
+	for (i = 0; i < 4; i++)
+		ADD(e[i + 1], e[i], EPOLLIN, 0);
+	ERR(ep_add(e[5], e[4], EPOLLIN, 0), ELOOP);
+	ERR(ep_add(e[0], e[4], EPOLLIN, 0), ELOOP);
+	/* Built top down: f6 holds f5 ... f2; f1 into f2 is a 6th level. */
+	for (i = 5; i >= 2; i--)
+		ADD(f[i + 1], f[i], EPOLLIN, 0);
+	ERR(ep_add(f[2], f[1], EPOLLIN, 0), ELOOP);
+	/* Deleting a level makes room again. */
+	ATF_REQUIRE_EQ(0, epoll_ctl(f[6], EPOLL_CTL_DEL, f[5], NULL));
+	ADD(f[2], f[1], EPOLLIN, 0);
+}
+
+ATF_TC(pollable);
+ATF_TC_HEAD(pollable, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "The epoll descriptor is itself "
+	    "pollable: the host's poll() and a kqueue see it readable exactly "
+	    "while it has an event to report");
+}
+ATF_TC_BODY(pollable, tc)
+{
+	struct pollfd pfd;
+	int ep, kq, p[2];
+
+	ATF_REQUIRE((ep = epoll_create1(0)) >= 0);
+	ATF_REQUIRE((kq = kqueue()) >= 0);
+	ATF_REQUIRE_EQ(0, pipe(p));
+	ADD(ep, p[0], EPOLLIN, 1);
+	KEV_CHANGE(kq, ep, EVFILT_READ, EV_ADD, 0, 0, NULL);
+	pfd.fd = ep;
+	pfd.events = POLLIN;
+	ATF_CHECK_EQ(0, poll(&pfd, 1, 0));
+	KEV_NONE(kq, 0);
+	xwrite(p[1]);
+	ATF_CHECK_EQ(1, poll(&pfd, 1, 1000));
+	ATF_CHECK_EQ(POLLIN, pfd.revents);
+	KEV_ONE(kq, 1000, ep, EVFILT_READ);
+	xread(p[0]);
+	NONE(ep, 0);
+	ATF_CHECK_EQ(0, poll(&pfd, 1, 0));
+}
+
+ATF_TC(kevent_refuses_epoll);
+ATF_TC_HEAD(kevent_refuses_epoll, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "kevent() on an epoll instance fails "
+	    "with EBADF: its knotes follow epoll's conventions");
+}
+ATF_TC_BODY(kevent_refuses_epoll, tc)
+{
+	struct kevent kev;
+	int ep;
+
+	ATF_REQUIRE((ep = epoll_create1(0)) >= 0);
+	ERR(kevent(ep, NULL, 0, &kev, 1, NULL), EBADF);
+}
+
+ATF_TC(ring);
+ATF_TC_HEAD(ring, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "An epoll instance with an event ring "
+	    "attached posts struct kevent records into it: a pipe's write "
+	    "gives an EVFILT_READ record whose udata is the epoll data, and "
+	    "evring_epoll_event() turns it into EPOLLIN with that data");
+}
+ATF_TC_BODY(ring, tc)
+{
+	const struct kevent *rec;
+	struct epoll_event ev;
+	struct evring r;
+	struct timespec ts = { 1, 0 };
+	uint32_t state;
+	int ep, p[2];
+
+	ATF_REQUIRE((ep = epoll_create1(0)) >= 0);
+	ATF_REQUIRE_EQ(0, pipe(p));
+	ATF_REQUIRE_EQ(0, kevent_ring_attach(ep, 64));
+	ATF_REQUIRE_EQ(0, kevent_ring_map(ep, &r));
+	ADD(ep, p[0], EPOLLIN, 0xabcdef);
+	ATF_REQUIRE(evring_peek(&r, &state) == NULL);
+	xwrite(p[1]);
+	if ((rec = evring_peek(&r, &state)) == NULL) {
+		ATF_REQUIRE(kevent_wait(ep, state, &ts, NULL) >= 1);
+		rec = evring_peek(&r, &state);
+	}
+	ATF_REQUIRE(rec != NULL);
+	ATF_CHECK_EQ(EVFILT_READ, rec->filter);
+	ATF_CHECK_EQ((uintptr_t)p[0], rec->ident);
+	ev = evring_epoll_event(rec);
+	ATF_CHECK_EQ(EPOLLIN, ev.events);
+	ATF_CHECK_EQ(0xabcdef, ev.data.u64);
+	evring_advance(&r, 1);
+	xread(p[0]);
+	/* epoll_wait() does not take the ring's events. */
+	ATF_CHECK_EQ(0, epoll_wait(ep, &ev, 1, 0));
+	close(p[1]);
+	ATF_REQUIRE(kevent_wait(ep, state, &ts, NULL) >= 1);
+	ATF_REQUIRE((rec = evring_peek(&r, &state)) != NULL);
+	ev = evring_epoll_event(rec);
+	ATF_CHECK(ev.events & EPOLLHUP);
+	kevent_ring_unmap(&r);
+}
+
+ATF_TC(dup_follows_description);
+ATF_TC_HEAD(dup_follows_description, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "As on Linux, a registration follows "
+	    "the open file description: after dup(), closing the registered "
+	    "descriptor keeps it (it moves to the duplicate, same data); "
+	    "closing the last descriptor removes it and its host "
+	    "registration");
+}
+ATF_TC_BODY(dup_follows_description, tc)
+{
+	long long h0, k0;
+	int d, ep, p[2];
+
+	ATF_REQUIRE((ep = epoll_create1(0)) >= 0);
+	ATF_REQUIRE_EQ(0, pipe(p));
+	h0 = KEV_STAT(EVRING_STAT_HOSTREG);
+	k0 = KEV_STAT(EVRING_STAT_KNOTES);
+	ADD(ep, p[0], EPOLLIN, 0x5151);
+	ATF_REQUIRE((d = dup(p[0])) >= 0);
+	ATF_REQUIRE_EQ(0, close(p[0]));
+	ATF_CHECK_EQ(1, KEV_STAT(EVRING_STAT_KNOTES) - k0);
+	xwrite(p[1]);
+	ATF_CHECK_EQ(EPOLLIN, ONE(ep, 1000, 0x5151));
+	xread(d);
+	NONE(ep, 0);
+	ATF_REQUIRE_EQ(0, close(d));
+	ATF_CHECK_EQ(0, KEV_STAT(EVRING_STAT_KNOTES) - k0);
+	ATF_CHECK_EQ(0, KEV_STAT(EVRING_STAT_HOSTREG) - h0);
+	NONE(ep, 0);
+}
+
+ATF_TC(close_removes);
+ATF_TC_HEAD(close_removes, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "Closing the only descriptor of a "
+	    "registered pipe removes the registration: a new descriptor at "
+	    "the same number is not watched and can be added afresh");
+}
+ATF_TC_BODY(close_removes, tc)
+{
+	int ep, fd, p[2], q[2];
+
+	ATF_REQUIRE((ep = epoll_create1(0)) >= 0);
+	ATF_REQUIRE_EQ(0, pipe(p));
+	ADD(ep, p[0], EPOLLIN, 1);
+	fd = p[0];
+	close(p[0]);
+	ATF_REQUIRE_EQ(0, pipe(q));
+	ATF_REQUIRE_EQ(fd, q[0]);
+	xwrite(q[1]);
+	NONE(ep, 50);
+	ADD(ep, q[0], EPOLLIN, 2);
+	ATF_CHECK_EQ(EPOLLIN, ONE(ep, 0, 2));
+}
+
+ATF_TP_ADD_TCS(tp)
+{
+
+	ATF_TP_ADD_TC(tp, in_out_data);
+	ATF_TP_ADD_TC(tp, one_event_per_descriptor);
+	ATF_TP_ADD_TC(tp, level_triggered);
+	ATF_TP_ADD_TC(tp, edge_triggered);
+	ATF_TP_ADD_TC(tp, oneshot_rearm);
+	ATF_TP_ADD_TC(tp, hup_err_unasked);
+	ATF_TP_ADD_TC(tp, rdhup);
+	ATF_TP_ADD_TC(tp, pri_oob);
+	ATF_TP_ADD_TC(tp, errors);
+	ATF_TP_ADD_TC(tp, timeouts);
+	ATF_TP_ADD_TC(tp, thread_woken);
+	ATF_TP_ADD_TC(tp, eintr);
+	ATF_TP_ADD_TC(tp, pwait_sigmask);
+	ATF_TP_ADD_TC(tp, exclusive_wakes_one);
+	ATF_TP_ADD_TC(tp, wake_all_without_exclusive);
+	ATF_TP_ADD_TC(tp, maxevents_no_loss);
+	ATF_TP_ADD_TC(tp, nested);
+	ATF_TP_ADD_TC(tp, eloop);
+	ATF_TP_ADD_TC(tp, pollable);
+	ATF_TP_ADD_TC(tp, kevent_refuses_epoll);
+	ATF_TP_ADD_TC(tp, ring);
+	ATF_TP_ADD_TC(tp, dup_follows_description);
+	ATF_TP_ADD_TC(tp, close_removes);
+	return (atf_no_error());
+}
