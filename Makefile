@@ -208,7 +208,7 @@ FLAGS_SIG   = $(CC) | $(KERN_CPPFLAGS) $(KERN_CFLAGS) | $(USER_CPPFLAGS) \
 # ---------------------------------------------------------------- targets
 
 .PHONY: all lib tests bench examples deps test check run install uninstall \
-	freestanding lint-man abi-check install-check clean FORCE
+	freestanding lint-man abi-check install-check clean fuzz FORCE
 
 all: lib tests bench examples
 
@@ -347,6 +347,44 @@ check: deps
 	mk/total.sh $(BUILD) $(BUILD)-asan $(BUILD)-tsan || rc=1; \
 	exit $$rc
 
+# libFuzzer harnesses (fuzz/fuzz_*.c): the library built with clang and
+# the fuzzer's coverage, ASan and UBSan into $(FUZZ_BUILD), each harness
+# linked with it and run for FUZZ_SECONDS on a copy of its seed corpus
+# (fuzz/corpus/<target>/; what it finds stays in $(FUZZ_BUILD)/corpus).
+# A crash stops the run and leaves crash-* in $(FUZZ_BUILD).
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_CC      ?= clang
+FUZZ_SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+		 -fno-omit-frame-pointer
+FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
+
+fuzz: deps
+	@$(MAKE) lib BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) ZDEFS= WERROR= \
+		CFLAGS='-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SANFLAGS)'
+	@set -e; mkdir -p $(FUZZ_BUILD)/fuzz; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz: building $$t"; \
+		$(FUZZ_CC) -O1 -g -fsanitize=fuzzer $(FUZZ_SANFLAGS) \
+		    -I$(FUZZ_BUILD)/include -o $(FUZZ_BUILD)/fuzz/$$t \
+		    fuzz/$$t.c -L$(FUZZ_BUILD)/lib -levring \
+		    -Wl,-rpath,'$$ORIGIN/../lib' -pthread; \
+	done
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(FUZZ_BUILD)/corpus/$$t; \
+		echo "fuzz: running $$t for $(FUZZ_SECONDS) s" \
+		    "(log: $(FUZZ_BUILD)/fuzz-$$t.log)"; \
+		(cd $(FUZZ_BUILD) && ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+		    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		    ./fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+		    -print_final_stats=1 corpus/$$t ../fuzz/corpus/$$t \
+		    > fuzz-$$t.log 2>&1); rc=$$?; \
+		grep -E '^#[0-9]+.*(INITED|DONE)|^stat::(number_of_executed_units|peak_rss)|ERROR|SUMMARY|crash-|Test unit written' \
+		    $(FUZZ_BUILD)/fuzz-$$t.log; \
+		if [ $$rc -ne 0 ]; then \
+			echo "fuzz: $$t failed (status $$rc)" >&2; exit 1; \
+		fi; \
+	done
+
 run: deps lib bench examples
 	@if [ -z "$(RUN_PROG)" ]; then \
 		echo "make run: no bench/*.c or examples/*.c to run yet" >&2; \
@@ -388,7 +426,8 @@ uninstall:
 	done
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-tsan build build-asan build-tsan
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-tsan build build-asan build-tsan \
+		$(FUZZ_BUILD)
 
 FORCE:
 

@@ -231,6 +231,15 @@ hc_callout_stop(struct hc_callout *c)
 			    host_self(), memory_order_relaxed);
 		}
 		host_co_waiters--;
+		/*
+		 * The function may have re-armed its own callout while we
+		 * waited (a periodic timer does): cancel that too, or a
+		 * callout destroyed after this call would stay in the heap.
+		 */
+		if (c->c_index >= 0) {
+			host_co_remove(c);
+			cancelled = 1;
+		}
 	}
 	host_lock_release(&host_co_lock);
 	return (cancelled);

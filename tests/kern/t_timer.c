@@ -673,6 +673,42 @@ ATF_TC_BODY(modify_keeps_oneshot, tc)
 	ATF_REQUIRE(close(kq) == 0);
 }
 
+ATF_TC(close_while_firing);
+ATF_TC_HEAD(close_while_firing, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "Regression (found by fuzz_kevent, "
+	    "ASan heap-use-after-free in host_co_main): a periodic timer "
+	    "whose expiry re-armed its callout while close() waited for "
+	    "that expiry stayed in the callout heap after the callout was "
+	    "freed.  Queues closed while their microsecond timers fire "
+	    "must leave a kernel whose timers still work");
+}
+ATF_TC_BODY(close_while_firing, tc)
+{
+	struct kevent kev;
+	struct timespec ts = { 2, 0 };
+	long long end;
+	int i, j, kq;
+
+	for (i = 0; i < 2000; i++) {
+		kq = kq_open();
+		for (j = 0; j < 4; j++)
+			ATF_REQUIRE_EQ(0, kchange(kq, (uintptr_t)j,
+			    EVFILT_TIMER, EV_ADD, NOTE_USECONDS, 10, NULL));
+		/* Let them fire, then close while one may be running. */
+		end = mono_ns() + 50000LL * (i % 4);
+		while (mono_ns() < end)
+			;
+		ATF_REQUIRE_EQ(0, close(kq));
+	}
+	kq = kq_open();
+	ATF_REQUIRE_EQ(0, kchange(kq, 7, EVFILT_TIMER, EV_ADD | EV_ONESHOT, 0,
+	    20, NULL));
+	ATF_REQUIRE_EQ(1, kevent(kq, NULL, 0, &kev, 1, &ts));
+	ATF_CHECK_EQ(7, (int)kev.ident);
+	ATF_REQUIRE_EQ(0, close(kq));
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, modify_keeps_oneshot);
@@ -698,5 +734,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, many_timers);
 	ATF_TP_ADD_TC(tp, udata_ident_verbatim);
 	ATF_TP_ADD_TC(tp, timers_independent);
+	ATF_TP_ADD_TC(tp, close_while_firing);
 	return (atf_no_error());
 }
