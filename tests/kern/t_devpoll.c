@@ -12,6 +12,9 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <atf-c.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -408,6 +411,61 @@ ATF_TC_BODY(pollhup, tc)
 	DP_ONE(dp, 1000, q[0], POLLHUP);
 }
 
+/* A connected TCP pair over the loopback: *cp client, *sp server side. */
+static void
+tcp_pair(int *cp, int *sp)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int l;
+
+	ATF_REQUIRE((l = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ATF_REQUIRE_EQ(0, bind(l, (struct sockaddr *)&sin, sizeof(sin)));
+	ATF_REQUIRE_EQ(0, listen(l, 1));
+	ATF_REQUIRE_EQ(0, getsockname(l, (struct sockaddr *)&sin, &len));
+	ATF_REQUIRE((*cp = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	ATF_REQUIRE_EQ(0, connect(*cp, (struct sockaddr *)&sin, sizeof(sin)));
+	ATF_REQUIRE((*sp = accept(l, NULL, NULL)) >= 0);
+	ATF_REQUIRE_EQ(0, close(l));
+}
+
+ATF_TC(pollpri_pollerr);
+ATF_TC_HEAD(pollpri_pollerr, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "Urgent TCP data is reported as "
+	    "POLLPRI to an entry asking for it (and not as POLLIN when that "
+	    "was not asked for); a pipe's write end whose reader closed "
+	    "reports POLLERR, with POLLOUT when asked and alone when not");
+}
+ATF_TC_BODY(pollpri_pollerr, tc)
+{
+	int dp, c, s, p[2], q[2];
+
+	dp = dp_open();
+	tcp_pair(&c, &s);
+	DP_ADD(dp, s, POLLPRI);
+	DP_NONE(dp, 0);
+	ATF_REQUIRE_EQ(1, send(c, "!", 1, MSG_OOB));
+	DP_ONE(dp, 1000, s, POLLPRI);
+
+	ATF_REQUIRE_EQ(0, pipe(p));
+	ATF_REQUIRE_EQ(0, pipe(q));
+	DP_ADD(dp, s, POLLREMOVE);
+	DP_ADD(dp, p[1], POLLOUT);
+	DP_ONE(dp, 0, p[1], POLLOUT);
+	DP_ADD(dp, p[1], POLLREMOVE);
+	/* Writable, but POLLOUT not asked for: nothing. */
+	DP_ADD(dp, q[1], 0);
+	DP_NONE(dp, 0);
+	ATF_REQUIRE_EQ(0, close(q[0]));
+	DP_ONE(dp, 1000, q[1], POLLERR);
+	DP_ADD(dp, q[1], POLLOUT);
+	DP_ONE(dp, 0, q[1], POLLOUT | POLLERR);
+}
+
 ATF_TC(errors);
 ATF_TC_HEAD(errors, tc)
 {
@@ -777,6 +835,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, ispolled);
 	ATF_TP_ADD_TC(tp, pollnval);
 	ATF_TP_ADD_TC(tp, pollhup);
+	ATF_TP_ADD_TC(tp, pollpri_pollerr);
 	ATF_TP_ADD_TC(tp, errors);
 	ATF_TP_ADD_TC(tp, enomem);
 	ATF_TP_ADD_TC(tp, thread_wakeup);
