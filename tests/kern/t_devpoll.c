@@ -795,6 +795,65 @@ ATF_TC_BODY(ring, tc)
 	DP_ONE(dp, 0, p[0], POLLIN);
 }
 
+ATF_TC(no_leak);
+ATF_TC_HEAD(no_leak, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "300 rounds of open /dev/poll, add, "
+	    "OR-update, poll, close a watched descriptor (POLLNVAL), remove "
+	    "and close leave kernel memory (EVRING_STAT_KMEM), knotes, "
+	    "queues, files and host registrations at their starting values");
+}
+ATF_TC_BODY(no_leak, tc)
+{
+	struct pollfd pf[8];
+	long long m0, k0, q0, f0, h0;
+	int dp, i, j, p[4][2];
+
+	/* The descriptor table grows once, at first use: not a leak. */
+	ATF_REQUIRE_EQ(0, pipe(p[0]));
+	dp = dp_open();
+	DP_ADD(dp, p[0][0], POLLIN);
+	ATF_REQUIRE_EQ(0, close(dp));
+	ATF_REQUIRE_EQ(0, close(p[0][0]));
+	ATF_REQUIRE_EQ(0, close(p[0][1]));
+	m0 = KEV_STAT(EVRING_STAT_KMEM);
+	k0 = KEV_STAT(EVRING_STAT_KNOTES);
+	q0 = KEV_STAT(EVRING_STAT_KQUEUES);
+	f0 = KEV_STAT(EVRING_STAT_FILES);
+	h0 = KEV_STAT(EVRING_STAT_HOSTREG);
+	for (i = 0; i < 300; i++) {
+		dp = dp_open();
+		for (j = 0; j < 4; j++) {
+			ATF_REQUIRE_EQ(0, pipe(p[j]));
+			DP_ADD(dp, p[j][0], POLLIN);
+			DP_ADD(dp, p[j][1], (short)(j & 1 ? POLLOUT : 0));
+		}
+		DP_ADD(dp, p[0][0], POLLPRI);
+		put(p[1][1], "x");
+		ATF_REQUIRE(dp_poll(dp, pf, 8, 0) >= 1);
+		ATF_REQUIRE_EQ(0, close(p[2][0]));
+		ATF_REQUIRE(dp_poll(dp, pf, 8, 0) >= 2);
+		DP_ADD(dp, p[3][0], POLLREMOVE);
+		if (i % 2)
+			ATF_REQUIRE_EQ(0, close(dp));
+		for (j = 0; j < 4; j++) {
+			if (j != 2)
+				ATF_REQUIRE_EQ(0, close(p[j][0]));
+			ATF_REQUIRE_EQ(0, close(p[j][1]));
+		}
+		if (i % 2 == 0)
+			ATF_REQUIRE_EQ(0, close(dp));
+	}
+	ATF_CHECK_EQ_MSG(m0, KEV_STAT(EVRING_STAT_KMEM), "kmem %lld -> %lld "
+	    "(knote %lld file %lld kqueue %lld)", m0,
+	    KEV_STAT(EVRING_STAT_KMEM), KEV_STAT(EVRING_STAT_KMEM_KNOTE),
+	    KEV_STAT(EVRING_STAT_KMEM_FILE), KEV_STAT(EVRING_STAT_KMEM_KQUEUE));
+	ATF_CHECK_EQ(k0, KEV_STAT(EVRING_STAT_KNOTES));
+	ATF_CHECK_EQ(q0, KEV_STAT(EVRING_STAT_KQUEUES));
+	ATF_CHECK_EQ(f0, KEV_STAT(EVRING_STAT_FILES));
+	ATF_CHECK_EQ(h0, KEV_STAT(EVRING_STAT_HOSTREG));
+}
+
 ATF_TC(direct_api);
 ATF_TC_HEAD(direct_api, tc)
 {
@@ -843,6 +902,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, close_wakes);
 	ATF_TP_ADD_TC(tp, shared_hostreg);
 	ATF_TP_ADD_TC(tp, ring);
+	ATF_TP_ADD_TC(tp, no_leak);
 	ATF_TP_ADD_TC(tp, direct_api);
 	return (0);
 }
