@@ -91,7 +91,8 @@ fdt_install(struct file *fp)
 	KASSERT(fdt_files[fp->f_fd] == NULL, ("fdt_install: slot in use"));
 	fp->f_gen = ++fdt_gen;
 	fdt_files[fp->f_fd] = fp;
-	fdt_count++;
+	/* fd_count() reads it without fdt_lock (evring_stat()). */
+	__atomic_add_fetch(&fdt_count, 1, __ATOMIC_RELAXED);
 	return (0);
 }
 
@@ -286,7 +287,7 @@ fd_close_hook(int fd)
 		return;
 	}
 	fdt_files[fd] = NULL;
-	fdt_count--;
+	__atomic_sub_fetch(&fdt_count, 1, __ATOMIC_RELAXED);
 	hc_mtx_unlock(fdt_lock);
 
 	if (fp->f_type == DTYPE_KQUEUE)

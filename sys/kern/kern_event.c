@@ -285,6 +285,20 @@ int
 kqueue_sleep(struct kqueue *kq, struct hc_sleeper **hsp, long long deadline,
     const void *sigmask)
 {
+
+	return (kqueue_sleep_woken(kq, hsp, deadline, sigmask, NULL));
+}
+
+/*
+ * kqueue_sleep(), also telling (*wokenp) whether an activation on kq woke
+ * this thread: a return of 0 without it is the host waking every sleeper
+ * to drain its readiness, which a wake-one front end (EPOLLEXCLUSIVE)
+ * answers by sleeping again.
+ */
+int
+kqueue_sleep_woken(struct kqueue *kq, struct hc_sleeper **hsp,
+    long long deadline, const void *sigmask, int *wokenp)
+{
 	struct kq_sleeper sl, **slp;
 	int error;
 
@@ -307,6 +321,8 @@ kqueue_sleep(struct kqueue *kq, struct hc_sleeper **hsp, long long deadline,
 	/* A wakeup posted as we gave up must not linger. */
 	if (sl.sl_woken && error != 0)
 		hc_sleep_reset(sl.sl_hs);
+	if (wokenp != NULL)
+		*wokenp = sl.sl_woken;
 	return (error);
 }
 

@@ -404,8 +404,12 @@ kern_epoll_ctl(int epfd, int op, int fd, const struct epoll_event *uevent)
 	}
 	KQ_REG_LOCK(kq);
 	kn = ep_find(kq, fd, tfp);
-	if (kn != NULL)
+	if (kn != NULL) {
+		/* kn_status also holds KN_QUEUED, changed under kq_lock. */
+		KQ_LOCK(kq);
 		excl = (kn->kn_status & KN_EXCL) != 0;
+		KQ_UNLOCK(kq);
+	}
 	KQ_REG_UNLOCK(kq);
 	ep_flags(events, &evflags, &status);
 	switch (op) {
@@ -479,14 +483,15 @@ ep_fdclosing(struct kqueue *kq, struct knote *kn)
 	if (em == NULL)
 		return;
 	em->em_fd = (int)kn->kn_ident;
+	em->em_hosttype = kn->kn_fp->f_hosttype;
+	em->em_dev = kn->kn_fp->f_dev;
+	em->em_ino = kn->kn_fp->f_ino;
+	/* Filters change ks_flags and kn_status under kq_lock. */
+	KQ_LOCK(kq);
 	em->em_events = FE_SF_EVENTS(ks->ks_sfflags);
 	em->em_evflags = ks->ks_flags & (EV_CLEAR | EV_DISPATCH);
 	em->em_status = kn->kn_status & (KN_EXCL | KN_DISPATCHALL);
 	em->em_udata = ks->ks_udata;
-	em->em_hosttype = kn->kn_fp->f_hosttype;
-	em->em_dev = kn->kn_fp->f_dev;
-	em->em_ino = kn->kn_fp->f_ino;
-	KQ_LOCK(kq);
 	em->em_disarmed = (kn->kn_status & KN_DISPATCHALL) &&
 	    (ks->ks_status & KS_DISABLED);
 	em->em_next = ep->ep_moving;
@@ -573,7 +578,7 @@ kern_epoll_wait(int epfd, struct epoll_event *uevents, int maxevents,
 	struct file *fp;
 	struct kqueue *kq;
 	long long deadline;
-	int error = 0, i, k, n, count, total = 0, want, timedout = 0;
+	int error = 0, i, k, n, count, total = 0, want, timedout = 0, woken;
 
 	*retval = 0;
 	if (uts != NULL) {
@@ -653,7 +658,17 @@ kern_epoll_wait(int epfd, struct epoll_event *uevents, int maxevents,
 			KQ_UNLOCK(kq);
 			continue;
 		}
-		error = kqueue_sleep(kq, &hs, deadline, maskp);
+		/*
+		 * Sleep until an activation on this instance wakes us: the
+		 * host wakes every sleeper when it has readiness to drain,
+		 * and a thread an EPOLLEXCLUSIVE activation did not choose
+		 * must not go and collect it.
+		 */
+		do
+			error = kqueue_sleep_woken(kq, &hs, deadline, maskp,
+			    &woken);
+		while (error == 0 && !woken &&
+		    (kq->kq_state & KQ_CLOSING) == 0);
 		if (error != 0 && kq->kq_count > 0)
 			kqueue_wakeup_one(kq);	/* hand over what woke us */
 		KQ_UNLOCK(kq);

@@ -316,6 +316,8 @@ int	kqueue_create(const struct kq_personality *pers, void *pdata,
 int	kqueue_register(struct kqueue *kq, const struct kevent *kev);
 int	kqueue_sleep(struct kqueue *kq, struct hc_sleeper **hsp,
 	    long long deadline, const void *sigmask);
+int	kqueue_sleep_woken(struct kqueue *kq, struct hc_sleeper **hsp,
+	    long long deadline, const void *sigmask, int *wokenp);
 
 /*
  * One descriptor's delivery, for front ends that report per descriptor

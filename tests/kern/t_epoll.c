@@ -441,6 +441,8 @@ on_sig(int sig)
 	got_sig++;
 }
 
+static int waiters_started;
+
 struct waiter {
 	int		ep;
 	int		timeout;
@@ -456,6 +458,7 @@ waiter_run(void *arg)
 {
 	struct waiter *w = arg;
 
+	__atomic_add_fetch(&waiters_started, 1, __ATOMIC_RELEASE);
 	w->ret = epoll_wait(w->ep, &w->ev, 1, w->timeout);
 	w->err = errno;
 	__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
@@ -569,20 +572,30 @@ ATF_TC_HEAD(exclusive_wakes_one, tc)
 ATF_TC_BODY(exclusive_wakes_one, tc)
 {
 	struct waiter w[4];
-	int ep, i, n, p[2];
+	int ep, i, j, n, p[2];
 
 	ATF_REQUIRE((ep = epoll_create1(0)) >= 0);
 	ATF_REQUIRE_EQ(0, pipe(p));
 	ADD(ep, p[0], EPOLLIN | EPOLLEXCLUSIVE, 3);
 	memset(w, 0, sizeof(w));
+	waiters_started = 0;
 	for (i = 0; i < 4; i++) {
 		w[i].ep = ep;
-		w[i].timeout = 1500;
+		w[i].timeout = 4000;
 		ATF_REQUIRE_EQ(0, pthread_create(&w[i].th, NULL, waiter_run,
 		    &w[i]));
 	}
-	usleep(150000);
+	/* All four in epoll_wait() (asleep) before the write. */
+	while (__atomic_load_n(&waiters_started, __ATOMIC_ACQUIRE) < 4)
+		usleep(1000);
+	usleep(300000);
 	xwrite(p[1]);
+	/* The one woken returns; give the others time to (wrongly) too. */
+	for (n = 0, i = 0; n == 0 && i < 100; i++) {
+		usleep(10000);
+		for (n = 0, j = 0; j < 4; j++)
+			n += __atomic_load_n(&w[j].done, __ATOMIC_ACQUIRE);
+	}
 	usleep(300000);
 	for (n = 0, i = 0; i < 4; i++)
 		n += __atomic_load_n(&w[i].done, __ATOMIC_ACQUIRE);
