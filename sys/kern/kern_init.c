@@ -6,6 +6,7 @@
 #include <sys/eventvar.h>
 #include <sys/file.h>
 #include <sys/evring.h>
+#include <sys/eventpoll.h>
 
 static void
 upcall_fdready(unsigned long long cookie, unsigned revents)
@@ -38,6 +39,7 @@ upcall_forkchild(void)
 	kern_sig_forkchild();
 	kern_event_forkchild();
 	evring_forkchild();
+	epoll_forkchild();
 }
 
 static const struct hc_upcalls kern_upcalls = {

@@ -87,6 +87,18 @@ ep_nest_lock(void)
 	return (0);
 }
 
+/*
+ * The child of fork() has no epoll instances (they are queues, closed in
+ * the child), but may inherit the nesting lock held by a thread that does
+ * not exist there: start with a fresh one, abandoning the old.
+ */
+void
+epoll_forkchild(void)
+{
+
+	ep_nest_mtx = NULL;
+}
+
 static int
 ep_is_epoll(struct kqueue *kq)
 {

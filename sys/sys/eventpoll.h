@@ -93,6 +93,8 @@ int	fe_register(struct kqueue *kq, int fd, unsigned events,
 	    unsigned short evflags, void *udata);
 /* Remove every slot of fd's knote on kq; ENOENT when there is none. */
 int	fe_unregister(struct kqueue *kq, int fd);
+/* In a fork child: forget the nesting lock another thread may hold. */
+void	epoll_forkchild(void);
 /* A timeout in a timespec (NULL: forever) as a deadline. */
 long long fe_deadline(const struct timespec *ts);
 
