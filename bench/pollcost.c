@@ -1,14 +1,12 @@
 /*
  * pollcost: what one poll() call costs on evring's knotes, against the
- * host's poll() and against the best a per-thread cached queue could do.
+ * host's poll() and against the floor of any queue cached across calls.
  *
- * evring's poll() registers the descriptors on a queue made for the call
- * (sys_generic.c).  A per-thread queue kept between calls would save the
- * queue's creation and each descriptor's registration and host
- * (un)registration, but would have to purge stale registrations and still
- * scan; its floor is one kevent() scan of a queue whose registrations
+ * evring's poll() takes a queue from a pool and reuses the registrations
+ * the previous call on it left (sys_generic.c); the floor of any such
+ * cached design is one kevent() scan of a queue whose registrations
  * already exist, which the third column measures.  doc/frontends.md
- * quotes the numbers.
+ * quotes the numbers, with those of the earlier queue-per-call design.
  *
  *	build/bench/pollcost [iterations]
  */

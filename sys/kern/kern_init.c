@@ -40,6 +40,7 @@ upcall_forkchild(void)
 	kern_event_forkchild();
 	evring_forkchild();
 	epoll_forkchild();
+	poll_forkchild();
 }
 
 static const struct hc_upcalls kern_upcalls = {

@@ -3,13 +3,13 @@
  * kqueue core's knotes; and the descriptor registration that they share
  * with epoll (sys_epoll.c).
  *
- * A call registers each descriptor it is asked about on a queue of its
- * own (one knote per descriptor, slots for read, write and except: the same
- * knotes and the same single host registration per descriptor that kevent()
- * and epoll use), collects whole knotes with kqueue_collect_knotes(), and
- * sleeps on the queue until one activates.  The queue lives for one call:
- * doc/frontends.md gives the measurement behind that choice and what a
- * per-thread cached queue would have to do instead.
+ * A call registers each descriptor it is asked about on a queue it has to
+ * itself (one knote per descriptor, slots for read, write and except: the
+ * same knotes and the same single host registration per descriptor that
+ * kevent() and epoll use), collects whole knotes with
+ * kqueue_collect_knotes(), and sleeps on the queue until one activates.
+ * The queues are pooled and their registrations reused by the next call,
+ * stale ones purged: doc/frontends.md gives the measurement behind that.
  *
  * Which bits a ready descriptor reports is read from the host when the
  * knote is collected (fe_readiness()), so the answer is never older than
@@ -232,6 +232,220 @@ poll_bits(unsigned host, unsigned asked)
 	return (bits & (asked | POLLERR | POLLHUP));
 }
 
+/*
+ * The queues poll() and select() run on.  A call takes an idle queue from
+ * a small pool (or makes one), brings its registrations in line with the
+ * call's descriptors -- registering new or changed ones, removing those the
+ * call does not name (stale registrations are purged, never reported) --
+ * and gives it back: registrations, and the host registrations under them,
+ * are reused across calls instead of being made and torn down each time
+ * (doc/frontends.md has the measurement).  A queue in use belongs to one
+ * call, so a signal handler's poll() takes another.  A queue whose
+ * descriptor the program closed (closefrom()) is found closing and thrown
+ * away.
+ */
+#define	POLLQ_IDLE	4	/* idle queues kept */
+
+struct pollq {
+	struct pollq	*pq_next;
+	struct file	*pq_fp;		/* the queue's file, held */
+	int		pq_fd;
+	int		pq_nregs;	/* registered: (fd, events), sorted */
+	int		pq_cap;
+	struct pent	*pq_regs;
+};
+
+static struct hc_mtx *pollq_mtx;
+static struct pollq *pollq_idle;
+static int pollq_nidle;
+
+static struct hc_mtx *
+pollq_lock(void)
+{
+	struct hc_mtx *m, *expect = NULL;
+
+	if ((m = __atomic_load_n(&pollq_mtx, __ATOMIC_ACQUIRE)) == NULL) {
+		if (hc_mtx_init(&m) != 0)
+			return (NULL);
+		if (!__atomic_compare_exchange_n(&pollq_mtx, &expect, m, 0,
+		    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			hc_mtx_destroy(m);
+			m = expect;
+		}
+	}
+	hc_mtx_lock(m);
+	return (m);
+}
+
+/* In a fork child: the pool holds the parent's queues; forget them. */
+void
+poll_forkchild(void)
+{
+
+	pollq_mtx = NULL;
+	pollq_idle = NULL;
+	pollq_nidle = 0;
+}
+
+static int
+pollq_closing(struct pollq *pq)
+{
+	struct kqueue *kq = pq->pq_fp->f_kq;
+	int closing;
+
+	KQ_LOCK(kq);
+	closing = (kq->kq_state & KQ_CLOSING) != 0;
+	KQ_UNLOCK(kq);
+	return (closing);
+}
+
+/* Free a queue; its descriptor is closed unless the program closed it. */
+static void
+pollq_destroy(struct pollq *pq)
+{
+
+	if (!pollq_closing(pq)) {
+		fd_close_hook(pq->pq_fd);
+		hc_fd_close(pq->pq_fd);
+	}
+	fdrop(pq->pq_fp);
+	if (pq->pq_regs != NULL)
+		kfree(pq->pq_regs, (unsigned long)pq->pq_cap *
+		    sizeof(struct pent), M_TEMP);
+	kfree(pq, sizeof(*pq), M_TEMP);
+}
+
+static int
+pollq_get(struct pollq **pqp)
+{
+	struct hc_mtx *m;
+	struct pollq *pq;
+	int error;
+
+	for (;;) {
+		pq = NULL;
+		if ((m = pollq_lock()) != NULL) {
+			if ((pq = pollq_idle) != NULL) {
+				pollq_idle = pq->pq_next;
+				pollq_nidle--;
+			}
+			hc_mtx_unlock(m);
+		}
+		if (pq == NULL)
+			break;
+		if (!pollq_closing(pq)) {
+			*pqp = pq;
+			return (0);
+		}
+		pollq_destroy(pq);
+	}
+	pq = kmalloc(sizeof(*pq), M_TEMP, HC_M_ZERO);
+	if (pq == NULL)
+		return (ENOMEM);
+	if ((error = kqueue_create(&poll_personality, NULL, &pq->pq_fd)) != 0) {
+		kfree(pq, sizeof(*pq), M_TEMP);
+		return (error);
+	}
+	if ((error = fd_lookup_kqueue(pq->pq_fd, &pq->pq_fp)) != 0) {
+		fd_close_hook(pq->pq_fd);
+		hc_fd_close(pq->pq_fd);
+		kfree(pq, sizeof(*pq), M_TEMP);
+		return (error);
+	}
+	*pqp = pq;
+	return (0);
+}
+
+static void
+pollq_put(struct pollq *pq)
+{
+	struct hc_mtx *m;
+
+	if (!pollq_closing(pq) && (m = pollq_lock()) != NULL) {
+		if (pollq_nidle < POLLQ_IDLE) {
+			pq->pq_next = pollq_idle;
+			pollq_idle = pq;
+			pollq_nidle++;
+			hc_mtx_unlock(m);
+			return;
+		}
+		hc_mtx_unlock(m);
+	}
+	pollq_destroy(pq);
+}
+
+/* Whether fd's knote on kq watches what fd names in the table now. */
+static int
+pollq_has(struct kqueue *kq, int fd)
+{
+	struct file *fp;
+	struct knote *kn;
+	int has;
+
+	if (fd_lookup(fd, &fp) != 0 || fp == NULL)
+		return (0);
+	KQ_REG_LOCK(kq);
+	kn = knote_lookup(kq, (uintptr_t)fd, KNC_FD);
+	has = kn != NULL && kn->kn_fp == fp &&
+	    (kn->kn_status & KN_DETACHED) == 0;
+	KQ_REG_UNLOCK(kq);
+	fdrop(fp);
+	return (has);
+}
+
+/*
+ * Make pq's registrations those of ents (both sorted by descriptor).  A
+ * descriptor that is not open gets POLLNVAL (counted in *nreadyp), or
+ * fails the call with EBADF for select().  On error the queue's state is
+ * unknown and the caller destroys it.
+ */
+static int
+pollq_sync(struct pollq *pq, struct pent *ents, int nents, int isselect,
+    int *nreadyp)
+{
+	struct kqueue *kq = pq->pq_fp->f_kq;
+	struct pent *regs = pq->pq_regs, *nregs = NULL;
+	int error, i = 0, j = 0, k = 0, same;
+
+	/* A new list: merging in place could overwrite unread entries. */
+	if (nents > 0 && (nregs = kmalloc((unsigned long)nents *
+	    sizeof(*nregs), M_TEMP, 0)) == NULL)
+		return (ENOMEM);
+	while (i < pq->pq_nregs || j < nents) {
+		if (j == nents || (i < pq->pq_nregs &&
+		    regs[i].pe_fd < ents[j].pe_fd)) {
+			/* Stale: the call does not name it. */
+			(void)fe_unregister(kq, regs[i].pe_fd);
+			i++;
+			continue;
+		}
+		same = i < pq->pq_nregs && regs[i].pe_fd == ents[j].pe_fd &&
+		    regs[i].pe_events == ents[j].pe_events &&
+		    pollq_has(kq, ents[j].pe_fd);
+		if (i < pq->pq_nregs && regs[i].pe_fd == ents[j].pe_fd)
+			i++;
+		error = same ? 0 : fe_register(kq, ents[j].pe_fd,
+		    ents[j].pe_events, 0, NULL);
+		if (error == EBADF && !isselect) {
+			ents[j].pe_revents = POLLNVAL;
+			(*nreadyp)++;
+		} else if (error != 0) {
+			if (nregs != NULL)
+				kfree(nregs, (unsigned long)nents *
+				    sizeof(*nregs), M_TEMP);
+			return (error);
+		} else
+			nregs[k++] = ents[j];
+		j++;
+	}
+	if (regs != NULL)
+		kfree(regs, (unsigned long)pq->pq_cap * sizeof(*regs), M_TEMP);
+	pq->pq_regs = nregs;
+	pq->pq_cap = nents;
+	pq->pq_nregs = k;
+	return (0);
+}
+
 static int
 poll_engine(struct pent *ents, int nents, long long deadline,
     const void *sigmask, int isselect, int *nreadyp)
@@ -239,42 +453,41 @@ poll_engine(struct pent *ents, int nents, long long deadline,
 	struct kq_knrec recs[FE_NRECS];
 	struct hc_sleeper *hs = NULL;
 	struct knote marker;
-	struct file *kqfp;
+	struct pollq *pq;
 	struct kqueue *kq;
 	struct pent *pe;
-	int count, error, i, kqfd, n, nready = 0, timedout = 0;
+	int count, error, i, n, nready, timedout;
 
+again:
 	*nreadyp = 0;
-	if ((error = kqueue_create(&poll_personality, NULL, &kqfd)) != 0)
+	nready = 0;
+	timedout = 0;
+	for (i = 0; i < nents; i++)
+		ents[i].pe_revents = 0;
+	if ((error = pollq_get(&pq)) != 0)
 		return (error);
-	if ((error = fd_lookup_kqueue(kqfd, &kqfp)) != 0) {
-		fd_close_hook(kqfd);
-		hc_fd_close(kqfd);
-		return (error);
-	}
-	kq = kqfp->f_kq;
+	kq = pq->pq_fp->f_kq;
 
 	/* Let changes made before this call be seen by it. */
 	hc_host_poll();
 	ktask_run_pending();
-	for (i = 0; i < nents; i++) {
-		pe = &ents[i];
-		pe->pe_revents = 0;
-		error = fe_register(kq, pe->pe_fd, pe->pe_events, 0, NULL);
-		if (error == EBADF) {
-			if (isselect)
-				goto out;
-			pe->pe_revents = POLLNVAL;
-			nready++;
-			error = 0;
-		} else if (error != 0)
-			goto out;
+	if ((error = pollq_sync(pq, ents, nents, isselect, &nready)) != 0) {
+		pollq_destroy(pq);
+		return (error);
 	}
 	memset(&marker, 0, sizeof(marker));
 	marker.kn_class = KNC_MARKER;
 	for (;;) {
 		KQ_REG_LOCK(kq);
 		KQ_LOCK(kq);
+		if (kq->kq_state & KQ_CLOSING) {
+			/* The program closed our queue's descriptor. */
+			kqueue_marker_done(kq, &marker);
+			KQ_UNLOCK(kq);
+			KQ_REG_UNLOCK(kq);
+			pollq_destroy(pq);
+			goto again;
+		}
 		do {
 			n = kqueue_collect_knotes(kq, &marker, recs, FE_NRECS);
 			count = kq->kq_count;
@@ -314,14 +527,11 @@ poll_engine(struct pent *ents, int nents, long long deadline,
 		if (error == ETIMEDOUT)
 			timedout = 1;	/* one last look */
 		else if (error != 0)
-			goto out;
+			break;
 		error = 0;
 	}
 	*nreadyp = nready;
-out:
-	fd_close_hook(kqfd);
-	hc_fd_close(kqfd);
-	fdrop(kqfp);
+	pollq_put(pq);
 	return (error);
 }
 

@@ -95,6 +95,8 @@ int	fe_register(struct kqueue *kq, int fd, unsigned events,
 int	fe_unregister(struct kqueue *kq, int fd);
 /* In a fork child: forget the nesting lock another thread may hold. */
 void	epoll_forkchild(void);
+/* In a fork child: forget the pool of poll()/select() queues. */
+void	poll_forkchild(void);
 /* A timeout in a timespec (NULL: forever) as a deadline. */
 long long fe_deadline(const struct timespec *ts);
 

@@ -357,9 +357,9 @@ ATF_TC_BODY(ppoll_sigmask, tc)
 ATF_TC(no_stale_registrations);
 ATF_TC_HEAD(no_stale_registrations, tc)
 {
-	atf_tc_set_md_var(tc, "descr", "A poll() call leaves nothing behind: "
-	    "no queue, knote or host registration survives it, over a "
-	    "thousand calls");
+	atf_tc_set_md_var(tc, "descr", "poll() calls leave nothing growing: "
+	    "after the first, a thousand more on the same descriptors add no "
+	    "queue, knote, host registration or kernel memory");
 }
 ATF_TC_BODY(no_stale_registrations, tc)
 {
@@ -385,6 +385,68 @@ ATF_TC_BODY(no_stale_registrations, tc)
 	ATF_CHECK_EQ(m0, KEV_STAT(EVRING_STAT_KMEM));
 }
 
+ATF_TC(stale_purged);
+ATF_TC_HEAD(stale_purged, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "poll() reuses its queue's "
+	    "registrations across calls (a second call on the same pipe makes "
+	    "no new host registration) and purges those the next call does "
+	    "not name: polling another pipe drops the first's registration, "
+	    "and the first's readiness is never reported");
+}
+ATF_TC_BODY(stale_purged, tc)
+{
+	struct pollfd pfd;
+	long long h0, t0;
+	int a[2], b[2];
+
+	ATF_REQUIRE_EQ(0, pipe(a));
+	ATF_REQUIRE_EQ(0, pipe(b));
+	h0 = KEV_STAT(EVRING_STAT_HOSTREG);
+	t0 = KEV_STAT(EVRING_STAT_HOSTREG_TOTAL);
+	pfd.fd = a[0];
+	pfd.events = POLLIN;
+	ATF_CHECK_EQ(0, poll(&pfd, 1, 0));
+	ATF_CHECK_EQ(1, KEV_STAT(EVRING_STAT_HOSTREG) - h0);
+	ATF_CHECK_EQ(0, poll(&pfd, 1, 0));
+	ATF_CHECK_EQ(1, KEV_STAT(EVRING_STAT_HOSTREG_TOTAL) - t0);
+	xwrite(a[1]);
+	pfd.fd = b[0];
+	ATF_CHECK_EQ(0, poll(&pfd, 1, 50));
+	ATF_CHECK_EQ(0, pfd.revents);
+	ATF_CHECK_EQ(1, KEV_STAT(EVRING_STAT_HOSTREG) - h0);
+	ATF_CHECK_EQ(2, KEV_STAT(EVRING_STAT_HOSTREG_TOTAL) - t0);
+}
+
+ATF_TC(reused_number);
+ATF_TC_HEAD(reused_number, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "A descriptor polled, closed and its "
+	    "number reused by a new pipe: the next poll() of that number "
+	    "watches the new pipe, not the old registration");
+}
+ATF_TC_BODY(reused_number, tc)
+{
+	struct pollfd pfd;
+	int a[2], b[2], fd;
+
+	ATF_REQUIRE_EQ(0, pipe(a));
+	xwrite(a[1]);
+	pfd.fd = fd = a[0];
+	pfd.events = POLLIN;
+	ATF_CHECK_EQ(1, poll(&pfd, 1, 0));
+	close(a[0]);
+	ATF_REQUIRE_EQ(0, pipe(b));
+	ATF_REQUIRE_EQ(fd, b[0]);
+	ATF_CHECK_EQ(0, poll(&pfd, 1, 50));
+	xwrite(b[1]);
+	ATF_CHECK_EQ(1, poll(&pfd, 1, 1000));
+	ATF_CHECK_EQ(POLLIN, pfd.revents);
+	close(b[0]);
+	ATF_CHECK_EQ(1, poll(&pfd, 1, 0));
+	ATF_CHECK_EQ(POLLNVAL, pfd.revents);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 
@@ -399,5 +461,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, eintr);
 	ATF_TP_ADD_TC(tp, ppoll_sigmask);
 	ATF_TP_ADD_TC(tp, no_stale_registrations);
+	ATF_TP_ADD_TC(tp, stale_purged);
+	ATF_TP_ADD_TC(tp, reused_number);
 	return (atf_no_error());
 }

@@ -93,8 +93,9 @@ ATF_TC_HEAD(one_hostreg_all_frontends, tc)
 {
 	atf_tc_set_md_var(tc, "descr", "A pipe watched by a kqueue, an epoll "
 	    "instance, a blocked poll() and a blocked select() at once is one "
-	    "kernel file and one host registration, ever; when the last "
-	    "front end lets go, the registration goes");
+	    "kernel file and one host registration, ever; the idle poll() "
+	    "queues keep it for their next call, and closing the pipe removes "
+	    "it");
 }
 ATF_TC_BODY(one_hostreg_all_frontends, tc)
 {
@@ -125,7 +126,11 @@ ATF_TC_BODY(one_hostreg_all_frontends, tc)
 	KEV_CHANGE(kq, p[0], EVFILT_READ, EV_DELETE, 0, 0, NULL);
 	ATF_CHECK_EQ(1, KEV_STAT(EVRING_STAT_HOSTREG) - h0);
 	ATF_REQUIRE_EQ(0, epoll_ctl(ep, EPOLL_CTL_DEL, p[0], NULL));
+	/* The pooled poll()/select() queues still hold their knotes. */
+	ATF_CHECK_EQ(1, KEV_STAT(EVRING_STAT_HOSTREG) - h0);
+	ATF_REQUIRE_EQ(0, close(p[0]));
 	ATF_CHECK_EQ(0, KEV_STAT(EVRING_STAT_HOSTREG) - h0);
+	ATF_CHECK_EQ(1, KEV_STAT(EVRING_STAT_HOSTREG_TOTAL) - t0);
 }
 
 ATF_TC(one_change_reaches_all);
