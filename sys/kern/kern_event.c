@@ -420,7 +420,7 @@ knote_requeue(struct knote *kn)
 		/* In the backlog, kn_active is what is left to post. */
 		kn->kn_active = (kn->kn_status & KN_QUEUED) ?
 		    (uint8_t)active : 0;
-		evring_post(kq, kn, active, 0);
+		evring_post(kq, kn, active);
 		return;
 	}
 	kn->kn_active = (uint8_t)active;
@@ -432,16 +432,14 @@ static void
 knote_activate(struct knote *kn, int slot)
 {
 	struct knslot *ks = &kn->kn_slot[slot];
-	int fresh;
 
 	KQ_OWNED(kn->kn_kq);
-	fresh = (ks->ks_status & KS_FRESH) != 0;
-	ks->ks_status = (uint16_t)((ks->ks_status | KS_ACTIVE) & ~KS_FRESH);
+	ks->ks_status |= KS_ACTIVE;
 	if (ks->ks_status & (KS_DISABLED | KS_DROPPING))
 		return;
 	/* The continuation: post straight into the ring, or queue. */
 	if (kn->kn_kq->kq_ring != NULL) {
-		evring_post(kn->kn_kq, kn, 1u << slot, fresh);
+		evring_post(kn->kn_kq, kn, 1u << slot);
 		return;
 	}
 	kn->kn_active |= 1u << slot;
@@ -844,29 +842,28 @@ done:
 /*
  * Deliver slot i of kn into *kev: the one place that builds a record and
  * applies EV_ONESHOT, EV_CLEAR and EV_DISPATCH, shared by kevent() scans
- * and ring posts so that the flags mean the same through both.  With
- * recheck the condition is judged now (f_event with hint 0): readiness is
- * judged at delivery, not trusted from activation.  A ring post made in the
- * activation path itself may skip that when the filter computed the whole
- * state from its hint (KS_FRESH), since activation is then delivery.
+ * and ring posts so that the flags mean the same through both.  The
+ * condition is judged now (f_event with hint 0): readiness is judged at
+ * delivery, not trusted from activation; even a host readiness hint is
+ * stale by the time it is posted, since the program may have read the
+ * descriptor after the host sampled it.
  * Returns 0 when there is nothing to deliver (the slot is deactivated),
  * else KD_EVENT with KD_DROP (EV_ONESHOT: the slot is now KS_DROPPING and
  * the caller must have it dropped under kq_reglock) or KD_AGAIN (still
  * active: level-triggered, to be delivered again after this one).
  */
 int
-knote_deliver(struct knote *kn, int i, struct kevent *kev, int recheck)
+knote_deliver(struct knote *kn, int i, struct kevent *kev)
 {
 	struct knslot *ks = &kn->kn_slot[i];
 	const struct filterops *fops;
 
 	KQ_OWNED(kn->kn_kq);
-	ks->ks_status &= ~KS_FRESH;
 	if (ks->ks_filter == 0 ||
 	    (ks->ks_status & (KS_DISABLED | KS_DROPPING)))
 		return (0);
 	fops = kqueue_fops(ks->ks_filter);
-	if (recheck && (kn->kn_status & KN_DETACHED) == 0 &&
+	if ((kn->kn_status & KN_DETACHED) == 0 &&
 	    !fops->f_event(kn, ks, 0) && (ks->ks_flags & EV_ONESHOT) == 0) {
 		ks->ks_status &= ~KS_ACTIVE;
 		return (0);
@@ -957,7 +954,7 @@ kqueue_collect(struct kqueue *kq, struct knote *marker, struct kevent *kbuf,
 			i = __builtin_ctz(pending);
 			bit = 1u << i;
 			pending &= ~bit;
-			r = knote_deliver(kn, i, &kbuf[n], 1);
+			r = knote_deliver(kn, i, &kbuf[n]);
 			if (r == 0)
 				continue;
 			n++;
@@ -1036,7 +1033,7 @@ kqueue_collect_knotes(struct kqueue *kq, struct knote *marker,
 			i = __builtin_ctz(pending);
 			bit = 1u << i;
 			pending &= ~bit;
-			r = knote_deliver(kn, i, &kev, 1);
+			r = knote_deliver(kn, i, &kev);
 			if (r == 0)
 				continue;
 			if (kn->kn_class == KNC_FD)

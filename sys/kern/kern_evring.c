@@ -87,8 +87,6 @@ struct kevring {
 	uint32_t		kr_flags;	/* EVRING_F_* */
 	uint32_t		kr_pubflags;	/* the flags last stored */
 	uint32_t		kr_posted;	/* since the last publish */
-	struct knote		*kr_freshkn;	/* see evring_post() */
-	int			kr_freshslot;
 	struct evring_owner	*kr_owner;	/* [entries] */
 	struct evring_pb	*kr_pb;		/* [entries], circular */
 	uint32_t		kr_pbhead;
@@ -286,12 +284,12 @@ evring_write(struct kevring *kr, const struct kevent *kev, struct knote *kn,
 /* Post slot i of kn (the caller checked evring_canpost()). */
 static void
 evring_post_slot(struct kqueue *kq, struct kevring *kr, struct knote *kn,
-    int i, int recheck)
+    int i)
 {
 	struct kevent kev;
 	int r;
 
-	r = knote_deliver(kn, i, &kev, recheck);
+	r = knote_deliver(kn, i, &kev);
 	if (r == 0)
 		return;
 	evring_write(kr, &kev, kn, i);
@@ -343,8 +341,7 @@ evring_flush(struct kqueue *kq, struct kevring *kr)
 			/* Merged: posted again when its record is consumed. */
 			if (kn->kn_slot[i].ks_status & KS_INFLIGHT)
 				continue;
-			evring_post_slot(kq, kr, kn, i,
-			    kn != kr->kr_freshkn || i != kr->kr_freshslot);
+			evring_post_slot(kq, kr, kn, i);
 		}
 		if (pending != 0) {
 			/* Out of room: what is left goes first next time. */
@@ -425,27 +422,19 @@ evring_update(struct kqueue *kq, struct kevring *kr, int *wokenp)
 
 /*
  * The activation continuation: the slots in bits of kn became ready.  Post
- * them now, behind the backlog if there is one.  fresh: the one slot in
- * bits was judged by its filter from a hint that is the whole state
- * (KS_FRESH), so it needs no re-check now, even when the reap just found
- * its previous record consumed and queued it to be posted again (a
- * level-triggered eventfd that fired again).
+ * them now, behind the backlog if there is one, each re-checked by its
+ * filter (knote_deliver()).
  */
 void
-evring_post(struct kqueue *kq, struct knote *kn, unsigned bits, int fresh)
+evring_post(struct kqueue *kq, struct knote *kn, unsigned bits)
 {
 	struct kevring *kr = kq->kq_ring;
 	unsigned bit;
 	int i;
 
 	KQ_OWNED(kq);
-	if (fresh) {
-		kr->kr_freshkn = kn;
-		kr->kr_freshslot = __builtin_ctz(bits);
-	}
 	evring_reap(kq, kr);
 	evring_flush(kq, kr);
-	kr->kr_freshkn = NULL;
 	for (; bits != 0; bits &= ~bit) {
 		i = __builtin_ctz(bits);
 		bit = 1u << i;
@@ -455,7 +444,7 @@ evring_post(struct kqueue *kq, struct knote *kn, unsigned bits, int fresh)
 			kn->kn_active |= (uint8_t)bit;	/* keeps its place */
 		else if (kq->kq_count == 0 && kr->kr_npb == 0 &&
 		    evring_canpost(kr))
-			evring_post_slot(kq, kr, kn, i, !fresh);
+			evring_post_slot(kq, kr, kn, i);
 		else
 			evring_backlog_add(kq, kn, bit);
 	}

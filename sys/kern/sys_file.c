@@ -70,30 +70,6 @@ filt_seteof(struct knslot *ks, int eof, int error)
 	}
 }
 
-/*
- * For an eventfd-like descriptor (eventfd, timerfd, signalfd, epoll) the
- * host's readiness bits are the whole state: hc_fd_query() would compute
- * the same numbers from the same bits.  So a readiness hint for one is
- * turned into the state it implies, and the slot is marked KS_FRESH: a
- * ring post in this very activation needs no re-check, which keeps host
- * readiness reaching a ring without a system call per event.
- */
-static int
-filt_hint_is_state(struct file *fp, long long hint, struct hc_fdstate *fs)
-{
-	unsigned rev;
-
-	if ((hint & KNH_POLL) == 0 || fp->f_type != DTYPE_HOST ||
-	    fp->f_hosttype != HC_FT_EVENTFD)
-		return (0);
-	rev = (unsigned)KNH_DETAIL(hint);
-	fs->fs_revents = rev;
-	fs->fs_nread = (rev & HC_POLLIN) ? 8 : 0;
-	fs->fs_nwrite = (rev & HC_POLLOUT) ? 8 : 0;
-	fs->fs_error = 0;
-	return (1);
-}
-
 static int filt_read_state(struct knote *kn, struct knslot *ks,
     const struct hc_fdstate *fs);
 
@@ -104,14 +80,9 @@ filt_read(struct knote *kn, struct knslot *ks, long long hint)
 	struct hc_fdstate fs;
 	long long remain;
 
-	ks->ks_status &= ~KS_FRESH;
 	if (fp->f_type == DTYPE_KQUEUE) {
 		ks->ks_data = kqueue_pending(fp->f_kq);
 		return (ks->ks_data > 0);
-	}
-	if (filt_hint_is_state(fp, hint, &fs)) {
-		ks->ks_status |= KS_FRESH;
-		return (filt_read_state(kn, ks, &fs));
 	}
 	if (hint & KNH_POLL)
 		return ((KNH_DETAIL(hint) & (HC_POLLIN | HC_POLLHUP |
@@ -180,11 +151,6 @@ filt_write(struct knote *kn, struct knslot *ks, long long hint)
 	struct file *fp = kn->kn_fp;
 	struct hc_fdstate fs;
 
-	ks->ks_status &= ~KS_FRESH;
-	if (filt_hint_is_state(fp, hint, &fs)) {
-		ks->ks_status |= KS_FRESH;
-		return (filt_write_state(ks, &fs));
-	}
 	if (hint & KNH_POLL)
 		return ((KNH_DETAIL(hint) & (HC_POLLOUT | HC_POLLHUP |
 		    HC_POLLERR)) != 0);

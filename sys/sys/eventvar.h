@@ -59,8 +59,6 @@ struct knslot {
 #define	KS_DROPPING	0x0008	/* EV_ONESHOT delivered, detach pending */
 #define	KS_INRING	0x0010	/* a record of it is in the ring, unread */
 #define	KS_PUTBACK	0x0020	/* a put-back record of it waits for room */
-#define	KS_FRESH	0x0040	/* f_event() computed the whole state from
-				   its hint: posting needs no re-check */
 #define	KS_INFLIGHT	(KS_INRING | KS_PUTBACK)
 
 /* Slot numbers of the descriptor filters on a descriptor knote. */
@@ -299,8 +297,7 @@ long long kqueue_stat_kqueues(void);
 #define	KD_DROP		0x02	/* EV_ONESHOT: slot is KS_DROPPING; the
 				   caller drops it with kq_reglock held */
 #define	KD_AGAIN	0x04	/* still active (level-triggered) */
-int	knote_deliver(struct knote *kn, int slot, struct kevent *kev,
-	    int recheck);
+int	knote_deliver(struct knote *kn, int slot, struct kevent *kev);
 const struct filterops *kqueue_fops(int filter);
 struct knote *knote_lookup(struct kqueue *kq, uintptr_t ident, int class);
 struct knslot *knote_slot(struct knote *kn, const struct filterops *fops);
@@ -342,8 +339,7 @@ void	knote_drop_slots(struct kqueue *kq, struct knote *kn, unsigned mask);
 void	kqueue_wakeup_one(struct kqueue *kq);
 
 /* The ring's hooks in the core (kern_evring.c). */
-void	evring_post(struct kqueue *kq, struct knote *kn, unsigned bits,
-	    int fresh);
+void	evring_post(struct kqueue *kq, struct knote *kn, unsigned bits);
 void	evring_slot_gone(struct kqueue *kq, struct knote *kn, int slot);
 void	evring_knote_moved(struct kqueue *kq, struct knote *okn,
 	    struct knote *nkn);
