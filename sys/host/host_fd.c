@@ -118,10 +118,10 @@ hc_fd_watch(int fd, unsigned long long cookie)
 			return (error);
 		}
 	}
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+	if (host_sys_epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		error = errno;
 		if (error == EEXIST &&
-		    epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev) == 0)
+		    host_sys_epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev) == 0)
 			error = 0;
 		if (error != 0) {
 			if (!was) {
@@ -148,7 +148,7 @@ hc_fd_unwatch(int fd, unsigned long long cookie)
 	epfd = atomic_load(&host_epfd);
 	/* ENOENT/EBADF: the descriptor was closed or replaced under us. */
 	if (epfd >= 0)
-		(void)epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
+		(void)host_sys_epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
 	atomic_fetch_sub(&host_stats[HC_STAT_FDWATCH], 1);
 	host_watch_rele();
 }
@@ -176,7 +176,7 @@ hc_fd_query(int fd, int type, struct hc_fdstate *fs)
 	pfd.events = POLLIN | POLLPRI | POLLOUT | POLLRDHUP;
 	pfd.revents = 0;
 	do {
-		r = poll(&pfd, 1, 0);
+		r = host_sys_poll(&pfd, 1, 0);
 	} while (r < 0 && errno == EINTR);
 	if (r < 0)
 		return (errno);
@@ -195,7 +195,7 @@ hc_fd_query(int fd, int type, struct hc_fdstate *fs)
 		 * asked on, so the room left is the capacity minus that.
 		 */
 		if (pfd.revents & POLLOUT) {
-			sz = fcntl(fd, F_GETPIPE_SZ);
+			sz = host_sys_fcntl(fd, F_GETPIPE_SZ, 0);
 			if (sz > 0 && fs->fs_nread >= 0)
 				fs->fs_nwrite = sz > fs->fs_nread ?
 				    sz - fs->fs_nread : 0;

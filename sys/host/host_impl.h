@@ -140,6 +140,24 @@ extern __thread sigjmp_buf *volatile host_onfault
 /* Block every signal in a thread the host creates. */
 int	host_thread_create(pthread_t *tp, void *(*fn)(void *), void *arg);
 
+/*
+ * host_sys.c: the host's poll(), ppoll(), epoll and fcntl() calls, made so
+ * that no definition of those names elsewhere in the process (the
+ * preload's, above all) can capture them.  -1 and errno, as the C
+ * library's.
+ */
+struct epoll_event;
+struct pollfd;
+struct timespec;
+int	host_sys_poll(struct pollfd *fds, unsigned long nfds, int timeout);
+int	host_sys_ppoll(struct pollfd *fds, unsigned long nfds,
+	    const struct timespec *tsp, const sigset_t *sigmask);
+int	host_sys_epoll_create1(int flags);
+int	host_sys_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
+int	host_sys_epoll_wait(int epfd, struct epoll_event *ev, int n,
+	    int timeout);
+int	host_sys_fcntl(int fd, int cmd, long arg);
+
 /* Create an eventfd for internal use; -1 and errno on failure. */
 int	host_eventfd(void);
 /* Close a descriptor without telling the kernel (no hu_fdclose). */

@@ -135,7 +135,8 @@ dup3(int oldfd, int newfd, int flags)
 	 * Only a dup3() that will succeed closes newfd: a bad oldfd must
 	 * not tear down newfd's knotes.
 	 */
-	if (oldfd != newfd && newfd >= 0 && fcntl(oldfd, F_GETFD) != -1) {
+	if (oldfd != newfd && newfd >= 0 &&
+	    host_sys_fcntl(oldfd, F_GETFD, 0) != -1) {
 		host_fdclose_range((unsigned)newfd, (unsigned)newfd);
 		host_soerr_forget((unsigned)newfd, (unsigned)newfd);
 	}
@@ -148,7 +149,7 @@ dup2(int oldfd, int newfd)
 
 	/* dup2(fd, fd) checks fd and does nothing; dup3() refuses it. */
 	if (oldfd == newfd) {
-		if (fcntl(oldfd, F_GETFD) == -1)
+		if (host_sys_fcntl(oldfd, F_GETFD, 0) == -1)
 			return (-1);
 		return (newfd);
 	}

@@ -56,7 +56,7 @@ host_epoll_get(int *epfdp)
 	host_lock_acquire(&host_setup_lock);
 	fd = atomic_load(&host_epfd);
 	if (fd < 0) {
-		fd = epoll_create1(EPOLL_CLOEXEC);
+		fd = host_sys_epoll_create1(EPOLL_CLOEXEC);
 		if (fd < 0) {
 			host_lock_release(&host_setup_lock);
 			return (errno);
@@ -83,7 +83,7 @@ host_dispatcher(void *arg)
 		 * queued without taking them; only the poll lock holder
 		 * takes them.
 		 */
-		if (poll(&pfd, 1, -1) < 0) {
+		if (host_sys_poll(&pfd, 1, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			hc_log("dispatcher: poll failed");
@@ -184,7 +184,7 @@ host_drain_locked(void)
 	if (epfd < 0)
 		return;
 	do {
-		n = epoll_wait(epfd, ev, HOST_BATCH, 0);
+		n = host_sys_epoll_wait(epfd, ev, HOST_BATCH, 0);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

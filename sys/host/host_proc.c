@@ -75,7 +75,7 @@ hc_proc_watch(int pid, unsigned long long cookie, struct hc_pwatch **wp)
 	ev.events = EPOLLIN | EPOLLET;
 	ev.data.u64 = HOST_MKTAG(HOST_TAG_PROC, (uintptr_t)pw);
 	*wp = pw;
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+	if (host_sys_epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		error = errno;
 		hc_proc_unwatch(pw);
 		return (error);
@@ -104,7 +104,8 @@ hc_proc_unwatch(struct hc_pwatch *w)
 	if (w->pw_armed) {
 		epfd = atomic_load(&host_epfd);
 		if (epfd >= 0 && w->pw_pidfd >= 0)
-			(void)epoll_ctl(epfd, EPOLL_CTL_DEL, w->pw_pidfd, NULL);
+			(void)host_sys_epoll_ctl(epfd, EPOLL_CTL_DEL,
+			    w->pw_pidfd, NULL);
 		w->pw_armed = 0;
 		host_watch_rele();
 	}
@@ -162,7 +163,8 @@ host_proc_dispatch(struct hc_pwatch *pw)
 	pw->pw_armed = 0;
 	epfd = atomic_load(&host_epfd);
 	if (epfd >= 0)
-		(void)epoll_ctl(epfd, EPOLL_CTL_DEL, pw->pw_pidfd, NULL);
+		(void)host_sys_epoll_ctl(epfd, EPOLL_CTL_DEL, pw->pw_pidfd,
+		    NULL);
 	host_watch_rele();
 	host_lock_release(&host_proc_lock);
 	up = atomic_load(&host_upcalls);

@@ -333,7 +333,7 @@ host_sig_efd_get(void)
 		memset(&ev, 0, sizeof(ev));
 		ev.events = EPOLLIN | EPOLLET;
 		ev.data.u64 = HOST_MKTAG(HOST_TAG_SIGNAL, 0);
-		if (epoll_ctl(epfd, EPOLL_CTL_ADD, efd, &ev) < 0) {
+		if (host_sys_epoll_ctl(epfd, EPOLL_CTL_ADD, efd, &ev) < 0) {
 			error = errno;
 			host_close(efd);
 			goto out;

@@ -171,7 +171,8 @@ hc_sleep(struct hc_sleeper *s, long long deadline, const void *sigmask)
 		}
 		absorbed = host_sig_absorbed;
 		forwarded = host_sig_forwarded;
-		r = ppoll(pfd, (nfds_t)n, tsp, (const sigset_t *)sigmask);
+		r = host_sys_ppoll(pfd, (unsigned long)n, tsp,
+		    (const sigset_t *)sigmask);
 		if (r < 0) {
 			if (errno != EINTR)
 				return (0);	/* spurious; the caller loops */

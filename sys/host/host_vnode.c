@@ -152,7 +152,7 @@ host_ino_get(int *fdp)
 		memset(&ev, 0, sizeof(ev));
 		ev.events = EPOLLIN | EPOLLET;
 		ev.data.u64 = HOST_MKTAG(HOST_TAG_INOTIFY, 0);
-		if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		if (host_sys_epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 			error = errno;
 			host_close(fd);
 			fd = -1;
