@@ -378,6 +378,9 @@ evring_publish(struct kqueue *kq, struct kevring *kr, int *wokenp)
 	} else
 		kr->kr_flags &= ~EVRING_F_BACKLOG;
 	__atomic_store_n(&kq->kq_ringunread, (int)unread, __ATOMIC_RELAXED);
+	/* Relaxed: a busy poller only stops on it and then looks again
+	   under kq_lock (evring_busypoll()). */
+	__atomic_store_n(&kq->kq_ringwrite, kr->kr_write, __ATOMIC_RELAXED);
 	/*
 	 * Leave the consumer's cache alone when nothing changed.  Both
 	 * kernel-written fields are stored again on every change, and on
@@ -715,6 +718,7 @@ evring_detach_locked(struct kqueue *kq)
 	/* No poster can reach the ring after this. */
 	__atomic_store_n(&kq->kq_ring, NULL, __ATOMIC_RELAXED);
 	__atomic_store_n(&kq->kq_ringunread, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&kq->kq_ringwrite, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&kq->kq_ndrops, 0, __ATOMIC_RELAXED);
 	/* Sleepers wake and find no ring (or the queue closing). */
 	evring_wake(kq, INT_MAX, NULL);
@@ -844,6 +848,48 @@ kern_kevent_ring_map(int fd, void **addrp, unsigned long *sizep,
 }
 
 /*
+ * Busy polling: before it sleeps, a kevent_wait() caller polls the host for
+ * readiness and watches the queue's write index for up to us microseconds,
+ * as Linux's epoll busy poll does for a socket's receive queue.  An event
+ * that comes within that time is taken without the sleep and the wakeup,
+ * which on a two-thread hand-off cost more than the event itself.  Called
+ * and returning without kq_lock; the caller looks again under it.  The
+ * signal mask and the clock are consulted every few turns only: each is a
+ * host call.
+ */
+#define	EVRING_BUSYPOLL_CHECK	16	/* turns between mask/clock looks */
+
+static void
+evring_busypoll(struct kqueue *kq, uint32_t ringstate, uint32_t minwake,
+    long long us, long long deadline, const void *maskp, struct hc_spin *sp)
+{
+	long long end;
+	unsigned int turn;
+
+	if (hc_spin_begin(sp) != 0)
+		return;		/* no spin without a safe signal mask */
+	end = hc_clock_monotonic() + us * 1000LL;
+	if (deadline > 0 && deadline < end)
+		end = deadline;
+	for (turn = 1;; turn++) {
+		hc_host_poll();
+		ktask_run_pending();
+		/* Detached (or closing): the caller finds no ring. */
+		if (__atomic_load_n(&kq->kq_ring, __ATOMIC_RELAXED) == NULL)
+			break;
+		if (__atomic_load_n(&kq->kq_ringwrite, __ATOMIC_RELAXED) !=
+		    ringstate && (uint32_t)__atomic_load_n(&kq->kq_ringunread,
+		    __ATOMIC_RELAXED) >= minwake)
+			break;
+		if (turn % EVRING_BUSYPOLL_CHECK == 0 &&
+		    (hc_spin_signalled(sp, maskp) ||
+		    hc_clock_monotonic() >= end))
+			break;
+		hc_cpu_relax();
+	}
+}
+
+/*
  * kevent_wait().
  */
 int
@@ -853,13 +899,14 @@ kern_kevent_wait(int fd, unsigned int ringstate,
 	uint64_t kmask[HC_SIGSET_SIZE / sizeof(uint64_t)];
 	struct evring_waiter ew;
 	struct hc_sleeper *hs = NULL;
+	struct hc_spin spin;
 	struct timespec ts;
 	struct kevring *kr;
 	struct kqueue *kq;
 	struct file *fp;
 	const void *maskp = NULL;
 	long long deadline;
-	int error, woken = 0, timedout = 0;
+	int error, woken = 0, timedout = 0, spun = 0;
 
 	*retval = 0;
 	if (utimeout != NULL) {
@@ -884,6 +931,7 @@ kern_kevent_wait(int fd, unsigned int ringstate,
 	if ((error = fd_lookup_kqueue(fd, &fp)) != 0)
 		return (error);
 	kq = fp->f_kq;
+	spin.hs_active = 0;
 
 	/* Let changes made before this call be seen by it. */
 	hc_host_poll();
@@ -916,6 +964,18 @@ kern_kevent_wait(int fd, unsigned int ringstate,
 		if (woken || timedout || deadline == 0 ||
 		    (deadline > 0 && hc_clock_monotonic() >= deadline))
 			break;
+		if (!spun && kq->kq_busypoll > 0) {
+			spun = 1;
+			KQ_UNLOCK(kq);
+			evring_busypoll(kq, ringstate, kq->kq_minwake,
+			    kq->kq_busypoll, deadline, maskp, &spin);
+			/* Every signal is blocked now: sleep with the mask
+			   the caller runs with (or the one it gave). */
+			if (spin.hs_active && maskp == NULL)
+				maskp = spin.hs_saved;
+			KQ_LOCK(kq);
+			continue;
+		}
 		if (hs == NULL && (error = hc_sleeper_get(&hs)) != 0)
 			break;
 		ew.ew_hs = hs;
@@ -944,6 +1004,7 @@ kern_kevent_wait(int fd, unsigned int ringstate,
 		error = 0;		/* woken, timed out, or spurious */
 	}
 	KQ_UNLOCK(kq);
+	hc_spin_end(&spin);
 	fdrop(fp);
 	return (error);
 }
@@ -1060,6 +1121,13 @@ kern_kqueue_setprop(int fd, int prop, long long value)
 		}
 		kq->kq_backlogsig = (int)value;
 		break;
+	case EVRING_PROP_BUSYPOLL:
+		if (value < 0 || value > EVRING_BUSYPOLL_MAX) {
+			error = EINVAL;
+			break;
+		}
+		kq->kq_busypoll = (uint32_t)value;
+		break;
 	default:
 		error = EINVAL;		/* unknown, or read-only */
 		break;
@@ -1090,6 +1158,9 @@ kern_kqueue_getprop(int fd, int prop, long long *valuep)
 		break;
 	case EVRING_PROP_BACKLOGSIG:
 		*valuep = kq->kq_backlogsig;
+		break;
+	case EVRING_PROP_BUSYPOLL:
+		*valuep = kq->kq_busypoll;
 		break;
 	case EVRING_PROP_ENTRIES:
 		*valuep = kr != NULL ? kr->kr_entries : 0;

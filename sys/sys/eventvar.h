@@ -173,6 +173,9 @@ struct kqueue {
 	int			kq_sigpending;	/* backlog signal to raise */
 	int			kq_ringunread;	/* unread records at the last
 						   reap (atomic reads) */
+	uint32_t		kq_ringwrite;	/* write index at the last
+						   publish (atomic reads) */
+	uint32_t		kq_busypoll;	/* EVRING_PROP_BUSYPOLL, us */
 	int			kq_ndrops;	/* deferred drops (atomic reads) */
 	/* A front end's queue (epoll, /dev/poll); NULL for kqueue(). */
 	const struct kq_personality *kq_pers;

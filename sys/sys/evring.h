@@ -120,6 +120,11 @@ struct evring_hdr {
 					   backlog now */
 #define	EVRING_PROP_WAITERS	5	/* read-only: threads sleeping in
 					   kevent_wait() and not yet woken */
+#define	EVRING_PROP_BUSYPOLL	6	/* microseconds kevent_wait() polls
+					   for events before it sleeps; 0
+					   (default) .. EVRING_BUSYPOLL_MAX */
+
+#define	EVRING_BUSYPOLL_MAX	1000000	/* one second */
 
 #ifdef _KERNEL
 _Static_assert(sizeof(struct evring_hdr) == 3 * EVRING_CACHELINE,

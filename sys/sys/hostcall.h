@@ -107,6 +107,27 @@ int	hc_sleep(struct hc_sleeper *s, long long deadline,
 void	hc_wakeup(struct hc_sleeper *s);
 void	hc_sleep_reset(struct hc_sleeper *s);
 
+/*
+ * Busy polling (EVRING_PROP_BUSYPOLL).  A thread that spins waiting for
+ * events is in no host system call, so a signal handler that ran meanwhile
+ * would go unnoticed and the wait would not end with EINTR.  So
+ * hc_spin_begin() blocks every signal, saving the thread's mask in sp;
+ * hc_spin_signalled() says whether a signal that sigmask (NULL: the saved
+ * mask) leaves unblocked is pending, and the spinner then stops and lets
+ * hc_sleep(), given that mask, deliver it atomically with the sleep;
+ * hc_spin_end() restores the saved mask.  hc_spin_begin() returns an errno
+ * and leaves sp inactive when the mask cannot be changed.
+ */
+struct hc_spin {
+	unsigned long long	hs_saved[HC_SIGSET_SIZE /
+				    sizeof(unsigned long long)];
+	int			hs_active;
+};
+int	hc_spin_begin(struct hc_spin *sp);
+int	hc_spin_signalled(const struct hc_spin *sp, const void *sigmask);
+void	hc_spin_end(struct hc_spin *sp);
+void	hc_cpu_relax(void);		/* one spin-wait hint to the CPU */
+
 /* Clocks, in nanoseconds. */
 long long hc_clock_monotonic(void);
 long long hc_clock_realtime(void);

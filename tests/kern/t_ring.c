@@ -2206,6 +2206,255 @@ ATF_TC_BODY(cancel_sleeper, tc)
 	ATF_REQUIRE(close(kq) == 0);
 }
 
+/*
+ * Busy polling (EVRING_PROP_BUSYPOLL).
+ */
+ATF_TC(busypoll_prop);
+ATF_TC_HEAD(busypoll_prop, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "EVRING_PROP_BUSYPOLL is 0 by default, takes 0 .. "
+	    "EVRING_BUSYPOLL_MAX microseconds, refuses anything else with "
+	    "EINVAL leaving the value as it was, and belongs to the queue: "
+	    "it survives detaching and re-attaching the ring");
+}
+ATF_TC_BODY(busypoll_prop, tc)
+{
+	struct evring r;
+	int kq;
+
+	kq = kq_ring(8, &r);
+	ATF_REQUIRE_EQ(getprop(kq, EVRING_PROP_BUSYPOLL), 0);
+	ATF_REQUIRE(kqueue_setprop(kq, EVRING_PROP_BUSYPOLL, 250) == 0);
+	ATF_REQUIRE_EQ(getprop(kq, EVRING_PROP_BUSYPOLL), 250);
+	errno = 0;
+	ATF_REQUIRE(kqueue_setprop(kq, EVRING_PROP_BUSYPOLL, -1) == -1);
+	ATF_REQUIRE_EQ(errno, EINVAL);
+	errno = 0;
+	ATF_REQUIRE(kqueue_setprop(kq, EVRING_PROP_BUSYPOLL,
+	    EVRING_BUSYPOLL_MAX + 1LL) == -1);
+	ATF_REQUIRE_EQ(errno, EINVAL);
+	ATF_REQUIRE_EQ(getprop(kq, EVRING_PROP_BUSYPOLL), 250);
+	ATF_REQUIRE(kqueue_setprop(kq, EVRING_PROP_BUSYPOLL,
+	    EVRING_BUSYPOLL_MAX) == 0);
+	ATF_REQUIRE(kevent_ring_unmap(&r) == 0);
+	ATF_REQUIRE(kevent_ring_detach(kq) == 0);
+	ATF_REQUIRE_EQ(getprop(kq, EVRING_PROP_BUSYPOLL), EVRING_BUSYPOLL_MAX);
+	ATF_REQUIRE(kevent_ring_attach(kq, 8) == 0);
+	ATF_REQUIRE_EQ(getprop(kq, EVRING_PROP_BUSYPOLL), EVRING_BUSYPOLL_MAX);
+	ATF_REQUIRE(close(kq) == 0);
+}
+
+struct busy_waiter {
+	int		kq;
+	uint32_t	state;
+	long		timeout_ms;
+	int		n;
+	int		error;
+	_Atomic int	entered;
+};
+
+static void *
+busy_waiter_main(void *arg)
+{
+	struct busy_waiter *bw = arg;
+	struct timespec ts = ms_ts(bw->timeout_ms);
+
+	atomic_store(&bw->entered, 1);
+	bw->n = kevent_wait(bw->kq, bw->state, &ts, NULL);
+	bw->error = bw->n < 0 ? errno : 0;
+	return (NULL);
+}
+
+static void
+busy_waiter_start(struct busy_waiter *bw, pthread_t *t, int kq,
+    struct evring *r, long timeout_ms)
+{
+
+	memset(bw, 0, sizeof(*bw));
+	bw->kq = kq;
+	bw->timeout_ms = timeout_ms;
+	ATF_REQUIRE(evring_peek(r, &bw->state) == NULL);
+	ATF_REQUIRE(pthread_create(t, NULL, busy_waiter_main, bw) == 0);
+	while (!atomic_load(&bw->entered))
+		usleep(1000);
+}
+
+ATF_TC(busypoll_catches);
+ATF_TC_HEAD(busypoll_catches, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "With EVRING_PROP_BUSYPOLL set, a kevent_wait() that finds the "
+	    "ring empty polls instead of sleeping: an EVFILT_USER trigger "
+	    "and a write to a watched pipe made by another thread during "
+	    "the poll end the wait with the record, the thread never "
+	    "became a sleeper and no sleeper was woken");
+}
+ATF_TC_BODY(busypoll_catches, tc)
+{
+	struct busy_waiter bw;
+	struct evring r;
+	struct kevent kev;
+	pthread_t t;
+	long long wakeups;
+	int kq, p[2];
+
+	kq = kq_ring(8, &r);
+	ATF_REQUIRE(pipe(p) == 0);
+	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	KCHANGE_OK(kq, p[0], EVFILT_READ, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	ATF_REQUIRE(kqueue_setprop(kq, EVRING_PROP_BUSYPOLL,
+	    EVRING_BUSYPOLL_MAX) == 0);
+
+	wakeups = evring_stat(EVRING_STAT_RING_WAKEUPS);
+	busy_waiter_start(&bw, &t, kq, &r, 10000);
+	usleep(50000);
+	ATF_REQUIRE_EQ(getprop(kq, EVRING_PROP_WAITERS), 0);
+	TRIGGER(kq, 1);
+	ATF_REQUIRE(pthread_join(t, NULL) == 0);
+	ATF_REQUIRE_MSG(bw.n == 1, "n=%d error=%d", bw.n, bw.error);
+	ATF_REQUIRE(ring_next(kq, &r, &kev, 0) == 1);
+	ATF_REQUIRE_EQ(kev.ident, 1);
+	ATF_REQUIRE_EQ(kev.filter, EVFILT_USER);
+
+	busy_waiter_start(&bw, &t, kq, &r, 10000);
+	usleep(50000);
+	ATF_REQUIRE_EQ(getprop(kq, EVRING_PROP_WAITERS), 0);
+	ATF_REQUIRE(write(p[1], "x", 1) == 1);
+	ATF_REQUIRE(pthread_join(t, NULL) == 0);
+	ATF_REQUIRE_MSG(bw.n == 1, "n=%d error=%d", bw.n, bw.error);
+	ATF_REQUIRE(ring_next(kq, &r, &kev, 0) == 1);
+	ATF_REQUIRE_EQ(kev.ident, (uintptr_t)p[0]);
+	ATF_REQUIRE_EQ(kev.filter, EVFILT_READ);
+	ATF_REQUIRE_EQ(kev.data, 1);
+	ATF_REQUIRE_EQ(evring_stat(EVRING_STAT_RING_WAKEUPS), wakeups);
+
+	ATF_REQUIRE(close(p[0]) == 0);
+	ATF_REQUIRE(close(p[1]) == 0);
+	ATF_REQUIRE(kevent_ring_unmap(&r) == 0);
+	ATF_REQUIRE(close(kq) == 0);
+}
+
+ATF_TC(busypoll_bounded);
+ATF_TC_HEAD(busypoll_bounded, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "Busy polling is bounded: after EVRING_PROP_BUSYPOLL "
+	    "microseconds the waiter sleeps as usual and a trigger wakes "
+	    "it; a timeout shorter than the poll ends the wait on time; "
+	    "detaching the ring ends a poll with ENXIO");
+}
+ATF_TC_BODY(busypoll_bounded, tc)
+{
+	struct busy_waiter bw;
+	struct evring r;
+	struct timespec ts;
+	pthread_t t;
+	long long wakeups, t0;
+	uint32_t st;
+	int kq;
+
+	kq = kq_ring(8, &r);
+	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	ATF_REQUIRE(kqueue_setprop(kq, EVRING_PROP_BUSYPOLL, 100000) == 0);
+	wakeups = evring_stat(EVRING_STAT_RING_WAKEUPS);
+	busy_waiter_start(&bw, &t, kq, &r, 10000);
+	wait_waiters(kq, 1, 5000);
+	TRIGGER(kq, 1);
+	ATF_REQUIRE(pthread_join(t, NULL) == 0);
+	ATF_REQUIRE_MSG(bw.n == 1, "n=%d error=%d", bw.n, bw.error);
+	ATF_REQUIRE_EQ(evring_stat(EVRING_STAT_RING_WAKEUPS), wakeups + 1);
+	evring_advance(&r, 1);
+
+	ATF_REQUIRE(kqueue_setprop(kq, EVRING_PROP_BUSYPOLL,
+	    EVRING_BUSYPOLL_MAX) == 0);
+	ATF_REQUIRE(evring_peek(&r, &st) == NULL);
+	ts = ms_ts(100);
+	t0 = mono_ns();
+	ATF_REQUIRE_EQ(kevent_wait(kq, st, &ts, NULL), 0);
+	ATF_REQUIRE_MSG(mono_ns() - t0 < 900 * MS,
+	    "a 100 ms wait polled for %lld ms", (mono_ns() - t0) / MS);
+
+	busy_waiter_start(&bw, &t, kq, &r, 10000);
+	usleep(50000);
+	ATF_REQUIRE(kevent_ring_unmap(&r) == 0);
+	t0 = mono_ns();
+	ATF_REQUIRE(kevent_ring_detach(kq) == 0);
+	ATF_REQUIRE(pthread_join(t, NULL) == 0);
+	ATF_REQUIRE_MSG(bw.n == -1 && bw.error == ENXIO, "n=%d error=%d",
+	    bw.n, bw.error);
+	ATF_REQUIRE(mono_ns() - t0 < 900 * MS);
+	ATF_REQUIRE(close(kq) == 0);
+}
+
+ATF_TC(busypoll_eintr);
+ATF_TC_HEAD(busypoll_eintr, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "A signal whose handler would run during the busy poll still "
+	    "ends kevent_wait() with EINTR, once, both when the thread's own "
+	    "mask leaves it unblocked and when only the call's sigmask does; "
+	    "the thread's mask is as it was after the call");
+}
+ATF_TC_BODY(busypoll_eintr, tc)
+{
+	struct sigaction sa;
+	struct killer k;
+	struct evring r;
+	struct timespec ts;
+	sigset_t block, old, waitmask, now;
+	pthread_t t;
+	long long t0;
+	uint32_t st;
+	int kq, n;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = wait_sigusr1;
+	sigemptyset(&sa.sa_mask);
+	ATF_REQUIRE(sigaction(SIGUSR1, &sa, NULL) == 0);
+	atomic_store(&sig_count, 0);
+	kq = kq_ring(8, &r);
+	ATF_REQUIRE(kqueue_setprop(kq, EVRING_PROP_BUSYPOLL,
+	    EVRING_BUSYPOLL_MAX) == 0);
+	ATF_REQUIRE(evring_peek(&r, &st) == NULL);
+	ts = ms_ts(10000);
+
+	/* Unblocked in the thread's mask. */
+	k.target = pthread_self();
+	k.delay_us = 50000;
+	ATF_REQUIRE(pthread_sigmask(SIG_BLOCK, NULL, &old) == 0);
+	ATF_REQUIRE(pthread_create(&t, NULL, killer_main, &k) == 0);
+	t0 = mono_ns();
+	n = kevent_wait(kq, st, &ts, NULL);
+	ATF_REQUIRE_MSG(n == -1 && errno == EINTR, "n=%d errno=%d", n, errno);
+	ATF_REQUIRE(mono_ns() - t0 < 5000 * MS);
+	ATF_REQUIRE(pthread_join(t, NULL) == 0);
+	ATF_REQUIRE_EQ(atomic_load(&sig_count), 1);
+	ATF_REQUIRE(pthread_sigmask(SIG_BLOCK, NULL, &now) == 0);
+	ATF_REQUIRE(!sigismember(&now, SIGUSR1));
+	ATF_REQUIRE(!sigismember(&now, SIGUSR2));
+
+	/* Blocked in the thread's mask, unblocked by the call's. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR1);
+	ATF_REQUIRE(pthread_sigmask(SIG_BLOCK, &block, NULL) == 0);
+	ATF_REQUIRE(pthread_sigmask(SIG_BLOCK, NULL, &waitmask) == 0);
+	sigdelset(&waitmask, SIGUSR1);
+	ATF_REQUIRE(pthread_create(&t, NULL, killer_main, &k) == 0);
+	t0 = mono_ns();
+	n = kevent_wait(kq, st, &ts, &waitmask);
+	ATF_REQUIRE_MSG(n == -1 && errno == EINTR, "n=%d errno=%d", n, errno);
+	ATF_REQUIRE(mono_ns() - t0 < 5000 * MS);
+	ATF_REQUIRE(pthread_join(t, NULL) == 0);
+	ATF_REQUIRE_EQ(atomic_load(&sig_count), 2);
+	ATF_REQUIRE(pthread_sigmask(SIG_BLOCK, NULL, &now) == 0);
+	ATF_REQUIRE(sigismember(&now, SIGUSR1));
+	ATF_REQUIRE(pthread_sigmask(SIG_SETMASK, &old, NULL) == 0);
+	check_workers();
+	ATF_REQUIRE(kevent_ring_unmap(&r) == 0);
+	ATF_REQUIRE(close(kq) == 0);
+}
+
 ATF_TC(kevent_change_flushes);
 ATF_TC_HEAD(kevent_change_flushes, tc)
 {
@@ -2311,6 +2560,10 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, take_damaged_claim);
 	ATF_TP_ADD_TC(tp, kevent_change_flushes);
 	ATF_TP_ADD_TC(tp, cancel_sleeper);
+	ATF_TP_ADD_TC(tp, busypoll_prop);
+	ATF_TP_ADD_TC(tp, busypoll_catches);
+	ATF_TP_ADD_TC(tp, busypoll_bounded);
+	ATF_TP_ADD_TC(tp, busypoll_eintr);
 	ATF_TP_ADD_TC(tp, attach_errors);
 	ATF_TP_ADD_TC(tp, header_layout);
 	ATF_TP_ADD_TC(tp, user_basic);
