@@ -36,14 +36,30 @@ host_lock_init(struct host_lock *hl)
 	atomic_init(&hl->hl_owner, 0);
 }
 
+/*
+ * Attempts at a held lock before sleeping on it.  Kernel critical sections
+ * are short, and a thread that sleeps on a contended futex pays a context
+ * switch each way: on a queue shared by a producer's kevent() and a
+ * consumer's kevent_wait() that was one switch per event.  So a contended
+ * lock is retried for a few microseconds first, as FreeBSD's adaptive
+ * mutexes spin while the owner runs (we cannot see whether it does).
+ */
+#define	HOST_LOCK_SPIN	500
+
 void
 host_lock_acquire(struct host_lock *hl)
 {
-	int error;
+	int error, spin;
 
+	for (spin = 0; spin < HOST_LOCK_SPIN; spin++) {
+		if (pthread_mutex_trylock(&hl->hl_mtx) == 0)
+			goto owned;
+		hc_cpu_relax();
+	}
 	error = pthread_mutex_lock(&hl->hl_mtx);
 	if (error != 0)
 		hc_panic("host_lock_acquire: pthread_mutex_lock failed");
+owned:
 	/* Relaxed: only the owner itself compares against its own id. */
 	atomic_store_explicit(&hl->hl_owner, host_self(),
 	    memory_order_relaxed);

@@ -854,10 +854,12 @@ kern_kevent_ring_map(int fd, void **addrp, unsigned long *sizep,
  * that comes within that time is taken without the sleep and the wakeup,
  * which on a two-thread hand-off cost more than the event itself.  Called
  * and returning without kq_lock; the caller looks again under it.  The
- * signal mask and the clock are consulted every few turns only: each is a
- * host call.
+ * clock is read every few turns and the pending signals every few hundred
+ * (about 10 us here): the first is a cheap host call, the second a system
+ * call, which would double the cost of an event caught in a few turns.
  */
-#define	EVRING_BUSYPOLL_CHECK	16	/* turns between mask/clock looks */
+#define	EVRING_BUSYPOLL_CLOCK	16	/* turns between clock reads */
+#define	EVRING_BUSYPOLL_SIGNAL	256	/* turns between signal looks */
 
 static void
 evring_busypoll(struct kqueue *kq, uint32_t ringstate, uint32_t minwake,
@@ -881,9 +883,11 @@ evring_busypoll(struct kqueue *kq, uint32_t ringstate, uint32_t minwake,
 		    ringstate && (uint32_t)__atomic_load_n(&kq->kq_ringunread,
 		    __ATOMIC_RELAXED) >= minwake)
 			break;
-		if (turn % EVRING_BUSYPOLL_CHECK == 0 &&
-		    (hc_spin_signalled(sp, maskp) ||
-		    hc_clock_monotonic() >= end))
+		if (turn % EVRING_BUSYPOLL_CLOCK == 0 &&
+		    hc_clock_monotonic() >= end)
+			break;
+		if (turn % EVRING_BUSYPOLL_SIGNAL == 0 &&
+		    hc_spin_signalled(sp, maskp))
 			break;
 		hc_cpu_relax();
 	}
@@ -959,12 +963,15 @@ kern_kevent_wait(int fd, unsigned int ringstate,
 			*retval = (int)evring_unread(kr);
 			break;
 		}
-		/* The caller has seen everything: so may poll() on us. */
-		kqueue_set_hostready(kq);
-		if (woken || timedout || deadline == 0 ||
-		    (deadline > 0 && hc_clock_monotonic() >= deadline))
-			break;
-		if (!spun && kq->kq_busypoll > 0) {
+		/*
+		 * Poll before the descriptor's readiness is cleared below:
+		 * an event that comes during the poll then costs no host
+		 * write and read of it (the descriptor may stay readable
+		 * for as long as the poll lasts, as until the next kernel
+		 * entry after the program consumed the ring).
+		 */
+		if (!spun && kq->kq_busypoll > 0 && !woken && !timedout &&
+		    deadline != 0) {
 			spun = 1;
 			KQ_UNLOCK(kq);
 			evring_busypoll(kq, ringstate, kq->kq_minwake,
@@ -976,6 +983,11 @@ kern_kevent_wait(int fd, unsigned int ringstate,
 			KQ_LOCK(kq);
 			continue;
 		}
+		/* The caller has seen everything: so may poll() on us. */
+		kqueue_set_hostready(kq);
+		if (woken || timedout || deadline == 0 ||
+		    (deadline > 0 && hc_clock_monotonic() >= deadline))
+			break;
 		if (hs == NULL && (error = hc_sleeper_get(&hs)) != 0)
 			break;
 		ew.ew_hs = hs;
