@@ -1,8 +1,10 @@
 /*
  * hc_fd_alias(): find another descriptor of this process on the same open
  * file description, for epoll registrations that follow the description
- * across dup() (sys_epoll.c).  kcmp(KCMP_FILE) is the host's only exact
- * test; the candidates are the entries of /proc/self/fd.
+ * across dup() (sys_epoll.c) and for queues that outlive the close of
+ * their first descriptor (kern_descrip.c).  kcmp(KCMP_FILE) is the host's
+ * only exact test; the candidates are the entries of /proc/self/fd.
+ * hc_fd_same() is the test alone, for a kernel that has its candidates.
  */
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -14,7 +16,7 @@
 
 #include <linux/kcmp.h>
 
-#include "sys/hostcall.h"
+#include "host_impl.h"
 
 int
 hc_fd_alias(int fd, int *aliasp)
@@ -36,6 +38,8 @@ hc_fd_alias(int fd, int *aliasp)
 			continue;
 		r = syscall(SYS_kcmp, pid, pid, KCMP_FILE, fd, cand);
 		if (r == 0) {
+			/* The kernel may keep it: its close must be heard. */
+			host_fdtab_note(cand);
 			*aliasp = cand;
 			error = 0;
 			break;
@@ -47,4 +51,18 @@ hc_fd_alias(int fd, int *aliasp)
 	}
 	closedir(d);
 	return (error);
+}
+
+int
+hc_fd_same(int fd1, int fd2)
+{
+	pid_t pid = getpid();
+	long r;
+
+	r = syscall(SYS_kcmp, pid, pid, KCMP_FILE, fd1, fd2);
+	if (r == 0)
+		return (0);
+	if (r > 0)
+		return (ESRCH);
+	return (errno == EBADF ? EBADF : ENOSYS);
 }

@@ -31,8 +31,9 @@
 
 /*
  * Tell the kernel about fd.  Only descriptors the kernel could have seen
- * (at most the highest one given to hc_fd_stat/hc_fd_watch/hc_kqfd_create)
- * are worth an upcall; the rest pass straight through.
+ * (at most the highest one given to hc_fd_stat/hc_fd_watch/hc_kqfd_create
+ * or returned by hc_fd_alias) are worth an upcall; the rest pass straight
+ * through.
  */
 static inline const struct hc_upcalls *
 host_close_upcalls(void)

@@ -15,6 +15,8 @@
 
 #define	FILE_LOCKPOOL	64
 
+static void fd_drop_knotes(struct file *fp);
+
 static struct hc_mtx *fdt_lock;
 static struct file **fdt_files;
 static int fdt_nfiles;
@@ -205,21 +207,45 @@ fd_lookup(int fd, struct file **fpp)
 	return (0);
 }
 
+/*
+ * The table knows a queue by one number, the descriptor it was made with
+ * (or moved to: fd_close_upcall()).  A program may dup() that descriptor
+ * and use the copy, as it can a Linux epoll instance: a number the table
+ * does not know as a queue is asked about, and if it is a duplicate of a
+ * queue's descriptor, that is the queue.  Only the miss pays.
+ */
 int
 fd_lookup_kqueue(int fd, struct file **fpp)
 {
+	struct hc_fdinfo fi;
 	struct file *fp;
+	int i;
 
 	hc_mtx_lock(fdt_lock);
 	fp = fdt_get(fd);
-	if (fp == NULL || fp->f_type != DTYPE_KQUEUE) {
+	if (fp != NULL && fp->f_type == DTYPE_KQUEUE) {
+		fhold(fp);
 		hc_mtx_unlock(fdt_lock);
-		return (EBADF);
+		*fpp = fp;
+		return (0);
 	}
-	fhold(fp);
 	hc_mtx_unlock(fdt_lock);
-	*fpp = fp;
-	return (0);
+	/* A queue's host descriptor is an eventfd; nothing else can be one. */
+	if (fd < 0 || hc_fd_stat(fd, &fi) != 0 || fi.fi_type != HC_FT_EVENTFD)
+		return (EBADF);
+	hc_mtx_lock(fdt_lock);
+	for (i = 0; i < fdt_nfiles; i++) {
+		fp = fdt_files[i];
+		if (fp != NULL && fp->f_type == DTYPE_KQUEUE && i != fd &&
+		    hc_fd_same(fd, i) == 0) {
+			fhold(fp);
+			hc_mtx_unlock(fdt_lock);
+			*fpp = fp;
+			return (0);
+		}
+	}
+	hc_mtx_unlock(fdt_lock);
+	return (EBADF);
 }
 
 /* Resolve an upcall's cookie; NULL when the object is gone. */
@@ -277,8 +303,7 @@ fd_install_kqueue(int fd, struct kqueue *kq, struct file **fpp)
 void
 fd_close_hook(int fd)
 {
-	struct file *fp, *kqfp;
-	struct knote *kn;
+	struct file *fp;
 
 	hc_mtx_lock(fdt_lock);
 	fp = fdt_get(fd);
@@ -292,22 +317,108 @@ fd_close_hook(int fd)
 
 	if (fp->f_type == DTYPE_KQUEUE)
 		kqueue_close(fp->f_kq);
-	else {
-		for (;;) {
-			hc_mtx_lock(fp->f_knlist.kl_lock);
-			kn = LIST_FIRST(&fp->f_knlist.kl_list);
-			if (kn == NULL) {
-				hc_mtx_unlock(fp->f_knlist.kl_lock);
-				break;
-			}
-			kqfp = kn->kn_kq->kq_fp;
-			fhold(kqfp);
-			hc_mtx_unlock(fp->f_knlist.kl_lock);
-			knote_fdclose(kqfp->f_kq, fp);
-			fdrop(kqfp);
-		}
-	}
+	else
+		fd_drop_knotes(fp);
 	fdrop(fp);
+}
+
+/* Remove every knote on fp, which names fp->f_fd, from every queue. */
+static void
+fd_drop_knotes(struct file *fp)
+{
+	struct file *kqfp;
+	struct knote *kn;
+
+	for (;;) {
+		hc_mtx_lock(fp->f_knlist.kl_lock);
+		kn = LIST_FIRST(&fp->f_knlist.kl_list);
+		if (kn == NULL) {
+			hc_mtx_unlock(fp->f_knlist.kl_lock);
+			break;
+		}
+		kqfp = kn->kn_kq->kq_fp;
+		fhold(kqfp);
+		hc_mtx_unlock(fp->f_knlist.kl_lock);
+		knote_fdclose(kqfp->f_kq, fp);
+		fdrop(kqfp);
+	}
+}
+
+/*
+ * Move the queue at number fd to number alias, another descriptor of the
+ * same open file description.  Knotes in other queues that watch it under
+ * fd go first, as knotes on any closed number do.  Whatever the table
+ * held for alias was stale: that number names the queue's file now.
+ * Nonzero if the queue is not at fd any more or alias was taken meanwhile.
+ */
+static int
+fd_move_kqueue(int fd, int alias)
+{
+	struct kqueue *kq;
+	struct file *fp;
+	int error;
+
+	fd_close_hook(alias);
+	hc_mtx_lock(fdt_lock);
+	fp = fdt_get(fd);
+	if (fp == NULL || fp->f_type != DTYPE_KQUEUE) {
+		hc_mtx_unlock(fdt_lock);
+		return (ENOENT);
+	}
+	fhold(fp);
+	hc_mtx_unlock(fdt_lock);
+	fd_drop_knotes(fp);
+	hc_mtx_lock(fdt_lock);
+	if (fdt_get(fd) != fp || fdt_get(alias) != NULL) {
+		hc_mtx_unlock(fdt_lock);
+		fdrop(fp);
+		return (EBUSY);
+	}
+	/* The table's reference moves with the entry. */
+	fdt_files[fd] = NULL;
+	__atomic_sub_fetch(&fdt_count, 1, __ATOMIC_RELAXED);
+	fp->f_fd = alias;
+	if ((error = fdt_install(fp)) != 0) {
+		fp->f_fd = fd;
+		fdt_files[fd] = fp;
+		__atomic_add_fetch(&fdt_count, 1, __ATOMIC_RELAXED);
+		hc_mtx_unlock(fdt_lock);
+		fdrop(fp);
+		return (error);
+	}
+	hc_mtx_unlock(fdt_lock);
+	kq = fp->f_kq;
+	KQ_LOCK(kq);
+	kq->kq_fd = alias;
+	KQ_UNLOCK(kq);
+	fdrop(fp);
+	return (0);
+}
+
+/*
+ * The program closes fd (the hu_fdclose upcall).  A queue whose open file
+ * description lives on in another descriptor, because the program dup()ed
+ * it, is not closed: it moves to that descriptor, as a Linux epoll
+ * instance lives until the last descriptor of its file is closed.  The
+ * search costs a look at every open descriptor, paid only when a queue's
+ * descriptor is closed.  Two threads closing two duplicates of one queue
+ * at once may each see the other's as the survivor and leave the queue
+ * at a closed number; close them one at a time.
+ */
+void
+fd_close_upcall(int fd)
+{
+	struct file *fp;
+	int alias, isq;
+
+	hc_mtx_lock(fdt_lock);
+	fp = fdt_get(fd);
+	isq = fp != NULL && fp->f_type == DTYPE_KQUEUE;
+	hc_mtx_unlock(fdt_lock);
+	if (isq && hc_fd_alias(fd, &alias) == 0 &&
+	    fd_move_kqueue(fd, alias) == 0)
+		return;
+	fd_close_hook(fd);
 }
 
 /*

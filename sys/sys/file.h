@@ -15,6 +15,11 @@
  * its identity (device, inode, type); the stale host registration can then
  * still report, but its cookie's generation no longer matches and its
  * reports are dropped.
+ *
+ * A queue is the exception: like a Linux epoll instance it lives as long
+ * as any descriptor of its open file description, so a queue whose number
+ * is closed while a dup() of it is open moves to the duplicate instead
+ * (fd_close_upcall()), and a duplicate's number finds the queue.
  */
 #ifndef _SYS_FILE_H_
 #define	_SYS_FILE_H_
@@ -58,6 +63,7 @@ int	fd_install_kqueue(int fd, struct kqueue *kq, struct file **fpp);
 void	fhold(struct file *fp);
 void	fdrop(struct file *fp);
 void	fd_close_hook(int fd);
+void	fd_close_upcall(int fd);
 void	fd_forkprepare(void);
 void	fd_forkparent(void);
 void	fd_forkchild(void);

@@ -205,6 +205,12 @@ int	hc_fd_query(int fd, int type, struct hc_fdstate *fs);
  * ENOSYS if the host cannot tell.
  */
 int	hc_fd_alias(int fd, int *aliasp);
+/*
+ * 0 when fd1 and fd2 refer to the same open file description, ESRCH when
+ * they do not, EBADF when either is not open, ENOSYS if the host cannot
+ * tell.
+ */
+int	hc_fd_same(int fd1, int fd2);
 /* For a regular file: bytes from the current offset to end of file. */
 int	hc_fd_remaining(int fd, long long *remainp);
 /* Close a descriptor the kernel itself created. */

@@ -848,6 +848,62 @@ ATF_TC_BODY(dup_follows_description, tc)
 	NONE(ep, 0);
 }
 
+ATF_TC(instance_dup);
+ATF_TC_HEAD(instance_dup, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "As on Linux, an epoll instance "
+	    "lives as long as any descriptor of it: a dup() or dup2() of the "
+	    "instance's descriptor waits and changes the same registrations, "
+	    "closing the original keeps it (the duplicate goes on working, "
+	    "and the old number is free for other objects), closing the last "
+	    "one frees it");
+}
+ATF_TC_BODY(instance_dup, tc)
+{
+	struct epoll_event ev;
+	long long q0;
+	int d, d2, ep, p[2], q[2];
+
+	q0 = KEV_STAT(EVRING_STAT_KQUEUES);
+	ATF_REQUIRE((ep = epoll_create1(0)) >= 0);
+	ATF_REQUIRE_EQ(0, pipe(p));
+	ADD(ep, p[0], EPOLLIN, 7);
+	ATF_REQUIRE((d = dup(ep)) >= 0);
+	ATF_REQUIRE((d2 = fcntl(ep, F_DUPFD_CLOEXEC, 100)) >= 100);
+	xwrite(p[1]);
+	ATF_CHECK_EQ(EPOLLIN, ONE(d, 0, 7));
+	ATF_CHECK_EQ(EPOLLIN, ONE(d2, 0, 7));
+	xread(p[0]);
+	/* A change through the duplicate is a change of the instance. */
+	ATF_CHECK_EQ(0, ep_mod(d, p[0], EPOLLIN, 8));
+	ATF_REQUIRE_EQ(0, close(ep));
+	ATF_CHECK_EQ(1, KEV_STAT(EVRING_STAT_KQUEUES) - q0);
+	xwrite(p[1]);
+	ATF_CHECK_EQ(EPOLLIN, ONE(d, 1000, 8));
+	ATF_CHECK_EQ(EPOLLIN, ONE(d2, 0, 8));
+	xread(p[0]);
+	/* The closed number is reusable and names something else now. */
+	ATF_REQUIRE_EQ(0, pipe(q));
+	ATF_CHECK_EQ(ep, q[0]);
+	ATF_CHECK_EQ(0, ep_add(d, q[0], EPOLLIN, 9));
+	ATF_CHECK_EQ(-1, epoll_wait(q[0], &ev, 1, 0));
+	ATF_CHECK_EQ(EINVAL, errno);
+	xwrite(q[1]);
+	ATF_CHECK_EQ(EPOLLIN, ONE(d2, 0, 9));
+	xread(q[0]);
+	/* dup2() onto a chosen number works the same way. */
+	ATF_REQUIRE_EQ(200, dup2(d2, 200));
+	ATF_REQUIRE_EQ(0, close(d));
+	ATF_REQUIRE_EQ(0, close(d2));
+	ATF_CHECK_EQ(1, KEV_STAT(EVRING_STAT_KQUEUES) - q0);
+	xwrite(q[1]);
+	ATF_CHECK_EQ(EPOLLIN, ONE(200, 0, 9));
+	ATF_REQUIRE_EQ(0, close(200));
+	ATF_CHECK_EQ(0, KEV_STAT(EVRING_STAT_KQUEUES) - q0);
+	ATF_CHECK_EQ(-1, epoll_wait(200, &ev, 1, 0));
+	ATF_CHECK_EQ(EBADF, errno);
+}
+
 ATF_TC(close_removes);
 ATF_TC_HEAD(close_removes, tc)
 {
@@ -940,6 +996,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, kevent_refuses_epoll);
 	ATF_TP_ADD_TC(tp, ring);
 	ATF_TP_ADD_TC(tp, dup_follows_description);
+	ATF_TP_ADD_TC(tp, instance_dup);
 	ATF_TP_ADD_TC(tp, close_removes);
 	ATF_TP_ADD_TC(tp, fork_child);
 	return (atf_no_error());
