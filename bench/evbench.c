@@ -109,8 +109,8 @@ struct opts {
 	int		o_tty;		/* stderr is a tty: show progress */
 	int		o_nopin;	/* --no-pin */
 	int		o_budget_ms;	/* time budget of a timed run */
-	int		o_ringspin;	/* --ring-spin: evring-ring looks */
-					/* this often before it sleeps */
+	long		o_busypoll;	/* --busy-poll: evring-ring's */
+					/* EVRING_PROP_BUSYPOLL, us */
 	int		o_conns;	/* tcp: connections */
 	long		o_reqs;		/* tcp: requests per run */
 	const char	*o_wl;		/* -w list, or NULL for the default */
@@ -745,11 +745,10 @@ evk_leakcheck(void)
  * largest one here (32768 entries for the ~20,000 descriptors
  * RLIMIT_NOFILE allows) 1 MiB.
  *
- * --ring-spin S: a wait that finds the ring empty looks again S times
- * (one pause instruction apart) before it sleeps in kevent_wait().
- * Looking costs no system call here, unlike a non-blocking epoll_wait().
- * The default is 0: a wait that finds nothing sleeps at once, as every
- * other mechanism's does.
+ * --busy-poll US sets the queue's EVRING_PROP_BUSYPOLL: a kevent_wait()
+ * that finds the ring empty polls for up to US microseconds, taking the
+ * host's readiness itself, before it sleeps (kevent_wait(2)).  0 makes it
+ * sleep at once, as every other mechanism's wait does.
  */
 #define	EVR_MINENTRIES	4096
 
@@ -787,6 +786,9 @@ evr_setup(struct mctx *c, int nwatch, int batch)
 	    kevent_ring_map(c->m_qfd, &e->e_ring) != 0)
 		return (-1);
 	e->e_mapped = 1;
+	if (opt.o_busypoll > 0 &&
+	    kqueue_setprop(c->m_qfd, EVRING_PROP_BUSYPOLL, opt.o_busypoll) != 0)
+		return (-1);
 	return (0);
 }
 
@@ -825,7 +827,7 @@ evr_wait(struct mctx *c, struct bev *ev, int batch, int timeout_ms)
 	struct timespec ts;
 	long long deadline = 0, left;
 	uint32_t first, avail, i;
-	int n, spins = 0;
+	int n;
 
 	/*
 	 * The records the last wait returned have been handled now (their
@@ -859,11 +861,6 @@ evr_wait(struct mctx *c, struct bev *ev, int batch, int timeout_ms)
 		}
 		if (avail > 0)
 			break;
-		if (spins < opt.o_ringspin) {
-			spins++;
-			cpu_relax();
-			continue;
-		}
 		/*
 		 * Empty: first is the write index seen, the ringstate that
 		 * makes kevent_wait() return at once if a record came since.
@@ -4163,7 +4160,7 @@ usage(FILE *f)
 	    "[-n events] [--budget MS] "
 	    "[--quick | --full] [--scale] [--csv] [--plot FILE.png]\n"
 	    "               [--conns C] [--requests R] [--examples DIR] "
-	    "[--no-pin] [--ring-spin S]\n");
+	    "[--no-pin] [--busy-poll US]\n");
 	fprintf(f, "workloads (default: all but scale):\n");
 	for (i = 0; i < NELEM(workloads); i++)
 		fprintf(f, "  %-10s %s\n", workloads[i].w_name,
@@ -4230,7 +4227,7 @@ main(int argc, char **argv)
 		{ "examples", required_argument, NULL, 'E' },
 		{ "no-pin", no_argument, NULL, 'P' },
 		{ "budget", required_argument, NULL, 'B' },
-		{ "ring-spin", required_argument, NULL, 'W' },
+		{ "busy-poll", required_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -4292,8 +4289,8 @@ main(int argc, char **argv)
 			set_budget = 1;
 			break;
 		case 'W':
-			opt.o_ringspin = (int)(strcmp(optarg, "0") == 0 ? 0 :
-			    num_arg(ch, optarg, 100000000));
+			opt.o_busypoll = strcmp(optarg, "0") == 0 ? 0 :
+			    num_arg(ch, optarg, EVRING_BUSYPOLL_MAX);
 			break;
 		case 'p':
 			opt.o_plot = optarg;
