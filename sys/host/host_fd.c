@@ -118,18 +118,20 @@ hc_fd_watch(int fd, unsigned long long cookie)
 			return (error);
 		}
 	}
-	if (host_sys_epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+	if (host_uring_active())
+		error = host_uring_watch(fd, cookie);
+	else if (host_sys_epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		error = errno;
 		if (error == EEXIST &&
 		    host_sys_epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev) == 0)
 			error = 0;
-		if (error != 0) {
-			if (!was) {
-				host_fdtab_set(fd, 0);
-				host_watch_rele();
-			}
-			return (error);
+	}
+	if (error != 0) {
+		if (!was) {
+			host_fdtab_set(fd, 0);
+			host_watch_rele();
 		}
+		return (error);
 	}
 	if (!was)
 		atomic_fetch_add(&host_stats[HC_STAT_FDWATCH], 1);
@@ -142,12 +144,13 @@ hc_fd_unwatch(int fd, unsigned long long cookie)
 {
 	int epfd;
 
-	(void)cookie;
 	if (host_fdtab_set(fd, 0) != 1)
 		return;
 	epfd = atomic_load(&host_epfd);
+	if (host_uring_active())
+		host_uring_unwatch(fd, cookie);
 	/* ENOENT/EBADF: the descriptor was closed or replaced under us. */
-	if (epfd >= 0)
+	else if (epfd >= 0)
 		(void)host_sys_epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
 	atomic_fetch_sub(&host_stats[HC_STAT_FDWATCH], 1);
 	host_watch_rele();

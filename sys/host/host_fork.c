@@ -20,6 +20,7 @@ host_fork_prepare(void)
 	host_vnode_forkprepare();
 	host_proc_forkprepare();
 	host_lock_acquire(&host_setup_lock);
+	host_uring_forkprepare();
 	host_sleep_forkprepare();
 	host_callout_forkprepare();
 	up = atomic_load(&host_upcalls);
@@ -37,6 +38,7 @@ host_fork_parent(void)
 		up->hu_forkparent();
 	host_callout_forkparent();
 	host_sleep_forkparent();
+	host_uring_forkparent();
 	host_lock_release(&host_setup_lock);
 	host_proc_forkparent();
 	host_vnode_forkparent();

@@ -72,6 +72,8 @@ extern struct host_lock host_setup_lock;
 #define	HOST_TAG_INOTIFY	1
 #define	HOST_TAG_SIGNAL		2
 #define	HOST_TAG_PROC		3
+#define	HOST_TAG_EPOLL		4	/* io_uring's poll of the epoll fd */
+#define	HOST_TAG_PROBE		5	/* host_uring_pollable()'s, ignored */
 #define	HOST_MKTAG(kind, low)	(HOST_TAG | \
 	    ((unsigned long long)(kind) << HOST_TAG_KINDSHIFT) | \
 	    ((unsigned long long)(low) & HOST_TAG_PTRMASK))
@@ -92,6 +94,30 @@ void	host_soerr_forget(unsigned lo, unsigned hi);
 int	host_fd_maxfd(void);
 int	host_fdtab_set(int fd, int on);
 void	host_poll_forkchild(void);
+void	host_epoll_drain_locked(void);
+
+/*
+ * host_uring.c: the io_uring backend (doc/host-backend.md).  The backend
+ * is chosen when the epoll instance is made, which exists in both (io_uring
+ * watches it for the host's internal sources).
+ */
+#define	HOST_BACKEND_NONE	0	/* not chosen yet */
+#define	HOST_BACKEND_EPOLL	1
+#define	HOST_BACKEND_URING	2
+#define	HOST_BACKEND_DEFAULT	HOST_BACKEND_URING
+extern _Atomic int host_backend;
+extern _Atomic int host_urfd;
+void	host_backend_choose(int epfd);
+int	host_uring_active(void);
+int	host_uring_pending(void);
+void	host_uring_drain_locked(void);
+int	host_uring_watch(int fd, unsigned long long cookie);
+void	host_uring_unwatch(int fd, unsigned long long cookie);
+void	host_uring_forkprepare(void);
+void	host_uring_forkparent(void);
+void	host_uring_forkchild(void);
+/* What the dispatcher and sleepers wait on: the ring, or the epoll fd. */
+int	host_wait_fd(void);
 
 /* Counters (hc_stat). */
 extern _Atomic long long host_stats[HC_NSTATS];

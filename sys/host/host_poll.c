@@ -61,6 +61,7 @@ host_epoll_get(int *epfdp)
 			host_lock_release(&host_setup_lock);
 			return (errno);
 		}
+		host_backend_choose(fd);
 		atomic_store(&host_epfd, fd);
 	}
 	host_lock_release(&host_setup_lock);
@@ -80,8 +81,8 @@ host_dispatcher(void *arg)
 		pfd.revents = 0;
 		/*
 		 * poll() on an epoll descriptor says whether events are
-		 * queued without taking them; only the poll lock holder
-		 * takes them.
+		 * queued without taking them, and on an io_uring whether
+		 * completions are; only the poll lock holder takes them.
 		 */
 		if (host_sys_poll(&pfd, 1, -1) < 0) {
 			if (errno == EINTR)
@@ -112,7 +113,7 @@ host_dispatcher_start(void)
 	host_lock_acquire(&host_setup_lock);
 	if (!atomic_load(&host_dispatcher_started)) {
 		error = host_thread_create(&t, host_dispatcher,
-		    (void *)(intptr_t)epfd);
+		    (void *)(intptr_t)host_wait_fd());
 		if (error == 0)
 			atomic_store(&host_dispatcher_started, 1);
 	}
@@ -177,6 +178,16 @@ host_dispatch_one(const struct epoll_event *ev)
 void
 host_drain_locked(void)
 {
+
+	if (host_uring_active())
+		host_uring_drain_locked();
+	else
+		host_epoll_drain_locked();
+}
+
+void
+host_epoll_drain_locked(void)
+{
 	struct epoll_event ev[HOST_BATCH];
 	int epfd, i, n;
 
@@ -200,6 +211,9 @@ hc_host_poll(void)
 {
 
 	if (!host_watching())
+		return;
+	/* io_uring: an empty completion queue costs no system call. */
+	if (host_uring_active() && !host_uring_pending())
 		return;
 	/* Upcalls must not call us; refuse rather than self-deadlock. */
 	if (host_lock_owned(&host_poll_lock))
@@ -262,6 +276,7 @@ host_poll_forkchild(void)
 	int epfd, i, j;
 
 	host_lock_forkchild(&host_setup_lock);
+	host_uring_forkchild();
 	/*
 	 * The epoll instance is shared with the parent: closing our
 	 * descriptor leaves the parent's registrations alone, whereas

@@ -153,7 +153,7 @@ hc_sleep(struct hc_sleeper *s, long long deadline, const void *sigmask)
 		pfd[0].events = POLLIN;
 		pfd[0].revents = 0;
 		n = 1;
-		epfd = atomic_load(&host_epfd);
+		epfd = host_wait_fd();
 		if (epfd >= 0 && host_watching()) {
 			pfd[1].fd = epfd;
 			pfd[1].events = POLLIN;

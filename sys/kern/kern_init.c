@@ -76,6 +76,10 @@ kern_stat(int which)
 		return (hc_stat(HC_STAT_FDWATCH_TOTAL));
 	case EVRING_STAT_VNODEWATCH:
 		return (hc_stat(HC_STAT_VWATCH));
+	case EVRING_STAT_HOST_BACKEND:
+		return (hc_stat(HC_STAT_BACKEND));
+	case EVRING_STAT_HOST_CQES:
+		return (hc_stat(HC_STAT_URING_CQES));
 	case EVRING_STAT_KQUEUES:
 		return (kqueue_stat_kqueues());
 	case EVRING_STAT_KNOTES:

@@ -42,6 +42,8 @@
 #define	EVRING_STAT_RINGS		11	/* rings attached now */
 #define	EVRING_STAT_RING_WAKEUPS	12	/* kevent_wait() sleepers woken */
 #define	EVRING_STAT_RING_POSTS		13	/* records written into rings */
+#define	EVRING_STAT_HOST_BACKEND	14	/* 1 epoll, 2 io_uring, 0 none yet */
+#define	EVRING_STAT_HOST_CQES		15	/* io_uring completions taken */
 
 /*
  * The ring.

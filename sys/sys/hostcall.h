@@ -191,6 +191,8 @@ int	hc_fd_stat(int fd, struct hc_fdinfo *fi);
 /*
  * Start watching fd for readiness: the host calls hu_fdready(cookie, ...)
  * each time readiness may have changed (edge-triggered, may be spurious).
+ * The cookie's high 32 bits must be fd (the io_uring backend finds the
+ * descriptor of a completion from them).
  * Returns EPERM for descriptors the host cannot watch (regular files,
  * directories, some devices): those are always ready.
  */
@@ -283,7 +285,10 @@ void	hc_shm_free(struct hc_shm *shm);
 #define	HC_STAT_FDWATCH		0	/* host fd registrations now */
 #define	HC_STAT_FDWATCH_TOTAL	1	/* hc_fd_watch() successes ever */
 #define	HC_STAT_VWATCH		2	/* host vnode watches now */
-#define	HC_NSTATS		3
+#define	HC_STAT_BACKEND		3	/* readiness backend: 0 none yet,
+					   1 epoll, 2 io_uring */
+#define	HC_STAT_URING_CQES	4	/* io_uring completions taken ever */
+#define	HC_NSTATS		5
 long long hc_stat(int which);
 
 /* A fatal kernel error: print and abort. */
