@@ -10,9 +10,9 @@
  * own close()/dup2()/dup3() interceptors and reports false races on reused
  * descriptor numbers if those are skipped; there the next definition is
  * called (the sanitizer's, or the C library's when the sanitizer's comes
- * first and calls ours).  Closes inside the C library (fclose(), for one)
- * call its internal close and are not seen; the kernel notices those at
- * the next registration.
+ * first and calls ours).  Closes inside the C library call its internal
+ * close; fclose(), pclose() and freopen() are interposed too (see there),
+ * others are noticed at the next registration of the number.
  */
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include <linux/close_range.h>
@@ -207,4 +208,71 @@ getsockopt(int fd, int level, int optname, void *optval, socklen_t *optlen)
 	if (kept != 0 && *(int *)optval == 0)
 		*(int *)optval = kept;
 	return (0);
+}
+
+/*
+ * fclose(), pclose() and freopen() close the stream's descriptor inside
+ * the C library, where close() above cannot see it.  With the epoll
+ * backend the kernel would notice at the next registration of the number;
+ * with io_uring the descriptor's poll request holds the file, so until
+ * then a socket would send no FIN and a pipe would keep its writer
+ * blocked (pclose() of a child writing to a full pipe would wait forever).
+ * So they tell the kernel first, as close() does.  The C library's
+ * functions are looked up once, at load time (see host_interpose_resolve()
+ * for why not lazily), and again if a call comes first.
+ */
+typedef int (*host_fclose_fn)(FILE *);
+typedef FILE *(*host_freopen_fn)(const char *, const char *, FILE *);
+static host_fclose_fn host_next_fclose, host_next_pclose;
+static host_freopen_fn host_next_freopen;
+
+__attribute__((constructor(101)))
+static void
+host_stdio_resolve(void)
+{
+
+	host_next_fclose = (host_fclose_fn)dlsym(RTLD_NEXT, "fclose");
+	host_next_pclose = (host_fclose_fn)dlsym(RTLD_NEXT, "pclose");
+	host_next_freopen = (host_freopen_fn)dlsym(RTLD_NEXT, "freopen");
+}
+
+static void
+host_stdio_fdclose(FILE *fp)
+{
+	int fd, saved;
+
+	if (host_next_fclose == NULL || host_next_pclose == NULL ||
+	    host_next_freopen == NULL)
+		host_stdio_resolve();
+	saved = errno;
+	fd = fp != NULL ? fileno(fp) : -1;	/* -1: no descriptor */
+	errno = saved;
+	if (fd >= 0) {
+		host_fdclose_range((unsigned)fd, (unsigned)fd);
+		host_soerr_forget((unsigned)fd, (unsigned)fd);
+	}
+}
+
+HOST_EXPORT int
+fclose(FILE *fp)
+{
+
+	host_stdio_fdclose(fp);
+	return (host_next_fclose(fp));
+}
+
+HOST_EXPORT int
+pclose(FILE *fp)
+{
+
+	host_stdio_fdclose(fp);
+	return (host_next_pclose(fp));
+}
+
+HOST_EXPORT FILE *
+freopen(const char *path, const char *mode, FILE *fp)
+{
+
+	host_stdio_fdclose(fp);
+	return (host_next_freopen(path, mode, fp));
 }

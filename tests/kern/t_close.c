@@ -13,11 +13,16 @@
 #include <sys/evring.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <atf-c.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -363,6 +368,150 @@ ATF_TC_BODY(no_leak, tc)
 	rmdir(dir);
 }
 
+/*
+ * The io_uring host backend's poll requests hold their files, unlike
+ * epoll's registrations: the cases below pin down that a close evring
+ * sees still closes the object at once, whoever registered it.
+ */
+static int
+peer_sees_eof(int s)
+{
+	char c;
+
+	return (recv(s, &c, 1, MSG_DONTWAIT) == 0);
+}
+
+struct owner_arg {
+	int			fd;
+	int			kq;
+	pthread_barrier_t	barrier;
+};
+
+static void *
+owner_thread(void *arg)
+{
+	struct owner_arg *oa = arg;
+	struct kevent kev;
+
+	oa->kq = kqueue();
+	EV_SET(&kev, oa->fd, EVFILT_READ, EV_ADD, 0, 0, NULL);
+	if (oa->kq < 0 || kevent(oa->kq, &kev, 1, NULL, 0, NULL) != 0)
+		oa->kq = -1;
+	pthread_barrier_wait(&oa->barrier);	/* registered */
+	pthread_barrier_wait(&oa->barrier);	/* the main thread closed */
+	return (NULL);
+}
+
+ATF_TC(close_other_thread_watch);
+ATF_TC_HEAD(close_other_thread_watch, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "A socket registered by another thread "
+	    "(which owns its host registration) and closed here is closed "
+	    "when close() returns: the peer reads end of file at once");
+}
+ATF_TC_BODY(close_other_thread_watch, tc)
+{
+	struct owner_arg oa;
+	pthread_t t;
+	int s[2];
+
+	ATF_REQUIRE_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, s));
+	oa.fd = s[0];
+	ATF_REQUIRE_EQ(0, pthread_barrier_init(&oa.barrier, NULL, 2));
+	ATF_REQUIRE_EQ(0, pthread_create(&t, NULL, owner_thread, &oa));
+	pthread_barrier_wait(&oa.barrier);
+	ATF_REQUIRE(oa.kq >= 0);
+	ATF_REQUIRE_EQ(0, close(s[0]));
+	ATF_CHECK_MSG(peer_sees_eof(s[1]), "the closed socket is still open");
+	pthread_barrier_wait(&oa.barrier);
+	ATF_REQUIRE_EQ(0, pthread_join(t, NULL));
+	ATF_CHECK_EQ(0, KEV_STAT(EVRING_STAT_HOSTREG));
+	close(oa.kq);
+	close(s[1]);
+}
+
+ATF_TC(close_frees_port);
+ATF_TC_HEAD(close_frees_port, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "A watched TCP listener's port is free "
+	    "when close() returns: a new socket binds it without "
+	    "SO_REUSEADDR");
+}
+ATF_TC_BODY(close_frees_port, tc)
+{
+	struct sockaddr_in sin;
+	socklen_t len;
+	int kq, l, l2;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ATF_REQUIRE((l = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	ATF_REQUIRE_EQ(0, bind(l, (struct sockaddr *)&sin, sizeof(sin)));
+	ATF_REQUIRE_EQ(0, listen(l, 4));
+	len = sizeof(sin);
+	ATF_REQUIRE_EQ(0, getsockname(l, (struct sockaddr *)&sin, &len));
+	ATF_REQUIRE((kq = kqueue()) >= 0);
+	KEV_CHANGE(kq, l, EVFILT_READ, EV_ADD, 0, 0, NULL);
+	ATF_REQUIRE_EQ(0, close(l));
+	ATF_REQUIRE((l2 = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	ATF_CHECK_MSG(bind(l2, (struct sockaddr *)&sin, sizeof(sin)) == 0,
+	    "bind: %s", strerror(errno));
+	close(l2);
+	close(kq);
+}
+
+ATF_TC(fclose_closes);
+ATF_TC_HEAD(fclose_closes, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "fclose() of a stream on a watched "
+	    "socket, a close inside the C library, removes the knote and "
+	    "closes the socket at once");
+}
+ATF_TC_BODY(fclose_closes, tc)
+{
+	long long k0;
+	FILE *f;
+	int kq, s[2];
+
+	ATF_REQUIRE((kq = kqueue()) >= 0);
+	ATF_REQUIRE_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, s));
+	k0 = KEV_STAT(EVRING_STAT_KNOTES);
+	KEV_CHANGE(kq, s[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
+	ATF_REQUIRE((f = fdopen(s[0], "r+")) != NULL);
+	ATF_REQUIRE_EQ(0, fclose(f));
+	ATF_CHECK_MSG(peer_sees_eof(s[1]), "the closed socket is still open");
+	ATF_CHECK_EQ(k0, KEV_STAT(EVRING_STAT_KNOTES));
+	KEV_NONE(kq, 0);
+	close(s[1]);
+	close(kq);
+}
+
+ATF_TC(pclose_closes_pipe);
+ATF_TC_HEAD(pclose_closes_pipe, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "pclose() of a watched popen() pipe "
+	    "whose child writes without end returns: the read end is really "
+	    "closed, so the child fails with EPIPE instead of blocking");
+	atf_tc_set_md_var(tc, "timeout", "30");
+}
+ATF_TC_BODY(pclose_closes_pipe, tc)
+{
+	struct kevent ev;
+	FILE *f;
+	int kq;
+
+	ATF_REQUIRE((kq = kqueue()) >= 0);
+	ATF_REQUIRE((f = popen("exec yes", "r")) != NULL);
+	KEV_CHANGE(kq, fileno(f), EVFILT_READ, EV_ADD, 0, 0, NULL);
+	ev = KEV_ONE(kq, 5000, (uintptr_t)fileno(f), EVFILT_READ);
+	ATF_REQUIRE(ev.data > 0);
+	/* A blocked pclose() ends the test with the timeout above. */
+	ATF_CHECK(pclose(f) != -1);
+	KEV_NONE(kq, 0);
+	close(kq);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -376,5 +525,9 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, kevent_closed_kqueue);
 	ATF_TP_ADD_TC(tp, kevent_not_kqueue);
 	ATF_TP_ADD_TC(tp, no_leak);
+	ATF_TP_ADD_TC(tp, close_other_thread_watch);
+	ATF_TP_ADD_TC(tp, close_frees_port);
+	ATF_TP_ADD_TC(tp, fclose_closes);
+	ATF_TP_ADD_TC(tp, pclose_closes_pipe);
 	return (atf_no_error());
 }
