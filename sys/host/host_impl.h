@@ -104,7 +104,11 @@ void	host_epoll_drain_locked(void);
 #define	HOST_BACKEND_NONE	0	/* not chosen yet */
 #define	HOST_BACKEND_EPOLL	1
 #define	HOST_BACKEND_URING	2
-#define	HOST_BACKEND_DEFAULT	HOST_BACKEND_URING
+/*
+ * Without EVRING_HOST_BACKEND: epoll, which measured faster here on every
+ * evbench workload (doc/host-backend.md, "Measurements").
+ */
+#define	HOST_BACKEND_DEFAULT	HOST_BACKEND_EPOLL
 extern _Atomic int host_backend;
 extern _Atomic int host_urfd;
 void	host_backend_choose(int epfd);

@@ -5,6 +5,10 @@
  *	host_init.c	this overview; hc_init, memory, clocks, logging, stats
  *	host_lock.c	hc_mtx and the internal owner-aware locks
  *	host_poll.c	the epoll instance, the dispatcher thread, hc_host_poll
+ *	host_uring.c	the io_uring readiness backend (EVRING_HOST_BACKEND):
+ *			descriptors in multishot poll requests, the epoll
+ *			instance kept for internal sources; completions are
+ *			consumed under the poll lock like epoll events
  *	host_sleep.c	per-thread sleepers (eventfd + ppoll)
  *	host_callout.c	the callout thread and its deadline heap
  *	host_copy.c	hc_copyin/hc_copyout with fault recovery

@@ -346,8 +346,9 @@ host_uring_setup(int epfd)
 
 /*
  * Choose the backend, once, when the epoll instance is made: the setup
- * lock is held.  EVRING_HOST_BACKEND=epoll, io_uring or auto (the
- * default); io_uring that cannot be set up falls back to epoll.
+ * lock is held.  EVRING_HOST_BACKEND=epoll, io_uring, or auto (io_uring
+ * where it can be set up); unset or unknown, HOST_BACKEND_DEFAULT.
+ * io_uring that cannot be set up falls back to epoll.
  */
 void
 host_backend_choose(int epfd)
@@ -366,7 +367,8 @@ host_backend_choose(int epfd)
 	env = getenv("EVRING_HOST_BACKEND");
 	if (env != NULL && strcmp(env, "epoll") == 0)
 		want = HOST_BACKEND_EPOLL;
-	else if (env != NULL && strcmp(env, "io_uring") == 0)
+	else if (env != NULL && (strcmp(env, "io_uring") == 0 ||
+	    strcmp(env, "auto") == 0))
 		want = HOST_BACKEND_URING;
 	else
 		want = HOST_BACKEND_DEFAULT;
