@@ -1,14 +1,19 @@
 /*
- * The host epoll instance, the dispatcher thread and the readiness drain.
+ * The host epoll instance, the dispatcher thread, the readiness drain, and
+ * busy polling.
  *
  * See host_init.c for why events are consumed only under the poll lock and
  * why the dispatcher waits in poll() on the epoll descriptor instead of in
  * epoll_wait().
  */
 #include <sys/epoll.h>
+#include <sys/syscall.h>
+
+#include <linux/futex.h>
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -27,6 +32,35 @@ _Atomic int host_epfd = -1;
  */
 static _Atomic int host_nwatch;
 static _Atomic int host_dispatcher_started;
+
+/*
+ * Threads busy polling now (hc_spin_begin() .. hc_spin_end()), and whether
+ * the dispatcher is parked until there are none.  A busy poller drains the
+ * host on every turn, for every queue, so the dispatcher has nothing to do
+ * meanwhile; woken by each event, it would only be a third thread wanting
+ * a CPU next to the producer and the poller.
+ */
+static _Atomic int host_busypollers;
+static _Atomic int host_dispatcher_parked;
+
+static void
+host_dispatcher_park(void)
+{
+	int n;
+
+	while ((n = atomic_load(&host_busypollers)) > 0) {
+		atomic_store(&host_dispatcher_parked, 1);
+		/*
+		 * Seq-cst store then load: pairs with hc_spin_end()'s
+		 * decrement then load of host_dispatcher_parked, so either
+		 * it sees us parked and wakes us, or we see its decrement.
+		 */
+		if (atomic_load(&host_busypollers) == n)
+			(void)syscall(SYS_futex, &host_busypollers,
+			    FUTEX_WAIT_PRIVATE, n, NULL, NULL, 0);
+		atomic_store(&host_dispatcher_parked, 0);
+	}
+}
 
 /* Events taken per epoll_wait(); a full batch means "look again". */
 #define	HOST_BATCH	64
@@ -92,6 +126,7 @@ host_dispatcher(void *arg)
 		}
 		if (pfd.revents & POLLNVAL)
 			break;
+		host_dispatcher_park();
 		host_lock_acquire(&host_poll_lock);
 		host_drain_locked();
 		host_lock_release(&host_poll_lock);
@@ -286,6 +321,8 @@ host_poll_forkchild(void)
 	if (epfd >= 0)
 		host_close(epfd);
 	atomic_store(&host_dispatcher_started, 0);
+	atomic_store(&host_dispatcher_parked, 0);
+	atomic_store(&host_busypollers, 0);
 	atomic_store(&host_nwatch, 0);
 	for (i = 0; i < FDTAB_NCHUNKS; i++) {
 		chunk = atomic_load(&host_fdtab[i]);
@@ -297,4 +334,77 @@ host_poll_forkchild(void)
 	}
 	atomic_store(&host_stats[HC_STAT_FDWATCH], 0);
 	atomic_store(&host_stats[HC_STAT_VWATCH], 0);
+}
+
+/*
+ * Busy polling: the signal mask around a spin, and the CPU's spin hint.
+ *
+ * The spinner keeps every signal blocked, so no handler can run where the
+ * kernel would not notice it, and looks at the pending set now and then
+ * (sigpending() is a system call, so not on every turn).  When it stops, it
+ * sleeps with the mask it was given: a signal that arrived during the spin
+ * is then delivered by ppoll(), atomically with the sleep, and the wait
+ * ends with EINTR as it would have without the spin.
+ */
+_Static_assert(sizeof(sigset_t) <= sizeof(((struct hc_spin *)0)->hs_saved),
+    "struct hc_spin holds a host sigset_t");
+
+int
+hc_spin_begin(struct hc_spin *sp)
+{
+	sigset_t all;
+	int error;
+
+	sp->hs_active = 0;
+	(void)sigfillset(&all);
+	error = pthread_sigmask(SIG_BLOCK, &all, (sigset_t *)sp->hs_saved);
+	if (error != 0)
+		return (error);
+	sp->hs_active = 1;
+	atomic_fetch_add(&host_busypollers, 1);
+	return (0);
+}
+
+int
+hc_spin_signalled(const struct hc_spin *sp, const void *sigmask)
+{
+	const sigset_t *mask;
+	sigset_t pend;
+	int sig;
+
+	if (!sp->hs_active || sigpending(&pend) != 0)
+		return (0);
+	mask = sigmask != NULL ? sigmask : (const sigset_t *)sp->hs_saved;
+	for (sig = 1; sig < NSIG; sig++)
+		if (sigismember(&pend, sig) == 1 &&
+		    sigismember(mask, sig) == 0)
+			return (1);
+	return (0);
+}
+
+void
+hc_spin_end(struct hc_spin *sp)
+{
+
+	if (!sp->hs_active)
+		return;
+	if (atomic_fetch_sub(&host_busypollers, 1) == 1 &&
+	    atomic_load(&host_dispatcher_parked))
+		(void)syscall(SYS_futex, &host_busypollers, FUTEX_WAKE_PRIVATE,
+		    1, NULL, NULL, 0);
+	(void)pthread_sigmask(SIG_SETMASK, (sigset_t *)sp->hs_saved, NULL);
+	sp->hs_active = 0;
+}
+
+void
+hc_cpu_relax(void)
+{
+
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#else
+	__asm__ __volatile__("" ::: "memory");
+#endif
 }
