@@ -399,6 +399,21 @@ host_wait_fd(void)
 	return (fd >= 0 ? fd : atomic_load(&host_epfd));
 }
 
+/* Sleep until a completion is posted, at most ns nanoseconds. */
+static void
+host_uring_waitcq(long ns)
+{
+	struct pollfd pfd;
+	struct timespec ts;
+
+	pfd.fd = hu.fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	ts.tv_sec = 0;
+	ts.tv_nsec = ns;
+	(void)host_sys_ppoll(&pfd, 1, &ts, NULL);
+}
+
 static int
 host_uring_cqready(void)
 {
@@ -420,8 +435,6 @@ host_uring_cqready(void)
 static int
 host_uring_settle(void)
 {
-	struct pollfd pfd;
-	struct timespec ts;
 	long long deadline;
 
 	(void)host_uring_enter(0, 0, IORING_ENTER_GETEVENTS);
@@ -432,12 +445,7 @@ host_uring_settle(void)
 			deadline = hc_clock_monotonic() + HOST_URING_SETTLE_NS;
 		else if (hc_clock_monotonic() > deadline)
 			break;
-		pfd.fd = hu.fd;
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		ts.tv_sec = 0;
-		ts.tv_nsec = 50000;
-		(void)host_sys_ppoll(&pfd, 1, &ts, NULL);
+		host_uring_waitcq(50000);
 	}
 	return (host_uring_cqready());
 }
@@ -688,8 +696,6 @@ host_uring_unwatch(int fd, unsigned long long cookie)
 {
 	_Atomic unsigned long long *slot;
 	unsigned long long cur;
-	struct pollfd pfd;
-	struct timespec ts;
 	long long deadline;
 	int error;
 
@@ -727,15 +733,10 @@ host_uring_unwatch(int fd, unsigned long long cookie)
 		}
 		/*
 		 * The submitting thread runs the completion as task work,
-		 * soon: it is interrupted, or woken from an interruptible
-		 * sleep, for it.
+		 * soon: at its next kernel entry or interrupt, or woken from
+		 * an interruptible sleep for it.
 		 */
-		pfd.fd = hu.fd;
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		ts.tv_sec = 0;
-		ts.tv_nsec = 1000000;
-		(void)host_sys_ppoll(&pfd, 1, &ts, NULL);
+		host_uring_waitcq(1000000);
 	}
 	host_lock_release(&host_poll_lock);
 }
