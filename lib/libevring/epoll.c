@@ -14,6 +14,8 @@
 #include "sys/sysproto.h"
 #include "evring/epoll.h"
 
+#include "cancel.h"
+
 static int
 ret(int error, int value)
 {
@@ -66,9 +68,12 @@ int
 evring_epoll_pwait2(int epfd, struct epoll_event *events, int maxevents,
     const struct timespec *timeout, const sigset_t *sigmask)
 {
-	int error, n = 0;
+	int cs, error, n = 0;
 
+	/* A cancellation point at entry and return, as kevent(2). */
+	cs = evring_cancel_off();
 	error = kern_epoll_wait(epfd, events, maxevents, timeout, sigmask, &n);
+	evring_cancel_restore(cs);
 	return (ret(error, n));
 }
 

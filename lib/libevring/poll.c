@@ -15,6 +15,8 @@
 #include "sys/sysproto.h"
 #include "evring/poll.h"
 
+#include "cancel.h"
+
 static int
 ret(int error, int value)
 {
@@ -30,9 +32,12 @@ int
 evring_ppoll(struct pollfd *fds, nfds_t nfds, const struct timespec *timeout,
     const sigset_t *sigmask)
 {
-	int error, n = 0;
+	int cs, error, n = 0;
 
+	/* A cancellation point at entry and return, as kevent(2). */
+	cs = evring_cancel_off();
 	error = kern_poll(fds, (unsigned long)nfds, timeout, sigmask, &n);
+	evring_cancel_restore(cs);
 	return (ret(error, n));
 }
 
@@ -52,11 +57,13 @@ int
 evring_select(int nfds, fd_set *readfds, fd_set *writefds,
     fd_set *exceptfds, struct timeval *timeout)
 {
-	int error, n = 0;
+	int cs, error, n = 0;
 
 	/* The kernel reads and updates the timeval itself (EFAULT). */
+	cs = evring_cancel_off();
 	error = kern_select(nfds, readfds, writefds, exceptfds, timeout, 1,
 	    NULL, &n);
+	evring_cancel_restore(cs);
 	return (ret(error, n));
 }
 
@@ -65,9 +72,11 @@ evring_pselect(int nfds, fd_set *readfds, fd_set *writefds,
     fd_set *exceptfds, const struct timespec *timeout,
     const sigset_t *sigmask)
 {
-	int error, n = 0;
+	int cs, error, n = 0;
 
+	cs = evring_cancel_off();
 	error = kern_select(nfds, readfds, writefds, exceptfds,
 	    (void *)(uintptr_t)timeout, 0, sigmask, &n);
+	evring_cancel_restore(cs);
 	return (ret(error, n));
 }

@@ -904,6 +904,70 @@ ATF_TC_BODY(instance_dup, tc)
 	ATF_CHECK_EQ(EBADF, errno);
 }
 
+/* evring's poll(); <evring/poll.h> would rename the host's used above. */
+int	evring_poll(struct pollfd *fds, nfds_t nfds, int timeout);
+
+/* Sleeps in epoll_wait() or poll() on arg's pipe until cancelled. */
+struct cancel_arg {
+	int	ep;
+	int	fd;
+	int	use_poll;
+};
+
+static void *
+cancel_sleeper(void *arg)
+{
+	struct cancel_arg *ca = arg;
+	struct epoll_event ev;
+	struct pollfd pfd;
+
+	pfd.fd = ca->fd;
+	pfd.events = POLLIN;
+	for (;;) {
+		if (ca->use_poll)
+			(void)evring_poll(&pfd, 1, 300);
+		else
+			(void)epoll_wait(ca->ep, &ev, 1, 300);
+	}
+	return (NULL);
+}
+
+ATF_TC(cancel_sleeper);
+ATF_TC_HEAD(cancel_sleeper, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "pthread_cancel() of a thread "
+	    "sleeping in epoll_wait() or poll() cancels it when its call "
+	    "returns (they are cancellation points at entry and return, as "
+	    "kevent() is) and leaves nothing behind: the instance and poll() "
+	    "work for the next caller");
+}
+ATF_TC_BODY(cancel_sleeper, tc)
+{
+	struct cancel_arg ca;
+	struct pollfd pfd;
+	pthread_t t;
+	void *res;
+	int ep, p[2];
+
+	ATF_REQUIRE((ep = epoll_create1(0)) >= 0);
+	ATF_REQUIRE_EQ(0, pipe(p));
+	ADD(ep, p[0], EPOLLIN, 1);
+	ca.ep = ep;
+	ca.fd = p[0];
+	for (ca.use_poll = 0; ca.use_poll < 2; ca.use_poll++) {
+		ATF_REQUIRE(pthread_create(&t, NULL, cancel_sleeper, &ca) == 0);
+		usleep(50000);
+		ATF_REQUIRE(pthread_cancel(t) == 0);
+		ATF_REQUIRE(pthread_join(t, &res) == 0);
+		ATF_REQUIRE(res == PTHREAD_CANCELED);
+	}
+	xwrite(p[1]);
+	ATF_CHECK_EQ(EPOLLIN, ONE(ep, 1000, 1));
+	pfd.fd = p[0];
+	pfd.events = POLLIN;
+	ATF_CHECK_EQ(1, evring_poll(&pfd, 1, 1000));
+}
+
 ATF_TC(close_removes);
 ATF_TC_HEAD(close_removes, tc)
 {
@@ -997,6 +1061,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, ring);
 	ATF_TP_ADD_TC(tp, dup_follows_description);
 	ATF_TP_ADD_TC(tp, instance_dup);
+	ATF_TP_ADD_TC(tp, cancel_sleeper);
 	ATF_TP_ADD_TC(tp, close_removes);
 	ATF_TP_ADD_TC(tp, fork_child);
 	return (atf_no_error());
