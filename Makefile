@@ -1,7 +1,8 @@
 # evring: a BSD kqueue kernel hosted in a Linux process.
 #
 #   make                 build the library (libevring.so.0, libevring.a,
-#                        libevring.pc), the tests, the benchmarks, the examples
+#                        libevring.pc, libevring-preload.so), the tests, the
+#                        benchmarks, the examples
 #   make test            install missing Debian packages, build, check that
 #                        sys/kern is freestanding, run every test through kyua;
 #                        the last line of output is "N passed, N failed"
@@ -9,6 +10,9 @@
 #                        then the whole suite again built with ASan+UBSan and
 #                        with TSan, and a total
 #   make run             build and run the benchmark (build/bench/evbench)
+#   make realprogs       redis-server and nginx from Debian, natively and under
+#                        LD_PRELOAD=libevring-preload.so (bench/realprogs.sh;
+#                        installs the packages it needs)
 #   make install         PREFIX=/usr/local DESTDIR= (also LIBDIR, INCLUDEDIR,
 #                        MANDIR)
 #   make freestanding    compile sys/kern with -ffreestanding -nostdinc alone
@@ -24,6 +28,9 @@
 # lib/libevring/*.c joins the library, a new tests/<area>/t_*.c becomes a
 # test program (tests/<area>/Kyuafile lists t_*.c itself), and every
 # bench/*.c and examples/*.c is a program linked with the library.
+# lib/preload/*.c joins the library's objects in libevring-preload.so, and
+# tests/<area>/p_*.c are plain programs, linked without libevring, that
+# tests run under LD_PRELOAD.
 
 .DEFAULT_GOAL := all
 MAKEFLAGS += --no-print-directory
@@ -95,6 +102,8 @@ KYUA_PARALLELISM ?= 1
 DEPS_PKGS  := gcc libc6-dev pkg-config libck-dev libatf-dev kyua \
 	      liburing-dev libevent-dev libuv1-dev mandoc gnuplot-nox
 DEPS_PKGS  += $(if $(findstring clang,$(CC)),clang libclang-rt-14-dev)
+# What "make realprogs" runs: real programs and their own load generators.
+REALPROGS_PKGS := redis-server redis-tools nginx-light wrk
 
 # ---------------------------------------------------------------- sources
 
@@ -102,6 +111,8 @@ KERN_SRCS  := $(wildcard sys/kern/*.c)
 HOST_SRCS  := $(wildcard sys/host/*.c)
 LIB_SRCS   := $(wildcard lib/libevring/*.c)
 MAP        := lib/libevring/libevring.map
+PRELOAD_SRCS := $(wildcard lib/preload/*.c)
+PRELOAD_MAP_IN := lib/preload/preload.map
 PC_IN      := lib/libevring/libevring.pc.in
 MANPAGES   := $(wildcard lib/libevring/*.[1-9])
 PUBLIC_HDRS := event.h evring.h devpoll.h
@@ -110,6 +121,7 @@ EVRING_HDRS := $(notdir $(wildcard lib/libevring/evring/*.h))
 
 TEST_SRCS  := $(wildcard tests/*/t_*.c tests/*/h_*.c)
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
+PLAIN_SRCS := $(wildcard tests/*/p_*.c)
 BENCH_SRCS := $(wildcard bench/*.c)
 EXAMPLE_SRCS := $(wildcard examples/*.c)
 
@@ -175,6 +187,7 @@ KERN_OBJS  := $(KERN_SRCS:%.c=$(OBJDIR)/%.o)
 HOST_OBJS  := $(HOST_SRCS:%.c=$(OBJDIR)/%.o)
 LIB_OBJS   := $(LIB_SRCS:%.c=$(OBJDIR)/%.o)
 ALL_OBJS   := $(KERN_OBJS) $(HOST_OBJS) $(LIB_OBJS)
+PRELOAD_OBJS := $(PRELOAD_SRCS:%.c=$(OBJDIR)/%.o)
 
 SOREAL     := $(BUILD)/lib/libevring.so.$(VERSION)
 SONAME     := libevring.so.$(SOMAJOR)
@@ -184,11 +197,15 @@ ARCHIVE    := $(BUILD)/lib/libevring.a
 PCFILE     := $(BUILD)/lib/pkgconfig/libevring.pc
 HDRS       := $(PUBLIC_HDRS:%=$(BUILD)/include/sys/%) \
 	      $(EVRING_HDRS:%=$(BUILD)/include/evring/%)
-LIBRARY    := $(SOREAL) $(SOMAJLINK) $(SOLINK) $(ARCHIVE) $(PCFILE) $(HDRS)
+PRELOAD    := $(BUILD)/lib/libevring-preload.so
+PRELOAD_MAP := $(BUILD)/lib/libevring-preload.map
+LIBRARY    := $(SOREAL) $(SOMAJLINK) $(SOLINK) $(ARCHIVE) $(PCFILE) $(HDRS) \
+	      $(PRELOAD)
 
 TESTLIB    := $(if $(TESTLIB_SRCS),$(BUILD)/tests/lib/libtestutil.a)
 TESTLIB_OBJS := $(TESTLIB_SRCS:%.c=$(OBJDIR)/%.o)
 TEST_PROGS := $(TEST_SRCS:%.c=$(BUILD)/%)
+PLAIN_PROGS := $(PLAIN_SRCS:%.c=$(BUILD)/%)
 BENCH_PROGS := $(BENCH_SRCS:%.c=$(BUILD)/%)
 EXAMPLE_PROGS := $(EXAMPLE_SRCS:%.c=$(BUILD)/%)
 PROBE      := $(BUILD)/mk/probe
@@ -208,12 +225,14 @@ FLAGS_SIG   = $(CC) | $(KERN_CPPFLAGS) $(KERN_CFLAGS) | $(USER_CPPFLAGS) \
 # ---------------------------------------------------------------- targets
 
 .PHONY: all lib tests bench examples deps test check run install uninstall \
-	freestanding lint-man abi-check install-check clean fuzz FORCE
+	freestanding lint-man abi-check install-check clean fuzz FORCE \
+	realprogs realprogs-deps
 
 all: lib tests bench examples
 
 lib: $(LIBRARY)
-tests: $(TEST_PROGS)
+# t_preload runs the plain programs under the preload library.
+tests: $(TEST_PROGS) $(PLAIN_PROGS) $(PRELOAD)
 bench: $(BENCH_PROGS)
 examples: $(EXAMPLE_PROGS)
 
@@ -222,7 +241,7 @@ deps:
 
 # Nothing compiles before the packages are in place.
 $(ALL_OBJS) $(TESTLIB_OBJS) $(TEST_PROGS) $(BENCH_PROGS) $(EXAMPLE_PROGS) \
-$(PROBE) $(SOREAL) $(ARCHIVE): | deps
+$(PROBE) $(SOREAL) $(ARCHIVE) $(PRELOAD_OBJS) $(PRELOAD) $(PLAIN_PROGS): | deps
 
 $(FLAGSFILE): FORCE
 	@mkdir -p $(@D)
@@ -233,7 +252,7 @@ $(KERN_OBJS): $(OBJDIR)/%.o: %.c $(FLAGSFILE)
 	@mkdir -p $(@D)
 	$(CC) $(KERN_CPPFLAGS) $(KERN_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
-$(HOST_OBJS) $(LIB_OBJS): $(OBJDIR)/%.o: %.c $(FLAGSFILE) | $(HDRS)
+$(HOST_OBJS) $(LIB_OBJS) $(PRELOAD_OBJS): $(OBJDIR)/%.o: %.c $(FLAGSFILE) | $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(USER_CPPFLAGS) $(USER_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
@@ -250,6 +269,22 @@ $(SOREAL): $(ALL_OBJS) $(MAP) $(FLAGSFILE)
 	$(CC) -shared -o $@ -Wl,-soname,$(SONAME) \
 		-Wl,--version-script=$(MAP) $(ZDEFS) $(SANFLAGS) $(LDFLAGS) \
 		$(ALL_OBJS) $(LIB_LIBS)
+
+# The preload library: the same objects plus lib/preload, exporting the
+# names of $(MAP) and of $(PRELOAD_MAP_IN) unversioned (see preload.map).
+$(PRELOAD_MAP): $(PRELOAD_MAP_IN) $(MAP)
+	@mkdir -p $(@D)
+	@perl -0777 -pe 's{/\*.*?\*/}{}gs' $(MAP) | \
+	    sed -n 's/^[[:space:]]*\([A-Za-z_][A-Za-z0-9_]*;\)[[:space:]]*$$/\t\t\1/p' \
+	    > $@.names
+	@sed -e '/@LIBEVRING_NAMES@/{r $@.names' -e 'd;}' $(PRELOAD_MAP_IN) > $@
+	@rm -f $@.names
+
+$(PRELOAD): $(ALL_OBJS) $(PRELOAD_OBJS) $(PRELOAD_MAP) $(FLAGSFILE)
+	@mkdir -p $(@D)
+	$(CC) -shared -o $@ -Wl,-soname,$(notdir $@) \
+		-Wl,--version-script=$(PRELOAD_MAP) $(ZDEFS) $(SANFLAGS) \
+		$(LDFLAGS) $(ALL_OBJS) $(PRELOAD_OBJS) $(LIB_LIBS)
 
 $(SOMAJLINK): $(SOREAL)
 	ln -sf $(notdir $<) $@
@@ -289,6 +324,14 @@ $(TEST_PROGS): $(BUILD)/%: %.c $(FLAGSFILE) $(TESTLIB) | $(HDRS) $(SOLINK)
 		$(ATF_CFLAGS) $(PROG_CFLAGS) $(DEPFLAGS) -o $@ $< \
 		$(PROG_LDFLAGS) $(TESTLIB) -levring $(ATF_LIBS) -lutil -lm
 
+# Plain programs (p_*): the C library's epoll, poll and select, no
+# libevring, but the build's sanitizer flags, so that the sanitizer build
+# of the preload library can be loaded into them.
+$(PLAIN_PROGS): $(BUILD)/%: %.c $(FLAGSFILE)
+	@mkdir -p $(@D)
+	$(CC) -D_GNU_SOURCE= $(PROG_CFLAGS) $(DEPFLAGS) -o $@ $< \
+		$(SANFLAGS) $(LDFLAGS)
+
 $(BENCH_PROGS) $(EXAMPLE_PROGS): $(BUILD)/%: %.c $(FLAGSFILE) | $(HDRS) $(SOLINK)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CPPFLAGS) $(PEER_CFLAGS) $(PROG_CFLAGS) $(DEPFLAGS) \
@@ -311,8 +354,9 @@ freestanding:
 
 # Every symbol the version script names is defined by the library, and the
 # library exports nothing the script does not name.
-abi-check: $(SOREAL)
+abi-check: $(SOREAL) $(PRELOAD)
 	@mk/abi-check.sh $(MAP) $(SOREAL)
+	@mk/abi-check.sh $(PRELOAD_MAP) $(PRELOAD)
 
 lint-man: | deps
 	@mk/lint-man.sh $(MANPAGES)
@@ -385,6 +429,15 @@ fuzz: deps
 		fi; \
 	done
 
+# Real programs under the preload library (bench/realprogs.sh; see
+# bench/README.md).  REALPROGS_ARGS passes options, e.g. "-r 5" rounds.
+realprogs-deps:
+	@mk/deps.sh $(REALPROGS_PKGS)
+
+REALPROGS_ARGS ?=
+realprogs: deps realprogs-deps lib
+	bench/realprogs.sh -p $(PRELOAD) $(REALPROGS_ARGS)
+
 run: deps lib bench examples
 	@if [ -z "$(RUN_PROG)" ]; then \
 		echo "make run: no bench/*.c or examples/*.c to run yet" >&2; \
@@ -401,6 +454,7 @@ install: lib
 	ln -sf $(notdir $(SOREAL)) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libevring.so
 	install -m 644 $(ARCHIVE) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(PRELOAD) $(DESTDIR)$(LIBDIR)/
 	install -m 644 $(PCFILE) $(DESTDIR)$(LIBDIR)/pkgconfig/
 	install -m 644 $(PUBLIC_HDRS:%=sys/sys/%) $(DESTDIR)$(INCLUDEDIR)/sys/
 	install -d $(DESTDIR)$(INCLUDEDIR)/evring
@@ -417,6 +471,7 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/$(notdir $(SOREAL)) \
 		$(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libevring.so \
 		$(DESTDIR)$(LIBDIR)/libevring.a \
+		$(DESTDIR)$(LIBDIR)/$(notdir $(PRELOAD)) \
 		$(DESTDIR)$(LIBDIR)/pkgconfig/libevring.pc \
 		$(PUBLIC_HDRS:%=$(DESTDIR)$(INCLUDEDIR)/sys/%) \
 		$(EVRING_HDRS:%=$(DESTDIR)$(INCLUDEDIR)/evring/%)

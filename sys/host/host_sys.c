@@ -11,12 +11,15 @@
  * calls by system call, which nothing can capture.  t_preload:no_recursion
  * proves it.
  *
- * The exception is a ThreadSanitizer build, as for close() in
- * host_interpose.c: TSan's interceptors of these calls record the
- * happens-before edges between epoll_ctl() and epoll_wait() and the
- * descriptors' lives, and skipping them would give false reports.  There a
+ * The exception is a ThreadSanitizer build of libevring.so, as for
+ * close() in host_interpose.c: TSan's interceptors of these calls record
+ * the happens-before edges between epoll_ctl() and epoll_wait() and the
+ * descriptors' lives, and skipping them could give false reports.  There a
  * call goes to the first definition outside this library (the sanitizer's
- * interceptor, or the C library's), looked up once at load time.
+ * interceptor, or the C library's), looked up once at load time.  Not in
+ * the preload, though: the interceptor calls the next definition after
+ * the sanitizer's runtime, which is the preload's own, so there too the
+ * system call is the only way out.
  */
 #include <sys/epoll.h>
 #include <sys/syscall.h>
@@ -159,10 +162,11 @@ static host_epoll_ctl_fn host_next_epoll_ctl = host_raw_epoll_ctl;
 static host_epoll_wait_fn host_next_epoll_wait = host_raw_epoll_wait;
 static host_fcntl_fn host_next_fcntl;
 
-/*
- * The first definition of name that is not in this shared object: the
- * default one unless that is ours (the preload's), else the next one.
- */
+/* Defined (as 1) only in libevring-preload.so, by preload.c. */
+extern const int host_sys_preloaded
+    __attribute__((__weak__, __visibility__("hidden")));
+
+/* The first definition of name that is not in this shared object. */
 static void *
 host_sys_next(const char *name)
 {
@@ -182,6 +186,8 @@ host_sys_resolve(void)
 {
 	void *fn;
 
+	if (&host_sys_preloaded != NULL)
+		return;
 	if ((fn = host_sys_next("poll")) != NULL)
 		host_next_poll = (host_poll_fn)fn;
 	if ((fn = host_sys_next("ppoll")) != NULL)
