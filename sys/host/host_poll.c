@@ -34,31 +34,37 @@ static _Atomic int host_nwatch;
 static _Atomic int host_dispatcher_started;
 
 /*
- * Threads busy polling now (hc_spin_begin() .. hc_spin_end()), and whether
- * the dispatcher is parked until there are none.  A busy poller drains the
- * host on every turn, for every queue, so the dispatcher has nothing to do
- * meanwhile; woken by each event, it would only be a third thread wanting
- * a CPU next to the producer and the poller.
+ * Threads busy polling now (hc_spin_begin() .. hc_spin_end()), and when the
+ * last spin ended.  A busy poller drains the host on every turn, for every
+ * queue, and a sleeper drains it when it wakes, so while someone polls the
+ * dispatcher has nothing to do; woken by each event it would only be a
+ * third thread wanting a CPU next to the producer and the poller.  So it
+ * parks, and stays parked until HOST_PARK_NS have passed with no poller:
+ * a consumer that polls, returns with an event and comes back to poll is
+ * out of the kernel for a moment on every event, and waking the
+ * dispatcher each time would cost two context switches per event.  The
+ * price: while polling comes and goes, an event for a ring whose consumer
+ * makes no call may wait up to HOST_PARK_NS for the next poller's turn.
  */
+#define	HOST_PARK_NS	1000000LL	/* 1 ms */
+
 static _Atomic int host_busypollers;
-static _Atomic int host_dispatcher_parked;
+static _Atomic long long host_spin_ended;
 
 static void
 host_dispatcher_park(void)
 {
+	struct timespec ts = { 0, HOST_PARK_NS };
 	int n;
 
-	while ((n = atomic_load(&host_busypollers)) > 0) {
-		atomic_store(&host_dispatcher_parked, 1);
-		/*
-		 * Seq-cst store then load: pairs with hc_spin_end()'s
-		 * decrement then load of host_dispatcher_parked, so either
-		 * it sees us parked and wakes us, or we see its decrement.
-		 */
-		if (atomic_load(&host_busypollers) == n)
-			(void)syscall(SYS_futex, &host_busypollers,
-			    FUTEX_WAIT_PRIVATE, n, NULL, NULL, 0);
-		atomic_store(&host_dispatcher_parked, 0);
+	for (;;) {
+		n = atomic_load(&host_busypollers);
+		if (n == 0 && hc_clock_monotonic() -
+		    atomic_load(&host_spin_ended) >= HOST_PARK_NS)
+			return;
+		/* Nobody wakes us: look again when the time is up. */
+		(void)syscall(SYS_futex, &host_busypollers,
+		    FUTEX_WAIT_PRIVATE, n, &ts, NULL, 0);
 	}
 }
 
@@ -321,7 +327,6 @@ host_poll_forkchild(void)
 	if (epfd >= 0)
 		host_close(epfd);
 	atomic_store(&host_dispatcher_started, 0);
-	atomic_store(&host_dispatcher_parked, 0);
 	atomic_store(&host_busypollers, 0);
 	atomic_store(&host_nwatch, 0);
 	for (i = 0; i < FDTAB_NCHUNKS; i++) {
@@ -388,10 +393,8 @@ hc_spin_end(struct hc_spin *sp)
 
 	if (!sp->hs_active)
 		return;
-	if (atomic_fetch_sub(&host_busypollers, 1) == 1 &&
-	    atomic_load(&host_dispatcher_parked))
-		(void)syscall(SYS_futex, &host_busypollers, FUTEX_WAKE_PRIVATE,
-		    1, NULL, NULL, 0);
+	atomic_store(&host_spin_ended, hc_clock_monotonic());
+	atomic_fetch_sub(&host_busypollers, 1);
 	(void)pthread_sigmask(SIG_SETMASK, (sigset_t *)sp->hs_saved, NULL);
 	sp->hs_active = 0;
 }
