@@ -167,6 +167,27 @@ host_ioctl_int(int fd, unsigned long req)
 }
 
 int
+hc_fd_revents(int fd, unsigned *reventsp)
+{
+	struct pollfd pfd;
+	int r;
+
+	pfd.fd = fd;
+	pfd.events = POLLIN | POLLPRI | POLLOUT | POLLRDHUP;
+	pfd.revents = 0;
+	do {
+		r = host_sys_poll(&pfd, 1, 0);
+	} while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return (errno);
+	if (pfd.revents & POLLNVAL)
+		return (EBADF);
+	*reventsp = (unsigned)pfd.revents & (HC_POLLIN | HC_POLLPRI |
+	    HC_POLLOUT | HC_POLLERR | HC_POLLHUP | HC_POLLRDHUP);
+	return (0);
+}
+
+int
 hc_fd_query(int fd, int type, struct hc_fdstate *fs)
 {
 	struct pollfd pfd;

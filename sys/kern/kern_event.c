@@ -1029,6 +1029,9 @@ kqueue_collect_knotes(struct kqueue *kq, struct knote *marker,
 		requeue = 0;
 		kr = &recs[n];
 		memset(kr, 0, sizeof(*kr));
+		/* The slots' re-checks may share one read of the host. */
+		kq->kq_bitskn = kn;
+		kq->kq_hasbits = 0;
 		while (pending != 0) {
 			i = __builtin_ctz(pending);
 			bit = 1u << i;
@@ -1046,6 +1049,9 @@ kqueue_collect_knotes(struct kqueue *kq, struct knote *marker,
 			else if (r & KD_AGAIN)
 				requeue |= bit;
 		}
+		kr->kr_hasbits = kq->kq_hasbits;
+		kr->kr_hostbits = kq->kq_bits;
+		kq->kq_bitskn = NULL;
 		if (kr->kr_filters == 0 && kr->kr_drops == 0)
 			continue;
 		kr->kr_kn = kn;

@@ -510,7 +510,6 @@ dp_revalidate(struct kqueue *kq, struct devpoll *dp)
 static short
 dp_revents(struct knote *kn, short *eventsp)
 {
-	struct hc_fdstate fs;
 	struct file *fp = kn->kn_fp;
 	unsigned st;
 	short events = 0, rev = 0;
@@ -529,10 +528,8 @@ dp_revents(struct knote *kn, short *eventsp)
 	else if (fp->f_watched < 0 || fp->f_hosttype == HC_FT_REG ||
 	    fp->f_hosttype == HC_FT_DIR)
 		st = HC_POLLIN | HC_POLLOUT;	/* poll() says so, always */
-	else if (hc_fd_query(fp->f_fd, fp->f_hosttype, &fs) != 0)
+	else if (hc_fd_revents(fp->f_fd, &st) != 0)
 		return (DPOLLNVAL);	/* closed behind our back */
-	else
-		st = fs.fs_revents;
 	if (st & HC_POLLIN)
 		rev |= DPOLLIN | DPOLLRDNORM;
 	if (st & HC_POLLPRI)

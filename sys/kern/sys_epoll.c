@@ -557,14 +557,14 @@ done:
 	kfree(em, sizeof(*em), M_TEMP);
 }
 
-/* The bits a collected knote reports: the host's now, as asked. */
+/* The bits a collected knote reports: the host's, as asked. */
 static unsigned
 ep_bits(const struct kq_knrec *kr)
 {
 	unsigned asked, bits;
 
 	asked = FE_SF_EVENTS(kr->kr_sfflags) | EPOLLERR | EPOLLHUP;
-	bits = fe_readiness(kr->kr_fp);
+	bits = fe_krbits(kr);
 	if (bits & EPOLLIN)
 		bits |= EPOLLRDNORM;
 	if (bits & EPOLLOUT)

@@ -11,6 +11,7 @@
  */
 #include <sys/ktypes.h>
 #include <sys/eventvar.h>
+#include <sys/eventpoll.h>
 #include <sys/file.h>
 
 static int
@@ -32,6 +33,41 @@ file_always_ready(struct file *fp)
 static void
 filt_noop_detach(struct knote *kn __unused, struct knslot *ks __unused)
 {
+}
+
+/*
+ * The host's state of the descriptor for a re-check.  A front end's queue
+ * without a ring (epoll_wait(), poll(), select(), /dev/poll) reports poll
+ * bits, never the numbers in ks_data, so there only the bits are read:
+ * one host call instead of the four a socket's whole state costs, which
+ * is most of what an event costs an epoll program.  The numbers then read
+ * as unknown (-1) and the socket error as none.  While the knote is being
+ * collected the bits are kept (kq_bitskn): its other slots' re-checks and
+ * the bits the front end reports use them instead of asking again.
+ * Called with the queue lock held.
+ */
+static int
+filt_query(struct knote *kn, struct hc_fdstate *fs)
+{
+	struct file *fp = kn->kn_fp;
+	struct kqueue *kq = kn->kn_kq;
+	int error;
+
+	if (kq->kq_pers == NULL || kq->kq_ring != NULL)
+		return (hc_fd_query(fp->f_fd, fp->f_hosttype, fs));
+	fs->fs_nread = -1;
+	fs->fs_nwrite = -1;
+	fs->fs_error = 0;
+	if (kq->kq_bitskn == kn && kq->kq_hasbits) {
+		fs->fs_revents = kq->kq_bits;
+		return (0);
+	}
+	error = hc_fd_revents(fp->f_fd, &fs->fs_revents);
+	if (error == 0 && kq->kq_bitskn == kn) {
+		kq->kq_bits = fs->fs_revents;
+		kq->kq_hasbits = 1;
+	}
+	return (error);
 }
 
 /*
@@ -102,7 +138,7 @@ filt_read(struct knote *kn, struct knslot *ks, long long hint)
 		ks->ks_data = 0;
 		return (1);
 	}
-	if (hc_fd_query(fp->f_fd, fp->f_hosttype, &fs) != 0)
+	if (filt_query(kn, &fs) != 0)
 		return (0);
 	return (filt_read_state(kn, ks, &fs));
 }
@@ -128,7 +164,10 @@ filt_read_state(struct knote *kn, struct knslot *ks,
 	    ks->ks_sdata : 1;
 	if ((fs->fs_revents & HC_POLLIN) == 0)
 		return (0);
-	return (fs->fs_nread < 0 || ks->ks_data >= lowat);
+	/* An unknown count is enough, except for a front end's "never". */
+	if (fs->fs_nread < 0)
+		return (lowat != FE_LOWAT_NEVER);
+	return (ks->ks_data >= lowat);
 }
 
 /*
@@ -160,7 +199,7 @@ filt_write(struct knote *kn, struct knslot *ks, long long hint)
 		ks->ks_data = 0;
 		return (1);
 	}
-	if (hc_fd_query(fp->f_fd, fp->f_hosttype, &fs) != 0)
+	if (filt_query(kn, &fs) != 0)
 		return (0);
 	return (filt_write_state(ks, &fs));
 }
@@ -201,17 +240,18 @@ static int
 filt_except(struct knote *kn, struct knslot *ks, long long hint)
 {
 	struct file *fp = kn->kn_fp;
-	struct hc_fdstate fs;
+	unsigned revents;
 
 	if (hint & KNH_POLL)
 		return ((KNH_DETAIL(hint) & (HC_POLLPRI | HC_POLLHUP)) != 0);
 	if (hint != 0 || file_always_ready(fp))
 		return (0);
-	if (hc_fd_query(fp->f_fd, fp->f_hosttype, &fs) != 0)
+	/* Only the bits count here, for every queue. */
+	if (hc_fd_revents(fp->f_fd, &revents) != 0)
 		return (0);
-	if (fs.fs_revents & HC_POLLHUP)
+	if (revents & HC_POLLHUP)
 		ks->ks_flags |= EV_EOF;
-	if ((fs.fs_revents & HC_POLLPRI) && (ks->ks_sfflags & NOTE_OOB)) {
+	if ((revents & HC_POLLPRI) && (ks->ks_sfflags & NOTE_OOB)) {
 		ks->ks_fflags = NOTE_OOB;
 		ks->ks_data = 1;
 		return (1);

@@ -76,15 +76,28 @@ out:
 unsigned
 fe_readiness(struct file *fp)
 {
-	struct hc_fdstate fs;
+	unsigned revents;
 
 	if (fp == NULL)
 		return (0);
 	if (fp->f_type == DTYPE_KQUEUE)
 		return (kqueue_peek(fp->f_kq) ? POLLIN : 0);
-	if (hc_fd_query(fp->f_fd, fp->f_hosttype, &fs) != 0)
+	if (hc_fd_revents(fp->f_fd, &revents) != 0)
 		return (0);
-	return (fs.fs_revents);
+	return (revents);
+}
+
+/*
+ * The bits of a collected knote: those its delivery re-checks read, when
+ * they read them (sys_file.c), else the host's now.
+ */
+unsigned
+fe_krbits(const struct kq_knrec *kr)
+{
+
+	if (kr->kr_hasbits)
+		return (kr->kr_hostbits);
+	return (fe_readiness(kr->kr_fp));
 }
 
 long long
@@ -499,7 +512,7 @@ again:
 					continue;
 				if (pe->pe_revents == 0) {
 					pe->pe_revents = poll_bits(
-					    fe_readiness(recs[i].kr_fp),
+					    fe_krbits(&recs[i]),
 					    pe->pe_events);
 					if (pe->pe_revents != 0)
 						nready++;

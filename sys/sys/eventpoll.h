@@ -88,6 +88,9 @@ struct file;
 struct kqueue;
 /* The descriptor's poll bits now, HC_POLL* (0 on error). */
 unsigned fe_readiness(struct file *fp);
+/* A collected knote's poll bits, as its delivery re-check read them. */
+struct kq_knrec;
+unsigned fe_krbits(const struct kq_knrec *kr);
 /* Register (EV_ADD) or re-arm interest in fd for events on kq. */
 int	fe_register(struct kqueue *kq, int fd, unsigned events,
 	    unsigned short evflags, void *udata);

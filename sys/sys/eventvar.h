@@ -177,6 +177,15 @@ struct kqueue {
 						   publish (atomic reads) */
 	uint32_t		kq_busypoll;	/* EVRING_PROP_BUSYPOLL, us */
 	int			kq_ndrops;	/* deferred drops (atomic reads) */
+	/*
+	 * The knote kqueue_collect_knotes() is delivering, and the host's
+	 * poll bits once a re-check of it has read them (kq_hasbits), so
+	 * that its other slots and the front end's report share one read
+	 * (sys_file.c).  Under kq_lock.
+	 */
+	struct knote		*kq_bitskn;
+	int			kq_hasbits;
+	unsigned		kq_bits;
 	/* A front end's queue (epoll, /dev/poll); NULL for kqueue(). */
 	const struct kq_personality *kq_pers;
 	void			*kq_pdata;	/* the front end's state */
@@ -334,6 +343,9 @@ struct kq_knrec {
 	unsigned	kr_sfflags;	/* the read slot's registered fflags */
 	unsigned	kr_flags;	/* EV_* of the slots delivered, OR'd */
 	int		kr_detached;	/* the source is gone (KN_DETACHED) */
+	int		kr_hasbits;	/* kr_hostbits is set */
+	unsigned	kr_hostbits;	/* the host's poll bits its delivery
+					   re-checks read (kq_bitskn) */
 };
 int	kqueue_collect_knotes(struct kqueue *kq, struct knote *marker,
 	    struct kq_knrec *recs, int want);

@@ -202,6 +202,11 @@ void	hc_fd_unwatch(int fd, unsigned long long cookie);
 /* The descriptor's state now, without blocking.  type is fi_type. */
 int	hc_fd_query(int fd, int type, struct hc_fdstate *fs);
 /*
+ * Only fs_revents of hc_fd_query(), for callers that need no numbers: one
+ * host call where a socket's whole state costs four.
+ */
+int	hc_fd_revents(int fd, unsigned *reventsp);
+/*
  * Another open descriptor of this process that refers to the same open
  * file description as fd (as after dup()), in *aliasp; ENOENT if none,
  * ENOSYS if the host cannot tell.
