@@ -89,6 +89,7 @@
 #define	FULL_TCP_REQS	50000
 #define	SCALE_WANT	1000000	/* --scale: descriptors to register */
 #define	DEF_BUDGET_MS	40	/* a timed run stops short of this long */
+#define	DEF_BUSYPOLL_US	200	/* evring-ring's EVRING_PROP_BUSYPOLL */
 #define	MIN_EVENTS	500	/* ... but not short of this many events */
 #define	WARM_EVENTS	500	/* first warm-up, also measures the rate */
 #define	REWARM_EVENTS	200	/* warm-up of a queue made again */
@@ -126,6 +127,7 @@ static struct opts opt = {
 	.o_events = DEF_EVENTS,
 	.o_memfds = MEM_FDS,
 	.o_budget_ms = DEF_BUDGET_MS,
+	.o_busypoll = DEF_BUSYPOLL_US,
 	.o_conns = TCP_CONNS,
 	.o_reqs = TCP_REQS,
 };
@@ -747,8 +749,10 @@ evk_leakcheck(void)
  *
  * --busy-poll US sets the queue's EVRING_PROP_BUSYPOLL: a kevent_wait()
  * that finds the ring empty polls for up to US microseconds, taking the
- * host's readiness itself, before it sleeps (kevent_wait(2)).  0 makes it
- * sleep at once, as every other mechanism's wait does.
+ * host's readiness itself, before it sleeps (kevent_wait(2)).  The default,
+ * DEF_BUSYPOLL_US, is what a latency-minded ring consumer would set, and
+ * the machine line says it; 0 makes the wait sleep at once, as every other
+ * mechanism's does.
  */
 #define	EVR_MINENTRIES	4096
 
@@ -4145,9 +4149,10 @@ machine_line(void)
 	}
 	snprintf(machine, sizeof(machine), "%ld CPUs, %s %s, %s",
 	    sysconf(_SC_NPROCESSORS_ONLN), u.sysname, u.release, iou);
-	note("machine: %ld online CPUs, %s %s %s, %s, load average %.2f\n",
+	note("machine: %ld online CPUs, %s %s %s, %s, load average %.2f; "
+	    "evring-ring busy polls %ld us (--busy-poll)\n",
 	    sysconf(_SC_NPROCESSORS_ONLN), u.sysname, u.release, u.machine,
-	    iou, load);
+	    iou, load, opt.o_busypoll);
 }
 
 static void
