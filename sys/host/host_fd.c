@@ -188,37 +188,31 @@ hc_fd_revents(int fd, unsigned *reventsp)
 }
 
 int
-hc_fd_query(int fd, int type, struct hc_fdstate *fs)
+hc_fd_query(int fd, int type, int want, struct hc_fdstate *fs)
 {
-	struct pollfd pfd;
 	struct tcp_info ti;
 	socklen_t len;
 	long long q, sz;
-	int dom, err, r, sndbuf;
+	unsigned revents;
+	int dom, err, error, sndbuf;
 
-	pfd.fd = fd;
-	pfd.events = POLLIN | POLLPRI | POLLOUT | POLLRDHUP;
-	pfd.revents = 0;
-	do {
-		r = host_sys_poll(&pfd, 1, 0);
-	} while (r < 0 && errno == EINTR);
-	if (r < 0)
-		return (errno);
-	if (pfd.revents & POLLNVAL)
-		return (EBADF);
-	fs->fs_revents = (unsigned)pfd.revents & (HC_POLLIN | HC_POLLPRI |
-	    HC_POLLOUT | HC_POLLERR | HC_POLLHUP | HC_POLLRDHUP);
+	if ((error = hc_fd_revents(fd, &fs->fs_revents)) != 0)
+		return (error);
+	revents = fs->fs_revents;
 	fs->fs_nread = -1;
 	fs->fs_nwrite = -1;
 	fs->fs_error = 0;
 	switch (type) {
 	case HC_FT_FIFO:
-		fs->fs_nread = host_ioctl_int(fd, FIONREAD);
 		/*
 		 * FIONREAD counts the bytes in the pipe whichever end it is
 		 * asked on, so the room left is the capacity minus that.
 		 */
-		if (pfd.revents & POLLOUT) {
+		if (want & (HC_FDQ_NREAD | HC_FDQ_NWRITE))
+			fs->fs_nread = host_ioctl_int(fd, FIONREAD);
+		if ((want & HC_FDQ_NWRITE) == 0)
+			break;
+		if (revents & POLLOUT) {
 			sz = host_sys_fcntl(fd, F_GETPIPE_SZ, 0);
 			if (sz > 0 && fs->fs_nread >= 0)
 				fs->fs_nwrite = sz > fs->fs_nread ?
@@ -229,10 +223,14 @@ hc_fd_query(int fd, int type, struct hc_fdstate *fs)
 			fs->fs_nwrite = 0;
 		break;
 	case HC_FT_CHR:
-		fs->fs_nread = host_ioctl_int(fd, FIONREAD);
+		if (want & HC_FDQ_NREAD)
+			fs->fs_nread = host_ioctl_int(fd, FIONREAD);
 		break;
 	case HC_FT_SOCKET:
-		fs->fs_nread = host_ioctl_int(fd, FIONREAD);
+		if (want & HC_FDQ_NREAD)
+			fs->fs_nread = host_ioctl_int(fd, FIONREAD);
+		if ((want & HC_FDQ_NWRITE) == 0)
+			break;
 		len = sizeof(sndbuf);
 		q = host_ioctl_int(fd, SIOCOUTQ);
 		if (q >= 0 && getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
@@ -252,11 +250,11 @@ hc_fd_query(int fd, int type, struct hc_fdstate *fs)
 		    sizeof(ti.tcpi_unacked))
 			fs->fs_nread = ti.tcpi_unacked;
 		else
-			fs->fs_nread = (pfd.revents & POLLIN) ? 1 : 0;
+			fs->fs_nread = (revents & POLLIN) ? 1 : 0;
 		break;
 	case HC_FT_EVENTFD:
-		fs->fs_nread = (pfd.revents & POLLIN) ? 8 : 0;
-		fs->fs_nwrite = (pfd.revents & POLLOUT) ? 8 : 0;
+		fs->fs_nread = (revents & POLLIN) ? 8 : 0;
+		fs->fs_nwrite = (revents & POLLOUT) ? 8 : 0;
 		break;
 	default:
 		break;
@@ -266,7 +264,7 @@ hc_fd_query(int fd, int type, struct hc_fdstate *fs)
 	 * and what is read is kept for the program (host_soerr_take()).
 	 */
 	if ((type == HC_FT_SOCKET || type == HC_FT_LISTEN) &&
-	    (pfd.revents & (POLLERR | POLLHUP))) {
+	    (revents & (POLLERR | POLLHUP))) {
 		err = 0;
 		len = sizeof(err);
 		if (syscall(SYS_getsockopt, fd, SOL_SOCKET, SO_ERROR, &err,

@@ -47,14 +47,14 @@ filt_noop_detach(struct knote *kn __unused, struct knslot *ks __unused)
  * Called with the queue lock held.
  */
 static int
-filt_query(struct knote *kn, struct hc_fdstate *fs)
+filt_query(struct knote *kn, int want, struct hc_fdstate *fs)
 {
 	struct file *fp = kn->kn_fp;
 	struct kqueue *kq = kn->kn_kq;
 	int error;
 
 	if (kq->kq_pers == NULL || kq->kq_ring != NULL)
-		return (hc_fd_query(fp->f_fd, fp->f_hosttype, fs));
+		return (hc_fd_query(fp->f_fd, fp->f_hosttype, want, fs));
 	fs->fs_nread = -1;
 	fs->fs_nwrite = -1;
 	fs->fs_error = 0;
@@ -138,7 +138,7 @@ filt_read(struct knote *kn, struct knslot *ks, long long hint)
 		ks->ks_data = 0;
 		return (1);
 	}
-	if (filt_query(kn, &fs) != 0)
+	if (filt_query(kn, HC_FDQ_NREAD, &fs) != 0)
 		return (0);
 	return (filt_read_state(kn, ks, &fs));
 }
@@ -199,7 +199,7 @@ filt_write(struct knote *kn, struct knslot *ks, long long hint)
 		ks->ks_data = 0;
 		return (1);
 	}
-	if (filt_query(kn, &fs) != 0)
+	if (filt_query(kn, HC_FDQ_NWRITE, &fs) != 0)
 		return (0);
 	return (filt_write_state(ks, &fs));
 }

@@ -199,8 +199,14 @@ int	hc_fd_stat(int fd, struct hc_fdinfo *fi);
 int	hc_fd_watch(int fd, unsigned long long cookie);
 /* Stop watching fd; cookie must match the one given to hc_fd_watch(). */
 void	hc_fd_unwatch(int fd, unsigned long long cookie);
-/* The descriptor's state now, without blocking.  type is fi_type. */
-int	hc_fd_query(int fd, int type, struct hc_fdstate *fs);
+/*
+ * The descriptor's state now, without blocking.  type is fi_type; want
+ * says which numbers to find (HC_FDQ_*): each costs host calls, and a
+ * number not asked for reads as unknown (-1).
+ */
+#define	HC_FDQ_NREAD	0x1		/* fs_nread */
+#define	HC_FDQ_NWRITE	0x2		/* fs_nwrite */
+int	hc_fd_query(int fd, int type, int want, struct hc_fdstate *fs);
 /*
  * Only fs_revents of hc_fd_query(), for callers that need no numbers: one
  * host call where a socket's whole state costs four.
