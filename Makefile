@@ -29,8 +29,8 @@
 # test program (tests/<area>/Kyuafile lists t_*.c itself), and every
 # bench/*.c and examples/*.c is a program linked with the library.
 # lib/preload/*.c joins the library's objects in libevring-preload.so, and
-# tests/<area>/p_*.c are plain programs, linked without libevring, that
-# tests run under LD_PRELOAD.
+# tests/<area>/p_*.c and pl_*.c are plain programs and shared libraries,
+# without libevring, that tests run under LD_PRELOAD.
 
 .DEFAULT_GOAL := all
 MAKEFLAGS += --no-print-directory
@@ -122,6 +122,7 @@ EVRING_HDRS := $(notdir $(wildcard lib/libevring/evring/*.h))
 TEST_SRCS  := $(wildcard tests/*/t_*.c tests/*/h_*.c)
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 PLAIN_SRCS := $(wildcard tests/*/p_*.c)
+PLAIN_LIB_SRCS := $(wildcard tests/*/pl_*.c)
 BENCH_SRCS := $(wildcard bench/*.c)
 EXAMPLE_SRCS := $(wildcard examples/*.c)
 
@@ -206,6 +207,7 @@ TESTLIB    := $(if $(TESTLIB_SRCS),$(BUILD)/tests/lib/libtestutil.a)
 TESTLIB_OBJS := $(TESTLIB_SRCS:%.c=$(OBJDIR)/%.o)
 TEST_PROGS := $(TEST_SRCS:%.c=$(BUILD)/%)
 PLAIN_PROGS := $(PLAIN_SRCS:%.c=$(BUILD)/%)
+PLAIN_LIBS := $(PLAIN_LIB_SRCS:%.c=$(BUILD)/%.so)
 BENCH_PROGS := $(BENCH_SRCS:%.c=$(BUILD)/%)
 EXAMPLE_PROGS := $(EXAMPLE_SRCS:%.c=$(BUILD)/%)
 PROBE      := $(BUILD)/mk/probe
@@ -232,7 +234,7 @@ all: lib tests bench examples
 
 lib: $(LIBRARY)
 # t_preload runs the plain programs under the preload library.
-tests: $(TEST_PROGS) $(PLAIN_PROGS) $(PRELOAD)
+tests: $(TEST_PROGS) $(PLAIN_PROGS) $(PLAIN_LIBS) $(PRELOAD)
 bench: $(BENCH_PROGS)
 examples: $(EXAMPLE_PROGS)
 
@@ -241,7 +243,8 @@ deps:
 
 # Nothing compiles before the packages are in place.
 $(ALL_OBJS) $(TESTLIB_OBJS) $(TEST_PROGS) $(BENCH_PROGS) $(EXAMPLE_PROGS) \
-$(PROBE) $(SOREAL) $(ARCHIVE) $(PRELOAD_OBJS) $(PRELOAD) $(PLAIN_PROGS): | deps
+$(PROBE) $(SOREAL) $(ARCHIVE) $(PRELOAD_OBJS) $(PRELOAD) $(PLAIN_PROGS) \
+$(PLAIN_LIBS): | deps
 
 $(FLAGSFILE): FORCE
 	@mkdir -p $(@D)
@@ -331,6 +334,11 @@ $(PLAIN_PROGS): $(BUILD)/%: %.c $(FLAGSFILE)
 	@mkdir -p $(@D)
 	$(CC) -D_GNU_SOURCE= $(PROG_CFLAGS) $(DEPFLAGS) -o $@ $< \
 		$(SANFLAGS) $(LDFLAGS)
+
+$(PLAIN_LIBS): $(BUILD)/%.so: %.c $(FLAGSFILE)
+	@mkdir -p $(@D)
+	$(CC) -D_GNU_SOURCE= -fPIC -shared $(PROG_CFLAGS) $(DEPFLAGS) -o $@ \
+		$< $(SANFLAGS) $(LDFLAGS)
 
 $(BENCH_PROGS) $(EXAMPLE_PROGS): $(BUILD)/%: %.c $(FLAGSFILE) | $(HDRS) $(SOLINK)
 	@mkdir -p $(@D)

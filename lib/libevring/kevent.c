@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -16,8 +17,10 @@
 
 #include "cancel.h"
 
-__attribute__((constructor)) static void
-evring_start(void)
+static pthread_once_t evring_started = PTHREAD_ONCE_INIT;
+
+static void
+evring_start1(void)
 {
 	int error;
 
@@ -26,6 +29,25 @@ evring_start(void)
 		    error);
 		abort();
 	}
+}
+
+/*
+ * Start the kernel if it has not started: for entry points that another
+ * library's constructor may call before ours has run, which is the
+ * preload's lot (lib/preload/preload.c).
+ */
+__attribute__((__visibility__("hidden"))) void
+evring_start_once(void)
+{
+
+	(void)pthread_once(&evring_started, evring_start1);
+}
+
+__attribute__((constructor)) static void
+evring_start(void)
+{
+
+	evring_start_once();
 }
 
 int

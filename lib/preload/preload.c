@@ -59,8 +59,16 @@ const int host_sys_preloaded = 1;
 extern void __chk_fail(void) __attribute__((__noreturn__));
 
 /*
+ * Starts the kernel once (lib/libevring/kevent.c).  Another library's
+ * constructor may run before ours and already call epoll or poll; each
+ * entry point below makes sure the kernel is up first.
+ */
+void	evring_start_once(void) __attribute__((__visibility__("hidden")));
+
+/*
  * Calls routed, for EVRING_PRELOAD_STATS: proof that a program's calls
  * really went through evring, which a benchmark must not take on trust.
+ * Counting is also where every entry point starts the kernel if need be.
  */
 enum {
 	PS_EPOLL_CREATE,
@@ -83,6 +91,7 @@ static inline void
 preload_count(int which)
 {
 
+	evring_start_once();
 	atomic_fetch_add_explicit(&preload_stats[which], 1,
 	    memory_order_relaxed);
 }

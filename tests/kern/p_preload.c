@@ -471,6 +471,27 @@ mode_eintr(void)
 	    errno == EINTR);
 }
 
+/*
+ * early: pl_early.so, initialized before the preload, made an instance
+ * and polled in its constructor; both worked and the instance is evring's.
+ */
+static void
+mode_early(void)
+{
+	int *epfd, *pollr, p[2];
+
+	epfd = (int *)dlsym(RTLD_DEFAULT, "pl_early_epfd");
+	pollr = (int *)dlsym(RTLD_DEFAULT, "pl_early_poll");
+	REQUIRE(epfd != NULL && pollr != NULL);
+	CHECK(*pollr == 1);
+	REQUIRE(*epfd >= 0);
+	CHECK_EVRING(stat_evring(STAT_KQUEUES) >= 1);
+	REQUIRE(pipe(p) == 0);
+	CHECK(ep_add(*epfd, p[0], EPOLLIN, 9) == 0);
+	xwrite(p[1]);
+	CHECK(ep_one(*epfd, 1000, 9) == EPOLLIN);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -501,6 +522,8 @@ main(int argc, char **argv)
 		mode_errors();
 	else if (strcmp(argv[1], "eintr") == 0)
 		mode_eintr();
+	else if (strcmp(argv[1], "early") == 0)
+		mode_early();
 	else {
 		fprintf(stderr, "p_preload: unknown mode %s\n", argv[1]);
 		return (2);
