@@ -100,68 +100,23 @@ host_raw_fcntl(int fd, int cmd, long arg)
 	return ((int)syscall(SYS_fcntl, fd, cmd, arg));
 }
 
-#ifndef HOST_TSAN
-
-int
-host_sys_poll(struct pollfd *fds, unsigned long nfds, int timeout)
-{
-
-	return (host_raw_poll(fds, (nfds_t)nfds, timeout));
-}
-
-int
-host_sys_ppoll(struct pollfd *fds, unsigned long nfds,
-    const struct timespec *tsp, const sigset_t *sigmask)
-{
-
-	return (host_raw_ppoll(fds, (nfds_t)nfds, tsp, sigmask));
-}
-
-int
-host_sys_epoll_create1(int flags)
-{
-
-	return (host_raw_epoll_create1(flags));
-}
-
-int
-host_sys_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
-{
-
-	return (host_raw_epoll_ctl(epfd, op, fd, ev));
-}
-
-int
-host_sys_epoll_wait(int epfd, struct epoll_event *ev, int n, int timeout)
-{
-
-	return (host_raw_epoll_wait(epfd, ev, n, timeout));
-}
-
-int
-host_sys_fcntl(int fd, int cmd, long arg)
-{
-
-	return (host_raw_fcntl(fd, cmd, arg));
-}
-
-#else /* HOST_TSAN */
-
 typedef int (*host_poll_fn)(struct pollfd *, nfds_t, int);
 typedef int (*host_ppoll_fn)(struct pollfd *, nfds_t,
     const struct timespec *, const sigset_t *);
 typedef int (*host_epoll_create1_fn)(int);
 typedef int (*host_epoll_ctl_fn)(int, int, int, struct epoll_event *);
 typedef int (*host_epoll_wait_fn)(int, struct epoll_event *, int, int);
-typedef int (*host_fcntl_fn)(int, int, ...);
+typedef int (*host_fcntl_fn)(int, int, long);
 
+/* The calls made; only a TSan build of libevring.so changes them. */
 static host_poll_fn host_next_poll = host_raw_poll;
 static host_ppoll_fn host_next_ppoll = host_raw_ppoll;
 static host_epoll_create1_fn host_next_epoll_create1 = host_raw_epoll_create1;
 static host_epoll_ctl_fn host_next_epoll_ctl = host_raw_epoll_ctl;
 static host_epoll_wait_fn host_next_epoll_wait = host_raw_epoll_wait;
-static host_fcntl_fn host_next_fcntl;
+static host_fcntl_fn host_next_fcntl = host_raw_fcntl;
 
+#ifdef HOST_TSAN
 /* Defined (as 1) only in libevring-preload.so, by preload.c. */
 extern const int host_sys_preloaded
     __attribute__((__weak__, __visibility__("hidden")));
@@ -180,26 +135,29 @@ host_sys_next(const char *name)
 	return (fn);
 }
 
+#define	HOST_SYS_RESOLVE(name) do {					\
+	void *fn_;							\
+									\
+	if ((fn_ = host_sys_next(#name)) != NULL)			\
+		host_next_##name = (host_##name##_fn)fn_;		\
+} while (0)
+
 __attribute__((constructor(101)))
 static void
 host_sys_resolve(void)
 {
-	void *fn;
 
 	if (&host_sys_preloaded != NULL)
 		return;
-	if ((fn = host_sys_next("poll")) != NULL)
-		host_next_poll = (host_poll_fn)fn;
-	if ((fn = host_sys_next("ppoll")) != NULL)
-		host_next_ppoll = (host_ppoll_fn)fn;
-	if ((fn = host_sys_next("epoll_create1")) != NULL)
-		host_next_epoll_create1 = (host_epoll_create1_fn)fn;
-	if ((fn = host_sys_next("epoll_ctl")) != NULL)
-		host_next_epoll_ctl = (host_epoll_ctl_fn)fn;
-	if ((fn = host_sys_next("epoll_wait")) != NULL)
-		host_next_epoll_wait = (host_epoll_wait_fn)fn;
-	host_next_fcntl = (host_fcntl_fn)host_sys_next("fcntl");
+	HOST_SYS_RESOLVE(poll);
+	HOST_SYS_RESOLVE(ppoll);
+	HOST_SYS_RESOLVE(epoll_create1);
+	HOST_SYS_RESOLVE(epoll_ctl);
+	HOST_SYS_RESOLVE(epoll_wait);
+	/* fcntl() is variadic; its third argument is passed as a long. */
+	HOST_SYS_RESOLVE(fcntl);
 }
+#endif /* HOST_TSAN */
 
 int
 host_sys_poll(struct pollfd *fds, unsigned long nfds, int timeout)
@@ -241,9 +199,5 @@ int
 host_sys_fcntl(int fd, int cmd, long arg)
 {
 
-	if (host_next_fcntl != NULL)
-		return (host_next_fcntl(fd, cmd, arg));
-	return (host_raw_fcntl(fd, cmd, arg));
+	return (host_next_fcntl(fd, cmd, arg));
 }
-
-#endif /* HOST_TSAN */

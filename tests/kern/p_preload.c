@@ -33,6 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "h_epoll.h"
+
 /* evring_stat(3)'s counter numbers, from <sys/evring.h>. */
 #define	STAT_HOSTREG		0
 #define	STAT_HOSTREG_TOTAL	1
@@ -68,17 +70,6 @@ stat_evring(int which)
 
 	fn = (long long (*)(int))dlsym(RTLD_DEFAULT, "evring_stat");
 	return (fn == NULL ? -1 : fn(which));
-}
-
-static int
-ep_add(int ep, int fd, unsigned events, unsigned long long data)
-{
-	struct epoll_event ev;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.events = events;
-	ev.data.u64 = data;
-	return (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev));
 }
 
 /* One event within ms with data, or -1. */
@@ -117,7 +108,7 @@ xread(int fd)
  * so the kernel sleeps in its own ppoll() meanwhile); select 3.
  */
 static void
-mode_route(void)
+mode_route(const char *arg __attribute__((__unused__)))
 {
 	struct timespec ts = { 0, 20000000L };
 	struct timeval tv = { 0, 20000 };
@@ -180,7 +171,7 @@ writer(void *arg)
 }
 
 static void
-mode_norecurse(void)
+mode_norecurse(const char *arg __attribute__((__unused__)))
 {
 	struct pollfd pfd;
 	pthread_t t;
@@ -210,7 +201,7 @@ mode_norecurse(void)
  * lives as long as any descriptor of it (Linux semantics).
  */
 static void
-mode_dup(void)
+mode_dup(const char *arg __attribute__((__unused__)))
 {
 	long long h0, q0;
 	int d, d2, d3, ep, p[2];
@@ -267,7 +258,7 @@ mode_dup(void)
  * the parent's works before, while and after the child runs.
  */
 static void
-mode_fork(void)
+mode_fork(const char *arg __attribute__((__unused__)))
 {
 	struct epoll_event ev;
 	int cp[2], ep, p[2], st;
@@ -348,7 +339,7 @@ mode_execed(const char *arg)
 
 /* errors: the errno Linux gives for each bad input. */
 static void
-mode_errors(void)
+mode_errors(const char *arg __attribute__((__unused__)))
 {
 	struct epoll_event ev, evs[2];
 	struct pollfd pfd;
@@ -436,19 +427,19 @@ on_alarm(int sig)
 }
 
 static void
-mode_eintr(void)
+mode_eintr(const char *arg __attribute__((__unused__)))
 {
+	/* SA_RESTART: Linux ends these waits with EINTR all the same. */
+	struct sigaction sa = { .sa_handler = on_alarm,
+	    .sa_flags = SA_RESTART };
 	struct itimerval it;
-	struct sigaction sa;
 	struct epoll_event ev;
 	struct pollfd pfd;
 	fd_set rs;
 	int ep, p[2];
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_alarm;
-	sa.sa_flags = SA_RESTART;
-	REQUIRE(sigaction(SIGALRM, &sa, NULL) == 0);
+	REQUIRE(sigemptyset(&sa.sa_mask) == 0 &&
+	    sigaction(SIGALRM, &sa, NULL) == 0);
 	REQUIRE((ep = epoll_create1(0)) >= 0);
 	REQUIRE(pipe(p) == 0);
 	CHECK(ep_add(ep, p[0], EPOLLIN, 1) == 0);
@@ -476,7 +467,7 @@ mode_eintr(void)
  * and polled in its constructor; both worked and the instance is evring's.
  */
 static void
-mode_early(void)
+mode_early(const char *arg __attribute__((__unused__)))
 {
 	int *epfd, *pollr, p[2];
 
@@ -492,9 +483,28 @@ mode_early(void)
 	CHECK(ep_one(*epfd, 1000, 9) == EPOLLIN);
 }
 
+/* The modes; each takes its argument, or the program's own path. */
+static const struct mode {
+	const char	*m_name;
+	void		(*m_fn)(const char *);
+	int		m_needarg;
+} modes[] = {
+	{ "route", mode_route, 0 },
+	{ "norecurse", mode_norecurse, 0 },
+	{ "dup", mode_dup, 0 },
+	{ "fork", mode_fork, 0 },
+	{ "exec", mode_exec, 0 },
+	{ "execed", mode_execed, 1 },
+	{ "errors", mode_errors, 0 },
+	{ "eintr", mode_eintr, 0 },
+	{ "early", mode_early, 0 },
+	{ NULL, NULL, 0 }
+};
+
 int
 main(int argc, char **argv)
 {
+	const struct mode *m;
 
 	setvbuf(stdout, NULL, _IONBF, 0);
 	evring = stat_evring(STAT_KQUEUES) >= 0;
@@ -506,28 +516,15 @@ main(int argc, char **argv)
 		/* What the test runs without the preload: no evring here. */
 		printf("%s\n", evring ? "evring" : "native");
 		return (0);
-	} else if (strcmp(argv[1], "route") == 0)
-		mode_route();
-	else if (strcmp(argv[1], "norecurse") == 0)
-		mode_norecurse();
-	else if (strcmp(argv[1], "dup") == 0)
-		mode_dup();
-	else if (strcmp(argv[1], "fork") == 0)
-		mode_fork();
-	else if (strcmp(argv[1], "exec") == 0)
-		mode_exec(argv[0]);
-	else if (strcmp(argv[1], "execed") == 0 && argc > 2)
-		mode_execed(argv[2]);
-	else if (strcmp(argv[1], "errors") == 0)
-		mode_errors();
-	else if (strcmp(argv[1], "eintr") == 0)
-		mode_eintr();
-	else if (strcmp(argv[1], "early") == 0)
-		mode_early();
-	else {
-		fprintf(stderr, "p_preload: unknown mode %s\n", argv[1]);
+	}
+	for (m = modes; m->m_name != NULL; m++)
+		if (strcmp(argv[1], m->m_name) == 0)
+			break;
+	if (m->m_name == NULL || (m->m_needarg && argc < 3)) {
+		fprintf(stderr, "p_preload: bad mode %s\n", argv[1]);
 		return (2);
 	}
+	m->m_fn(argc > 2 ? argv[2] : argv[0]);
 	if (!failed)
 		printf("ok\n");
 	return (failed);

@@ -31,31 +31,10 @@
 
 #include <evring/epoll.h>
 
+#include "h_epoll.h"
 #include "h_evring.h"
 
 #define	EPOLLBITS_FMT	"events %#x"
-
-static int
-ep_add(int ep, int fd, uint32_t events, uint64_t data)
-{
-	struct epoll_event ev;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.events = events;
-	ev.data.u64 = data;
-	return (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev));
-}
-
-static int
-ep_mod(int ep, int fd, uint32_t events, uint64_t data)
-{
-	struct epoll_event ev;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.events = events;
-	ev.data.u64 = data;
-	return (epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev));
-}
 
 #define	ADD(ep, fd, events, data)					\
 	ATF_REQUIRE_MSG(ep_add((ep), (fd), (events), (data)) == 0,	\
