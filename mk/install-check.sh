@@ -30,5 +30,10 @@ if readelf -d "$out/static" | grep -q 'NEEDED.*libevring'; then
 	echo "install-check: the static program still needs libevring.so" >&2
 	exit 1
 fi
+# The preload library loads into a program that knows nothing of it.
+if ! LD_PRELOAD=$stage$libdir/libevring-preload.so /bin/true; then
+	echo "install-check: libevring-preload.so does not load" >&2
+	exit 1
+fi
 echo "install-check: a program built with pkg-config libevring runs," \
-    "shared and static"
+    "shared and static, and libevring-preload.so preloads"
