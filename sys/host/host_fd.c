@@ -172,6 +172,8 @@ hc_fd_revents(int fd, unsigned *reventsp)
 	struct pollfd pfd;
 	int r;
 
+	atomic_fetch_add_explicit(&host_stats[HC_STAT_FDQUERY], 1,
+	    memory_order_relaxed);
 	pfd.fd = fd;
 	pfd.events = POLLIN | POLLPRI | POLLOUT | POLLRDHUP;
 	pfd.revents = 0;

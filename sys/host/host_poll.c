@@ -199,9 +199,9 @@ host_dispatch_one(const struct epoll_event *ev)
 	if ((tag & HOST_TAG) == 0) {
 		up = atomic_load(&host_upcalls);
 		if (up != NULL && up->hu_fdready != NULL)
-			up->hu_fdready(tag, ev->events & (HC_POLLIN |
+			up->hu_fdready(tag, (ev->events & (HC_POLLIN |
 			    HC_POLLPRI | HC_POLLOUT | HC_POLLERR | HC_POLLHUP |
-			    HC_POLLRDHUP));
+			    HC_POLLRDHUP)) | HC_POLLSTATE);
 		return;
 	}
 	switch ((tag >> HOST_TAG_KINDSHIFT) & HOST_TAG_KINDMASK) {

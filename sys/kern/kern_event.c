@@ -246,6 +246,37 @@ kqueue_set_hostready(struct kqueue *kq)
 	hc_kqfd_set(kq->kq_fd, kq->kq_hostready);
 }
 
+/*
+ * Host drains, numbered.  A front end's wait takes the next number before
+ * it drains the host (kern_host_poll()), and the upcall stamps the host
+ * bits it delivers with the number current then (kern_init.c), so bits
+ * stamped with a wait's own number were sampled after that wait began:
+ * the program cannot have consumed the descriptor since, so they are as
+ * current as epoll's own report, and the wait's re-check can use them
+ * instead of asking the host again (sys_file.c filt_query()).
+ */
+static uint32_t kern_drain_seq;
+
+uint32_t
+kern_host_poll(void)
+{
+	uint32_t seq;
+
+	seq = __atomic_add_fetch(&kern_drain_seq, 1, __ATOMIC_ACQ_REL);
+	if (seq == 0)		/* 0 stamps nothing; skip it on wrap */
+		seq = __atomic_add_fetch(&kern_drain_seq, 1,
+		    __ATOMIC_ACQ_REL);
+	hc_host_poll();
+	return (seq);
+}
+
+uint32_t
+kern_drain_seq_now(void)
+{
+
+	return (__atomic_load_n(&kern_drain_seq, __ATOMIC_ACQUIRE));
+}
+
 /* Knotes watching this queue hear that it became non-empty, later. */
 void
 kqueue_notify_watchers(struct kqueue *kq)

@@ -15,6 +15,14 @@ upcall_fdready(unsigned long long cookie, unsigned revents)
 
 	if ((fp = fd_lookup_cookie(cookie)) == NULL)
 		return;		/* a stale registration: the object is gone */
+	if (revents & HC_POLLSTATE) {
+		/* Bits, then the drain they belong to (filt_query()). */
+		__atomic_store_n(&fp->f_hbits, (uint16_t)revents,
+		    __ATOMIC_RELAXED);
+		__atomic_store_n(&fp->f_hseq, kern_drain_seq_now(),
+		    __ATOMIC_RELEASE);
+		revents &= ~HC_POLLSTATE;
+	}
 	knote(&fp->f_knlist, KNH_POLL | revents);
 	fdrop(fp);
 }
@@ -80,6 +88,8 @@ kern_stat(int which)
 		return (hc_stat(HC_STAT_BACKEND));
 	case EVRING_STAT_HOST_CQES:
 		return (hc_stat(HC_STAT_URING_CQES));
+	case EVRING_STAT_HOST_QUERIES:
+		return (hc_stat(HC_STAT_FDQUERY));
 	case EVRING_STAT_KQUEUES:
 		return (kqueue_stat_kqueues());
 	case EVRING_STAT_KNOTES:

@@ -692,7 +692,7 @@ dp_poll(struct kqueue *kq, struct devpoll *dp, void *uarg, int *retval)
 		return (error);
 
 	/* Let changes made before this call be seen by it. */
-	hc_host_poll();
+	__atomic_store_n(&kq->kq_drainseq, kern_host_poll(), __ATOMIC_RELAXED);
 	ktask_run_pending();
 	dp_revalidate(kq, dp);
 

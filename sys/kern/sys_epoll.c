@@ -615,7 +615,7 @@ kern_epoll_wait(int epfd, struct epoll_event *uevents, int maxevents,
 	kq = fp->f_kq;
 
 	/* Let changes made before this call be seen by it. */
-	hc_host_poll();
+	__atomic_store_n(&kq->kq_drainseq, kern_host_poll(), __ATOMIC_RELAXED);
 	ktask_run_pending();
 	evring_enter(kq, 1);
 

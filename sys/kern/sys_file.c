@@ -51,6 +51,7 @@ filt_query(struct knote *kn, int want, struct hc_fdstate *fs)
 {
 	struct file *fp = kn->kn_fp;
 	struct kqueue *kq = kn->kn_kq;
+	uint32_t seq;
 	int error;
 
 	if (kq->kq_pers == NULL || kq->kq_ring != NULL)
@@ -62,7 +63,20 @@ filt_query(struct knote *kn, int want, struct hc_fdstate *fs)
 		fs->fs_revents = kq->kq_bits;
 		return (0);
 	}
-	error = hc_fd_revents(fp->f_fd, &fs->fs_revents);
+	/*
+	 * Bits the host sampled after this wait began (kern_host_poll())
+	 * are as current as epoll's own report: no need to ask again.
+	 * Acquire: pairs with upcall_fdready()'s release of f_hseq after
+	 * f_hbits.
+	 */
+	seq = __atomic_load_n(&fp->f_hseq, __ATOMIC_ACQUIRE);
+	if (seq != 0 &&
+	    seq == __atomic_load_n(&kq->kq_drainseq, __ATOMIC_RELAXED)) {
+		fs->fs_revents = __atomic_load_n(&fp->f_hbits,
+		    __ATOMIC_RELAXED);
+		error = 0;
+	} else
+		error = hc_fd_revents(fp->f_fd, &fs->fs_revents);
 	if (error == 0 && kq->kq_bitskn == kn) {
 		kq->kq_bits = fs->fs_revents;
 		kq->kq_hasbits = 1;

@@ -482,7 +482,7 @@ again:
 	kq = pq->pq_fp->f_kq;
 
 	/* Let changes made before this call be seen by it. */
-	hc_host_poll();
+	__atomic_store_n(&kq->kq_drainseq, kern_host_poll(), __ATOMIC_RELAXED);
 	ktask_run_pending();
 	if ((error = pollq_sync(pq, ents, nents, isselect, &nready)) != 0) {
 		pollq_destroy(pq);

@@ -186,6 +186,12 @@ struct kqueue {
 	struct knote		*kq_bitskn;
 	int			kq_hasbits;
 	unsigned		kq_bits;
+	/*
+	 * A front end's wait: the drain sequence its own host drain was
+	 * given (kern_host_poll()); host bits stamped with it were sampled
+	 * after the wait began (sys_file.c filt_query()).  Atomic.
+	 */
+	uint32_t		kq_drainseq;
 	/* A front end's queue (epoll, /dev/poll); NULL for kqueue(). */
 	const struct kq_personality *kq_pers;
 	void			*kq_pdata;	/* the front end's state */
@@ -315,6 +321,8 @@ struct knote *knote_lookup(struct kqueue *kq, uintptr_t ident, int class);
 struct knslot *knote_slot(struct knote *kn, const struct filterops *fops);
 void	knote_drop_slot(struct kqueue *kq, struct knote *kn, int slot);
 void	kqueue_notify_watchers(struct kqueue *kq);
+uint32_t kern_host_poll(void);
+uint32_t kern_drain_seq_now(void);
 void	kqueue_set_hostready(struct kqueue *kq);
 void	kqueue_wakeup(struct kqueue *kq);
 void	knote_enqueue(struct knote *kn);

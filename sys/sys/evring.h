@@ -44,6 +44,8 @@
 #define	EVRING_STAT_RING_POSTS		13	/* records written into rings */
 #define	EVRING_STAT_HOST_BACKEND	14	/* 1 epoll, 2 io_uring, 0 none yet */
 #define	EVRING_STAT_HOST_CQES		15	/* io_uring completions taken */
+#define	EVRING_STAT_HOST_QUERIES	16	/* readiness re-checks asked of
+						   the host */
 
 /*
  * The ring.

@@ -36,8 +36,12 @@
 
 struct file {
 	int			f_fd;
-	int			f_type;		/* DTYPE_* */
-	int			f_hosttype;	/* HC_FT_* */
+	uint8_t			f_type;		/* DTYPE_* */
+	uint8_t			f_hosttype;	/* HC_FT_* */
+	uint16_t		f_hbits;	/* host readiness of the last
+						   drain, if HC_POLLSTATE;
+						   atomic */
+	uint32_t		f_hseq;		/* kern_drain_seq then; atomic */
 	uint32_t		f_gen;		/* generation, in the cookie */
 	int			f_refs;		/* atomic */
 	int			f_nknotes;	/* knotes attached; knlist lock */

@@ -178,6 +178,13 @@ struct hc_fdinfo {
 #define	HC_POLLERR	0x0008
 #define	HC_POLLHUP	0x0010
 #define	HC_POLLRDHUP	0x2000
+/*
+ * Set in hu_fdready()'s revents when they are the descriptor's whole
+ * readiness sampled as the host reported it (epoll re-polls a ready item
+ * as it hands it over), not only the kind of change that woke it (an
+ * io_uring poll completion carries the waking mask alone).
+ */
+#define	HC_POLLSTATE	0x10000000
 
 struct hc_fdstate {
 	unsigned	fs_revents;	/* HC_POLL* now */
@@ -299,7 +306,9 @@ void	hc_shm_free(struct hc_shm *shm);
 #define	HC_STAT_BACKEND		3	/* readiness backend: 0 none yet,
 					   1 epoll, 2 io_uring */
 #define	HC_STAT_URING_CQES	4	/* io_uring completions taken ever */
-#define	HC_NSTATS		5
+#define	HC_STAT_FDQUERY		5	/* hc_fd_revents()/hc_fd_query()
+					   readiness polls ever */
+#define	HC_NSTATS		6
 long long hc_stat(int which);
 
 /* A fatal kernel error: print and abort. */
