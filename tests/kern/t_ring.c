@@ -1354,6 +1354,19 @@ wait_sigusr1(int signo)
 	atomic_fetch_add(&sig_count, 1);
 }
 
+/* Count SIGUSR1 deliveries in sig_count, from 0. */
+static void
+catch_sigusr1(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = wait_sigusr1;
+	sigemptyset(&sa.sa_mask);
+	ATF_REQUIRE(sigaction(SIGUSR1, &sa, NULL) == 0);
+	atomic_store(&sig_count, 0);
+}
+
 struct killer {
 	pthread_t	target;
 	long		delay_us;
@@ -1384,7 +1397,6 @@ ATF_TC_HEAD(wait_sigmask, tc)
 }
 ATF_TC_BODY(wait_sigmask, tc)
 {
-	struct sigaction sa;
 	struct killer k;
 	struct evring r;
 	struct timespec ts;
@@ -1394,11 +1406,7 @@ ATF_TC_BODY(wait_sigmask, tc)
 	uint32_t st;
 	int kq, n;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = wait_sigusr1;
-	sigemptyset(&sa.sa_mask);
-	ATF_REQUIRE(sigaction(SIGUSR1, &sa, NULL) == 0);
-	atomic_store(&sig_count, 0);
+	catch_sigusr1();
 	kq = kq_ring(8, &r);
 	ATF_REQUIRE(evring_peek(&r, &st) == NULL);
 
@@ -2398,7 +2406,6 @@ ATF_TC_HEAD(busypoll_eintr, tc)
 }
 ATF_TC_BODY(busypoll_eintr, tc)
 {
-	struct sigaction sa;
 	struct killer k;
 	struct evring r;
 	struct timespec ts;
@@ -2408,11 +2415,7 @@ ATF_TC_BODY(busypoll_eintr, tc)
 	uint32_t st;
 	int kq, n;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = wait_sigusr1;
-	sigemptyset(&sa.sa_mask);
-	ATF_REQUIRE(sigaction(SIGUSR1, &sa, NULL) == 0);
-	atomic_store(&sig_count, 0);
+	catch_sigusr1();
 	kq = kq_ring(8, &r);
 	ATF_REQUIRE(kqueue_setprop(kq, EVRING_PROP_BUSYPOLL,
 	    EVRING_BUSYPOLL_MAX) == 0);
