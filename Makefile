@@ -93,7 +93,10 @@ LSAN_OPTIONS  ?= suppressions=$(CURDIR)/mk/lsan.supp:print_suppressions=0
 UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 # die_after_fork=0: fork children that use kqueues start host threads; the
 # host layer takes and releases its locks around fork(), so this is safe.
-TSAN_OPTIONS  ?= halt_on_error=1:second_deadlock_stack=1:die_after_fork=0:suppressions=$(CURDIR)/mk/tsan.supp
+# history_size=7: the longest access history, so that the stack of an old
+# access in a report can be restored and matched by mk/tsan.supp (a report
+# whose other stack is lost cannot be suppressed).
+TSAN_OPTIONS  ?= halt_on_error=1:second_deadlock_stack=1:die_after_fork=0:history_size=7:suppressions=$(CURDIR)/mk/tsan.supp
 # Test cases kyua runs at once.  1 keeps timing-sensitive cases honest.
 KYUA_PARALLELISM ?= 1
 

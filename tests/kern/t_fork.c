@@ -84,6 +84,24 @@ kwait(int kq, struct kevent *ev, int n, long ms)
 #define	REQUIRE_FORK_SAFE_MALLOC()	do { } while (0)
 #endif
 
+/*
+ * GCC 12's ThreadSanitizer can leave a lock of its allocator's metadata
+ * held in a child forked while another thread was inside malloc(), and the
+ * child then blocks in its first malloc() (seen in about one run in six:
+ * the kernel's fork handler, hc_mtx_init(), spinning for good in
+ * __tsan::DenseSlabAlloc::Refill).  Only the case whose parent allocates
+ * in a loop while it forks meets it; it skips under TSan too, and runs in
+ * the normal build.
+ */
+#ifdef __SANITIZE_THREAD__
+#define	REQUIRE_FORK_SAFE_TSAN_MALLOC()					\
+	atf_tc_skip("ThreadSanitizer (GCC 12) does not lock its "	\
+	    "metadata allocator across fork(): the child can block in "	\
+	    "malloc")
+#else
+#define	REQUIRE_FORK_SAFE_TSAN_MALLOC()	do { } while (0)
+#endif
+
 /* Fork a child running fn(arg) bounded by a 10 s alarm. */
 static pid_t
 spawn(int (*fn)(void *), void *arg)
@@ -444,6 +462,7 @@ ATF_TC_BODY(fork_while_registering, tc)
 	int i;
 
 	REQUIRE_FORK_SAFE_MALLOC();
+	REQUIRE_FORK_SAFE_TSAN_MALLOC();
 	c.kq = kq_open();
 	c.stop = 0;
 	ATF_REQUIRE(pthread_create(&t, NULL, churn_thread, &c) == 0);
