@@ -4,7 +4,9 @@
  * Files:
  *	host_init.c	this overview; hc_init, memory, clocks, logging, stats
  *	host_lock.c	hc_mtx and the internal owner-aware locks
- *	host_poll.c	the epoll instance, the dispatcher thread, hc_host_poll
+ *	host_poll.c	the epoll instance, the dispatcher thread (parked
+ *			while the program drains the host), hc_host_poll,
+ *			and busy polling's signal mask (hc_spin_*)
  *	host_uring.c	the io_uring readiness backend (EVRING_HOST_BACKEND):
  *			descriptors in multishot poll requests, the epoll
  *			instance kept for internal sources; completions are
