@@ -854,23 +854,27 @@ kern_kevent_ring_map(int fd, void **addrp, unsigned long *sizep,
  * that comes within that time is taken without the sleep and the wakeup,
  * which on a two-thread hand-off cost more than the event itself.  Called
  * and returning without kq_lock; the caller looks again under it.  The
- * clock is read every few turns and the pending signals every few hundred
- * (about 10 us here): the first is a cheap host call, the second a system
- * call, which would double the cost of an event caught in a few turns.
+ * clock is read every few turns, and the pending signals are looked at
+ * once EVRING_BUSYPOLL_SIGNAL_NS have passed since the last look: that is
+ * a system call, which would double the cost of an event caught in a few
+ * turns, and counting turns instead would not bound the delay of a signal
+ * (a turn that drains the host through epoll is itself a system call).
  */
 #define	EVRING_BUSYPOLL_CLOCK	16	/* turns between clock reads */
-#define	EVRING_BUSYPOLL_SIGNAL	256	/* turns between signal looks */
+#define	EVRING_BUSYPOLL_SIGNAL_NS 10000LL /* between signal looks */
 
 static void
 evring_busypoll(struct kqueue *kq, uint32_t ringstate, uint32_t minwake,
     long long us, long long deadline, const void *maskp, struct hc_spin *sp)
 {
-	long long end;
+	long long end, now, nextsig;
 	unsigned int turn;
 
 	if (hc_spin_begin(sp) != 0)
 		return;		/* no spin without a safe signal mask */
-	end = hc_clock_monotonic() + us * 1000LL;
+	now = hc_clock_monotonic();
+	nextsig = now + EVRING_BUSYPOLL_SIGNAL_NS;
+	end = now + us * 1000LL;
 	if (deadline > 0 && deadline < end)
 		end = deadline;
 	for (turn = 1;; turn++) {
@@ -883,12 +887,15 @@ evring_busypoll(struct kqueue *kq, uint32_t ringstate, uint32_t minwake,
 		    ringstate && (uint32_t)__atomic_load_n(&kq->kq_ringunread,
 		    __ATOMIC_RELAXED) >= minwake)
 			break;
-		if (turn % EVRING_BUSYPOLL_CLOCK == 0 &&
-		    hc_clock_monotonic() >= end)
-			break;
-		if (turn % EVRING_BUSYPOLL_SIGNAL == 0 &&
-		    hc_spin_signalled(sp, maskp))
-			break;
+		if (turn % EVRING_BUSYPOLL_CLOCK == 0) {
+			if ((now = hc_clock_monotonic()) >= end)
+				break;
+			if (now >= nextsig) {
+				if (hc_spin_signalled(sp, maskp))
+					break;
+				nextsig = now + EVRING_BUSYPOLL_SIGNAL_NS;
+			}
+		}
 		hc_cpu_relax();
 	}
 }
