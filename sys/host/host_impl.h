@@ -162,6 +162,23 @@ extern __thread volatile sig_atomic_t host_sig_absorbed
     __attribute__((tls_model("initial-exec")));
 extern __thread volatile sig_atomic_t host_sig_forwarded
     __attribute__((tls_model("initial-exec")));
+/*
+ * Counted busy polling (hc_spin_begin()): host_sig_count_start() makes the
+ * host front every signal the program catches, so that host_sig_forwarded
+ * counts every handler call; it returns 0 once that holds.  While
+ * host_sig_spinning, host_sig_spinmark is the count the spin began with,
+ * and hc_sleep() publishes its eventfd in host_sig_wakefd, which the
+ * handler writes after a program handler ran: a handler that runs after
+ * hc_sleep() looked at the count and before ppoll() began then ends the
+ * sleep at once instead of being missed.
+ */
+int	host_sig_count_start(void);
+extern __thread volatile sig_atomic_t host_sig_spinmark
+    __attribute__((tls_model("initial-exec")));
+extern __thread volatile sig_atomic_t host_sig_spinning
+    __attribute__((tls_model("initial-exec")));
+extern __thread volatile int host_sig_wakefd
+    __attribute__((tls_model("initial-exec")));
 
 /* host_copy.c: the recovery point of a copy in progress on this thread. */
 extern __thread sigjmp_buf *volatile host_onfault

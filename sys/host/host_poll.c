@@ -346,29 +346,43 @@ host_poll_forkchild(void)
 }
 
 /*
- * Busy polling: the signal mask around a spin, and the CPU's spin hint.
+ * Busy polling: noticing signals during a spin (hostcall.h says the two
+ * ways), and the CPU's spin hint.
  *
- * The spinner keeps every signal blocked, so no handler can run where the
- * kernel would not notice it, and looks at the pending set now and then
- * (sigpending() is a system call, so not on every turn).  When it stops, it
- * sleeps with the mask it was given: a signal that arrived during the spin
- * is then delivered by ppoll(), atomically with the sleep, and the wait
- * ends with EINTR as it would have without the spin.
+ * Counted is the usual way and costs nothing per spin: host_sig.c fronts
+ * every caught signal and counts this thread's handler calls
+ * (host_sig_forwarded); host_sig_spinmark holds the count the spin began
+ * with, and hc_sleep() compares against it.  The masked way costs two
+ * system calls per spin (block, restore) and one per pending-set look,
+ * which at one event per spin was half of an event's cost; it stays for
+ * a caller's sigmask, where the mask must apply during the spin too.
  */
 _Static_assert(sizeof(sigset_t) <= sizeof(((struct hc_spin *)0)->hs_saved),
     "struct hc_spin holds a host sigset_t");
 
 int
-hc_spin_begin(struct hc_spin *sp)
+hc_spin_begin(struct hc_spin *sp, const void *sigmask)
 {
 	sigset_t all;
 	int error;
 
 	sp->hs_active = 0;
-	(void)sigfillset(&all);
-	error = pthread_sigmask(SIG_BLOCK, &all, (sigset_t *)sp->hs_saved);
-	if (error != 0)
-		return (error);
+	sp->hs_counted = 0;
+	sp->hs_masked = 0;
+	if (sigmask == NULL && host_sig_count_start() == 0) {
+		host_sig_spinmark = host_sig_forwarded;
+		/* The mark is set before the sleep may look at it. */
+		atomic_signal_fence(memory_order_seq_cst);
+		host_sig_spinning = 1;
+		sp->hs_counted = 1;
+	} else {
+		(void)sigfillset(&all);
+		error = pthread_sigmask(SIG_BLOCK, &all,
+		    (sigset_t *)sp->hs_saved);
+		if (error != 0)
+			return (error);
+		sp->hs_masked = 1;
+	}
 	sp->hs_active = 1;
 	atomic_fetch_add(&host_busypollers, 1);
 	return (0);
@@ -381,7 +395,9 @@ hc_spin_signalled(const struct hc_spin *sp, const void *sigmask)
 	sigset_t pend;
 	int sig;
 
-	if (!sp->hs_active || sigpending(&pend) != 0)
+	if (sp->hs_counted)
+		return (host_sig_forwarded != host_sig_spinmark);
+	if (!sp->hs_masked || sigpending(&pend) != 0)
 		return (0);
 	mask = sigmask != NULL ? sigmask : (const sigset_t *)sp->hs_saved;
 	for (sig = 1; sig < NSIG; sig++)
@@ -399,8 +415,14 @@ hc_spin_end(struct hc_spin *sp)
 		return;
 	atomic_store(&host_drained, hc_clock_monotonic());
 	atomic_fetch_sub(&host_busypollers, 1);
-	(void)pthread_sigmask(SIG_SETMASK, (sigset_t *)sp->hs_saved, NULL);
+	if (sp->hs_counted)
+		host_sig_spinning = 0;
+	if (sp->hs_masked)
+		(void)pthread_sigmask(SIG_SETMASK, (sigset_t *)sp->hs_saved,
+		    NULL);
 	sp->hs_active = 0;
+	sp->hs_counted = 0;
+	sp->hs_masked = 0;
 }
 
 void

@@ -4,7 +4,9 @@
  * changes a disposition after we installed ours.
  *
  * A "managed" signal is one whose host disposition is ours: it is watched
- * (hc_sig_watch) or it is SIGSEGV/SIGBUS once copies have begun.  For a
+ * (hc_sig_watch), it is SIGSEGV/SIGBUS once copies have begun, or the
+ * program catches it and some thread has busy polled (host_sig_counting:
+ * the spin counts handler calls instead of blocking signals).  For a
  * managed signal the table below holds the program's own disposition, which
  * our handler passes each delivery on to, and which the interposed
  * sigaction() reads and writes instead of the host's.  When the last
@@ -52,6 +54,20 @@ __thread volatile sig_atomic_t host_sig_absorbed
     __attribute__((tls_model("initial-exec")));
 __thread volatile sig_atomic_t host_sig_forwarded
     __attribute__((tls_model("initial-exec")));
+__thread volatile sig_atomic_t host_sig_spinmark
+    __attribute__((tls_model("initial-exec")));
+__thread volatile sig_atomic_t host_sig_spinning
+    __attribute__((tls_model("initial-exec")));
+__thread volatile int host_sig_wakefd
+    __attribute__((tls_model("initial-exec"))) = -1;
+
+/*
+ * Counting (host_sig_count_start()): once host_sig_adopting is set, every
+ * signal given a handler is managed; once host_sig_counting is, every
+ * signal that had one before is too.  Neither is ever cleared.
+ */
+static _Atomic int host_sig_adopting;
+static _Atomic int host_sig_counting;
 
 typedef int (*host_sigaction_fn)(int, const struct sigaction *,
     struct sigaction *);
@@ -209,6 +225,11 @@ host_sighandler(int signo, siginfo_t *si, void *uc)
 			((void (*)(int, siginfo_t *, void *))ph)(signo, si, uc);
 		else
 			((void (*)(int))ph)(signo);
+		/* A counted spin's sleep is about to begin: end it. */
+		if ((efd = host_sig_wakefd) >= 0 &&
+		    write(efd, &one, sizeof(one)) < 0) {
+			/* Full counter: already readable. */
+		}
 	}
 	errno = saved;
 }
@@ -232,6 +253,20 @@ host_sig_setprog(int signo, const struct sigaction *sa)
 	hs->hs_prog = *sa;
 	atomic_store(&hs->hs_pflags, sa->sa_flags);
 	atomic_store(&hs->hs_phandler, (uintptr_t)sa->sa_handler);
+}
+
+/*
+ * Whether signo must stay managed: watched, recovering copy faults, or
+ * caught by the program while handler calls are counted.  Sig lock held.
+ */
+static int
+host_sig_needed(int signo)
+{
+	struct host_sig *hs = &host_sigtab[signo];
+
+	return (hs->hs_nwatch > 0 || hs->hs_fault ||
+	    (atomic_load(&host_sig_adopting) &&
+	    host_sig_isfn(atomic_load(&hs->hs_phandler))));
 }
 
 /*
@@ -377,7 +412,7 @@ hc_sig_watch(int signo)
 	error = host_sig_install(signo);
 	if (error != 0) {
 		atomic_store(&hs->hs_watched, 0);
-		if (!hs->hs_fault)
+		if (!host_sig_needed(signo))
 			host_sig_release(signo);
 		host_watch_rele();
 		goto out;
@@ -400,7 +435,7 @@ hc_sig_unwatch(int signo)
 	if (hs->hs_nwatch > 0 && --hs->hs_nwatch == 0) {
 		atomic_store(&hs->hs_watched, 0);
 		atomic_store(&hs->hs_count, 0);
-		if (!hs->hs_fault)
+		if (!host_sig_needed(signo))
 			host_sig_release(signo);
 		host_watch_rele();
 	}
@@ -452,7 +487,7 @@ host_fault_install(void)
 		error = host_sig_install(sigs[i]);
 		if (error != 0) {
 			hs->hs_fault = 0;
-			if (hs->hs_nwatch == 0)
+			if (!host_sig_needed(sigs[i]))
 				host_sig_release(sigs[i]);
 			break;
 		}
@@ -462,9 +497,72 @@ host_fault_install(void)
 }
 
 /*
+ * Manage signo if it needs it now: the program just gave it a handler, or
+ * had one when counting began.  Sig lock held.
+ */
+static int
+host_sig_adopt(int signo)
+{
+	int error;
+
+	if (atomic_load(&host_sigtab[signo].hs_managed))
+		return (0);
+	if ((error = host_sig_manage(signo)) != 0)
+		return (error);
+	if (!host_sig_needed(signo)) {
+		host_sig_release(signo);
+		return (0);
+	}
+	if ((error = host_sig_install(signo)) != 0)
+		host_sig_release(signo);
+	return (error);
+}
+
+/*
+ * Front every signal the program catches, now and from now on, so that
+ * host_sig_forwarded counts every handler call on a thread.
+ *
+ * host_sig_adopting is set first, then the dispositions are read: a
+ * sigaction() racing with us either installed its handler before our read
+ * of that signal (and we adopt it), or reads host_sig_adopting after its
+ * install and adopts it itself (sigaction() below); both loads and stores
+ * are sequentially consistent, so one of the two sees the other.
+ */
+int
+host_sig_count_start(void)
+{
+	struct sigaction cur;
+	int error = 0, signo;
+
+	if (atomic_load_explicit(&host_sig_counting, memory_order_acquire))
+		return (0);
+	host_lock_acquire(&host_sig_lock);
+	if (atomic_load(&host_sig_counting))
+		goto out;
+	atomic_store(&host_sig_adopting, 1);
+	for (signo = 1; signo < NSIG; signo++) {
+		if (signo == SIGKILL || signo == SIGSTOP ||
+		    (signo >= 32 && signo < SIGRTMIN))
+			continue;
+		if (atomic_load(&host_sigtab[signo].hs_managed))
+			continue;
+		if (host_real_sigaction(signo, NULL, &cur) < 0 ||
+		    !host_sig_isfn((uintptr_t)cur.sa_handler))
+			continue;
+		if ((error = host_sig_adopt(signo)) != 0)
+			goto out;	/* spins block signals instead */
+	}
+	atomic_store_explicit(&host_sig_counting, 1, memory_order_release);
+out:
+	host_lock_release(&host_sig_lock);
+	return (error);
+}
+
+/*
  * The program's sigaction().  For a managed signal it reads and sets the
  * program's disposition in our table (our handler passes deliveries on to
- * it); for any other it is the host's sigaction().
+ * it); for any other it is the host's sigaction(), after which a handler
+ * given while counting makes the signal managed.
  */
 HOST_EXPORT int
 sigaction(int signo, const struct sigaction *act, struct sigaction *oact)
@@ -473,19 +571,34 @@ sigaction(int signo, const struct sigaction *act, struct sigaction *oact)
 	struct host_sig *hs;
 	int error;
 
-	if (signo < 1 || signo >= NSIG ||
-	    !atomic_load(&host_sigtab[signo].hs_managed))
+	if (signo < 1 || signo >= NSIG)
 		return (host_real_sigaction(signo, act, oact));
 	hs = &host_sigtab[signo];
+	if (!atomic_load(&hs->hs_managed)) {
+unmanaged:
+		if (host_real_sigaction(signo, act, oact) < 0)
+			return (-1);
+		if (act != NULL && host_sig_isfn((uintptr_t)act->sa_handler) &&
+		    atomic_load(&host_sig_adopting)) {
+			host_lock_acquire(&host_sig_lock);
+			(void)host_sig_adopt(signo);
+			host_lock_release(&host_sig_lock);
+		}
+		return (0);
+	}
 	host_lock_acquire(&host_sig_lock);
 	if (!atomic_load(&hs->hs_managed)) {
 		host_lock_release(&host_sig_lock);
-		return (host_real_sigaction(signo, act, oact));
+		goto unmanaged;
 	}
 	host_sig_getprog(signo, &old);
 	if (act != NULL) {
 		host_sig_setprog(signo, act);
-		error = host_sig_install(signo);
+		error = 0;
+		if (!host_sig_needed(signo))
+			host_sig_release(signo);	/* act is the host's */
+		else
+			error = host_sig_install(signo);
 		if (error != 0) {
 			host_sig_setprog(signo, &old);
 			(void)host_sig_install(signo);
@@ -535,9 +648,24 @@ bsd_signal(int signo, sighandler_t h)
 	return (host_signal(signo, h, SA_RESTART, 1));
 }
 
+HOST_EXPORT sighandler_t
+ssignal(int signo, sighandler_t h)
+{
+
+	return (host_signal(signo, h, SA_RESTART, 1));
+}
+
 /* System V semantics: one shot, not blocked while handling. */
 HOST_EXPORT sighandler_t
 sysv_signal(int signo, sighandler_t h)
+{
+
+	return (host_signal(signo, h, SA_RESETHAND | SA_NODEFER, 0));
+}
+
+/* What signal() is in a program built for strict ISO C or XPG. */
+HOST_EXPORT sighandler_t
+__sysv_signal(int signo, sighandler_t h)
 {
 
 	return (host_signal(signo, h, SA_RESETHAND | SA_NODEFER, 0));
@@ -576,7 +704,7 @@ host_sig_forkchild(void)
 		hs->hs_nwatch = 0;
 		atomic_store(&hs->hs_watched, 0);
 		atomic_store(&hs->hs_count, 0);
-		if (!hs->hs_fault)
+		if (!host_sig_needed(signo))
 			host_sig_release(signo);
 	}
 	host_close(atomic_exchange(&host_sig_efd, -1));

@@ -145,7 +145,7 @@ hc_sleep(struct hc_sleeper *s, long long deadline, const void *sigmask)
 	struct pollfd pfd[2];
 	struct timespec ts, *tsp;
 	long long rel;
-	sig_atomic_t absorbed, forwarded;
+	sig_atomic_t absorbed, forwarded, spinning;
 	int epfd, n, r;
 
 	for (;;) {
@@ -171,8 +171,33 @@ hc_sleep(struct hc_sleeper *s, long long deadline, const void *sigmask)
 		}
 		absorbed = host_sig_absorbed;
 		forwarded = host_sig_forwarded;
+		spinning = host_sig_spinning;
+		if (spinning) {
+			/*
+			 * After a counted spin (hc_spin_begin()): any handler
+			 * call since the spin began ends the wait.  One that
+			 * comes after this look writes our eventfd (pairs
+			 * with the handler's read of host_sig_wakefd), so
+			 * ppoll() returns at once and the look below sees it.
+			 */
+			forwarded = host_sig_spinmark;
+			host_sig_wakefd = s->s_efd;
+			atomic_signal_fence(memory_order_seq_cst);
+			if (host_sig_forwarded != forwarded) {
+				host_sig_wakefd = -1;
+				return (EINTR);
+			}
+		}
 		r = host_sys_ppoll(pfd, (unsigned long)n, tsp,
 		    (const sigset_t *)sigmask);
+		if (spinning) {
+			host_sig_wakefd = -1;
+			atomic_signal_fence(memory_order_seq_cst);
+			if (host_sig_forwarded != forwarded) {
+				(void)host_sleeper_consume(s);
+				return (EINTR);
+			}
+		}
 		if (r < 0) {
 			if (errno != EINTR)
 				return (0);	/* spurious; the caller loops */

@@ -854,9 +854,11 @@ kern_kevent_ring_map(int fd, void **addrp, unsigned long *sizep,
  * that comes within that time is taken without the sleep and the wakeup,
  * which on a two-thread hand-off cost more than the event itself.  Called
  * and returning without kq_lock; the caller looks again under it.  The
- * clock is read every few turns, and the pending signals are looked at
- * once EVRING_BUSYPOLL_SIGNAL_NS have passed since the last look: that is
- * a system call, which would double the cost of an event caught in a few
+ * clock is read every few turns.  Signals (hostcall.h, hc_spin_begin()):
+ * a counted spin compares a count of handler calls on every turn; a masked
+ * one (the caller gave a sigmask) looks at the pending signals once
+ * EVRING_BUSYPOLL_SIGNAL_NS have passed since the last look: that is a
+ * system call, which would double the cost of an event caught in a few
  * turns, and counting turns instead would not bound the delay of a signal
  * (a turn that drains the host through epoll is itself a system call).
  */
@@ -870,8 +872,8 @@ evring_busypoll(struct kqueue *kq, uint32_t ringstate, uint32_t minwake,
 	long long end, now, nextsig;
 	unsigned int turn;
 
-	if (hc_spin_begin(sp) != 0)
-		return;		/* no spin without a safe signal mask */
+	if (hc_spin_begin(sp, maskp) != 0)
+		return;		/* no spin without a way to see signals */
 	now = hc_clock_monotonic();
 	nextsig = now + EVRING_BUSYPOLL_SIGNAL_NS;
 	end = now + us * 1000LL;
@@ -887,10 +889,12 @@ evring_busypoll(struct kqueue *kq, uint32_t ringstate, uint32_t minwake,
 		    ringstate && (uint32_t)__atomic_load_n(&kq->kq_ringunread,
 		    __ATOMIC_RELAXED) >= minwake)
 			break;
+		if (sp->hs_counted && hc_spin_signalled(sp, maskp))
+			break;
 		if (turn % EVRING_BUSYPOLL_CLOCK == 0) {
 			if ((now = hc_clock_monotonic()) >= end)
 				break;
-			if (now >= nextsig) {
+			if (sp->hs_masked && now >= nextsig) {
 				if (hc_spin_signalled(sp, maskp))
 					break;
 				nextsig = now + EVRING_BUSYPOLL_SIGNAL_NS;
@@ -942,7 +946,7 @@ kern_kevent_wait(int fd, unsigned int ringstate,
 	if ((error = fd_lookup_kqueue(fd, &fp)) != 0)
 		return (error);
 	kq = fp->f_kq;
-	spin.hs_active = 0;
+	spin.hs_active = spin.hs_counted = spin.hs_masked = 0;
 
 	/* Let changes made before this call be seen by it. */
 	hc_host_poll();
@@ -983,9 +987,11 @@ kern_kevent_wait(int fd, unsigned int ringstate,
 			KQ_UNLOCK(kq);
 			evring_busypoll(kq, ringstate, kq->kq_minwake,
 			    kq->kq_busypoll, deadline, maskp, &spin);
-			/* Every signal is blocked now: sleep with the mask
-			   the caller runs with (or the one it gave). */
-			if (spin.hs_active && maskp == NULL)
+			/* Masked: every signal is blocked now, so sleep with
+			   the mask the caller runs with (or the one it gave).
+			   Counted: the sleep ends with EINTR at once if a
+			   handler ran during the spin. */
+			if (spin.hs_masked && maskp == NULL)
 				maskp = spin.hs_saved;
 			KQ_LOCK(kq);
 			continue;

@@ -110,20 +110,34 @@ void	hc_sleep_reset(struct hc_sleeper *s);
 /*
  * Busy polling (EVRING_PROP_BUSYPOLL).  A thread that spins waiting for
  * events is in no host system call, so a signal handler that ran meanwhile
- * would go unnoticed and the wait would not end with EINTR.  So
- * hc_spin_begin() blocks every signal, saving the thread's mask in sp;
- * hc_spin_signalled() says whether a signal that sigmask (NULL: the saved
- * mask) leaves unblocked is pending, and the spinner then stops and lets
- * hc_sleep(), given that mask, deliver it atomically with the sleep;
- * hc_spin_end() restores the saved mask.  hc_spin_begin() returns an errno
- * and leaves sp inactive when the mask cannot be changed.
+ * would go unnoticed and the wait would not end with EINTR.  Two ways to
+ * notice, chosen by hc_spin_begin():
+ *
+ * Counted (no sigmask given, hs_counted set): the host fronts every signal
+ * the program catches (arranged on the first spin), so each handler call
+ * on this thread is counted.  Nothing is blocked and no system call is
+ * made; hc_spin_signalled() compares the count, cheaply enough for every
+ * turn, and hc_sleep() before hc_spin_end() returns EINTR if a handler ran
+ * at any time since hc_spin_begin(), even just before its sleep began.
+ *
+ * Masked (a sigmask given, or counting unavailable, hs_masked set): every
+ * signal is blocked, the thread's mask saved in hs_saved;
+ * hc_spin_signalled() asks the host whether a signal that sigmask (NULL:
+ * the saved mask) leaves unblocked is pending (a system call), and the
+ * spinner then stops and lets hc_sleep(), given that mask, deliver it
+ * atomically with the sleep.
+ *
+ * hc_spin_end() undoes either.  hc_spin_begin() returns an errno and
+ * leaves sp inactive when neither can be arranged.
  */
 struct hc_spin {
 	unsigned long long	hs_saved[HC_SIGSET_SIZE /
 				    sizeof(unsigned long long)];
 	int			hs_active;
+	int			hs_counted;
+	int			hs_masked;
 };
-int	hc_spin_begin(struct hc_spin *sp);
+int	hc_spin_begin(struct hc_spin *sp, const void *sigmask);
 int	hc_spin_signalled(const struct hc_spin *sp, const void *sigmask);
 void	hc_spin_end(struct hc_spin *sp);
 void	hc_cpu_relax(void);		/* one spin-wait hint to the CPU */

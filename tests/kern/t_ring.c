@@ -16,6 +16,7 @@
 #include <sys/evring.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <arpa/inet.h>
@@ -2458,6 +2459,158 @@ ATF_TC_BODY(busypoll_eintr, tc)
 	ATF_REQUIRE(close(kq) == 0);
 }
 
+/*
+ * The blocked-signal mask of thread tid, from /proc (SigBlk), or all ones
+ * when it cannot be read (which fails the checks that expect a bit clear).
+ */
+static unsigned long long
+thread_sigblk(pid_t tid)
+{
+	char path[64], line[256];
+	unsigned long long blk = ~0ULL;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return (blk);
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (sscanf(line, "SigBlk: %llx", &blk) == 1)
+			break;
+	fclose(fp);
+	return (blk);
+}
+
+static _Atomic int usr2_count;
+
+static void
+count_sigusr2(int signo)
+{
+
+	(void)signo;
+	atomic_fetch_add(&usr2_count, 1);
+}
+
+/* After delay_us, sample target's SigBlk, then send it SIGUSR2. */
+struct sampler {
+	pthread_t		target;
+	pid_t			tid;
+	long			delay_us;
+	unsigned long long	sigblk;
+};
+
+static void *
+sampler_main(void *arg)
+{
+	struct sampler *sm = arg;
+
+	usleep((useconds_t)sm->delay_us);
+	sm->sigblk = thread_sigblk(sm->tid);
+	if (pthread_kill(sm->target, SIGUSR2) != 0)
+		worker_fail("pthread_kill", errno);
+	return (NULL);
+}
+
+/* One kevent_wait() (NULL sigmask) that a sampler interrupts: EINTR. */
+static unsigned long long
+interrupted_wait(int kq, uint32_t st, long delay_us)
+{
+	struct sampler sm;
+	struct timespec ts = ms_ts(10000);
+	pthread_t t;
+	long long t0;
+	int n;
+
+	sm.target = pthread_self();
+	sm.tid = (pid_t)syscall(SYS_gettid);
+	sm.delay_us = delay_us;
+	sm.sigblk = ~0ULL;
+	ATF_REQUIRE(pthread_create(&t, NULL, sampler_main, &sm) == 0);
+	t0 = mono_ns();
+	n = kevent_wait(kq, st, &ts, NULL);
+	ATF_REQUIRE_MSG(n == -1 && errno == EINTR, "n=%d errno=%d", n, errno);
+	ATF_REQUIRE(mono_ns() - t0 < 5000 * MS);
+	ATF_REQUIRE(pthread_join(t, NULL) == 0);
+	return (sm.sigblk);
+}
+
+ATF_TC(busypoll_counted);
+ATF_TC_HEAD(busypoll_counted, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "With no sigmask, the busy poll blocks no signal (handler calls "
+	    "are counted instead of pending signals looked for): a handler "
+	    "installed after the first busy poll, by signal(), sigaction() "
+	    "or __sysv_signal(), ends the wait with EINTR both during the spin and "
+	    "during the sleep after it; sigaction() reports the program's "
+	    "handler; a signal the program then ignores is ignored by the "
+	    "host too, so that exec() keeps it ignored");
+}
+ATF_TC_BODY(busypoll_counted, tc)
+{
+	struct {
+		void		*handler;
+		unsigned long	flags;
+		void		*restorer;
+		uint64_t	mask;
+	} k;
+	struct sigaction sa;
+	struct evring r;
+	struct timespec ts;
+	unsigned long long blk;
+	uint32_t st;
+	int kq;
+
+	kq = kq_ring(8, &r);
+	ATF_REQUIRE(kqueue_setprop(kq, EVRING_PROP_BUSYPOLL,
+	    EVRING_BUSYPOLL_MAX) == 0);
+	ATF_REQUIRE(evring_peek(&r, &st) == NULL);
+	/* A first busy poll, with no handler for SIGUSR2 yet. */
+	ts = ms_ts(1);
+	ATF_REQUIRE_EQ(kevent_wait(kq, st, &ts, NULL), 0);
+
+	/* signal() after it; the signal comes 50 ms into a 1 s spin. */
+	atomic_store(&usr2_count, 0);
+	ATF_REQUIRE(signal(SIGUSR2, count_sigusr2) != SIG_ERR);
+	ATF_REQUIRE(sigaction(SIGUSR2, NULL, &sa) == 0);
+	ATF_REQUIRE(sa.sa_handler == count_sigusr2);
+	blk = interrupted_wait(kq, st, 50000);
+	ATF_REQUIRE_EQ(atomic_load(&usr2_count), 1);
+	ATF_REQUIRE_MSG((blk & (1ULL << (SIGUSR2 - 1))) == 0,
+	    "SIGUSR2 blocked during the spin (SigBlk %llx)", blk);
+
+	/* The same from sigaction(), the signal during the sleep after a
+	   1 ms spin. */
+	ATF_REQUIRE(signal(SIGUSR2, SIG_DFL) != SIG_ERR);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = count_sigusr2;
+	sigemptyset(&sa.sa_mask);
+	ATF_REQUIRE(sigaction(SIGUSR2, &sa, NULL) == 0);
+	ATF_REQUIRE(kqueue_setprop(kq, EVRING_PROP_BUSYPOLL, 1000) == 0);
+	(void)interrupted_wait(kq, st, 50000);
+	ATF_REQUIRE_EQ(atomic_load(&usr2_count), 2);
+
+	/* __sysv_signal(), signal() under strict ISO C: one shot. */
+	ATF_REQUIRE(__sysv_signal(SIGUSR2, count_sigusr2) != SIG_ERR);
+	(void)interrupted_wait(kq, st, 50000);
+	ATF_REQUIRE_EQ(atomic_load(&usr2_count), 3);
+	ATF_REQUIRE(sigaction(SIGUSR2, NULL, &sa) == 0);
+	ATF_REQUIRE(sa.sa_handler == SIG_DFL);
+
+	/* Ignored: by the host's own disposition, not by ours. */
+	sa.sa_handler = SIG_IGN;
+	ATF_REQUIRE(sigaction(SIGUSR2, &sa, NULL) == 0);
+	ATF_REQUIRE(syscall(SYS_rt_sigaction, SIGUSR2, NULL, &k,
+	    sizeof(k.mask)) == 0);
+	ATF_REQUIRE(k.handler == (void *)SIG_IGN);
+	ATF_REQUIRE(pthread_kill(pthread_self(), SIGUSR2) == 0);
+	ATF_REQUIRE_EQ(atomic_load(&usr2_count), 3);
+	ATF_REQUIRE(sigaction(SIGUSR2, NULL, &sa) == 0);
+	ATF_REQUIRE(sa.sa_handler == SIG_IGN);
+	check_workers();
+	ATF_REQUIRE(kevent_ring_unmap(&r) == 0);
+	ATF_REQUIRE(close(kq) == 0);
+}
+
 ATF_TC(kevent_change_flushes);
 ATF_TC_HEAD(kevent_change_flushes, tc)
 {
@@ -2567,6 +2720,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, busypoll_catches);
 	ATF_TP_ADD_TC(tp, busypoll_bounded);
 	ATF_TP_ADD_TC(tp, busypoll_eintr);
+	ATF_TP_ADD_TC(tp, busypoll_counted);
 	ATF_TP_ADD_TC(tp, attach_errors);
 	ATF_TP_ADD_TC(tp, header_layout);
 	ATF_TP_ADD_TC(tp, user_basic);
