@@ -198,7 +198,8 @@ hc_fd_query(int fd, int type, int want, struct hc_fdstate *fs)
 	unsigned revents;
 	int dom, err, error, sndbuf;
 
-	if ((error = hc_fd_revents(fd, &fs->fs_revents)) != 0)
+	if ((want & HC_FDQ_HAVEBITS) == 0 &&
+	    (error = hc_fd_revents(fd, &fs->fs_revents)) != 0)
 		return (error);
 	revents = fs->fs_revents;
 	fs->fs_nread = -1;

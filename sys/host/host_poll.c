@@ -231,13 +231,17 @@ host_drain_locked(void)
 void
 host_epoll_drain_locked(void)
 {
+	const struct hc_upcalls *up;
 	struct epoll_event ev[HOST_BATCH];
 	int epfd, i, n;
 
 	epfd = atomic_load(&host_epfd);
 	if (epfd < 0)
 		return;
+	up = atomic_load(&host_upcalls);
 	do {
+		if (up != NULL && up->hu_drainstart != NULL)
+			up->hu_drainstart();
 		n = host_sys_epoll_wait(epfd, ev, HOST_BATCH, 0);
 		if (n < 0) {
 			if (errno == EINTR)

@@ -249,32 +249,86 @@ kqueue_set_hostready(struct kqueue *kq)
 /*
  * Host drains, numbered.  A front end's wait takes the next number before
  * it drains the host (kern_host_poll()), and the upcall stamps the host
- * bits it delivers with the number current then (kern_init.c), so bits
- * stamped with a wait's own number were sampled after that wait began:
- * the program cannot have consumed the descriptor since, so they are as
- * current as epoll's own report, and the wait's re-check can use them
- * instead of asking the host again (sys_file.c filt_query()).
+ * bits it delivers with the number current when the host sampled them
+ * (kern_drain_stamp(), kern_init.c), so bits stamped with a wait's own
+ * number were sampled after that wait began: the program cannot have
+ * consumed the descriptor since, so they are as current as epoll's own
+ * report, and the wait's re-check can use them instead of asking the host
+ * again (sys_file.c filt_hbits()).  A ring's reaps take numbers too
+ * (kern_upcall_fresh()).
  */
-static uint32_t kern_drain_seq;
+static uint64_t kern_drain_seq;
+
+/* A number after every one handed out so far; its low 32 bits never 0. */
+uint64_t
+kern_drain_next(void)
+{
+	uint64_t seq;
+
+	seq = __atomic_add_fetch(&kern_drain_seq, 1, __ATOMIC_ACQ_REL);
+	if ((uint32_t)seq == 0)	/* 0 stamps nothing; skip it on wrap */
+		seq = __atomic_add_fetch(&kern_drain_seq, 1,
+		    __ATOMIC_ACQ_REL);
+	return (seq);
+}
 
 uint32_t
 kern_host_poll(void)
 {
 	uint32_t seq;
 
-	seq = __atomic_add_fetch(&kern_drain_seq, 1, __ATOMIC_ACQ_REL);
-	if (seq == 0)		/* 0 stamps nothing; skip it on wrap */
-		seq = __atomic_add_fetch(&kern_drain_seq, 1,
-		    __ATOMIC_ACQ_REL);
+	seq = (uint32_t)kern_drain_next();
 	hc_host_poll();
 	return (seq);
 }
 
-uint32_t
-kern_drain_seq_now(void)
+/*
+ * The number bits are stamped with is the one current when the host
+ * sampled them, not when they are delivered: a drain that sampled a
+ * descriptor before a wait took its number and delivered it after (the
+ * dispatcher's, with the program's drain waiting for the host's lock)
+ * must not pass for that wait's own.  Written and read only within
+ * drains, which the host runs one at a time, as is kern_upcall_fp: the
+ * descriptor whose readiness the upcall in progress delivers.
+ */
+static uint64_t kern_drain_sampled;
+static struct file *kern_upcall_fp;
+
+void
+kern_drain_start(void)
 {
 
-	return (__atomic_load_n(&kern_drain_seq, __ATOMIC_ACQUIRE));
+	__atomic_store_n(&kern_drain_sampled,
+	    __atomic_load_n(&kern_drain_seq, __ATOMIC_ACQUIRE),
+	    __ATOMIC_RELAXED);
+}
+
+uint64_t
+kern_drain_stamp(void)
+{
+
+	return (__atomic_load_n(&kern_drain_sampled, __ATOMIC_RELAXED));
+}
+
+void
+kern_upcall_set(struct file *fp)
+{
+
+	__atomic_store_n(&kern_upcall_fp, fp, __ATOMIC_RELAXED);
+}
+
+/*
+ * Whether fp's bits were sampled by the drain delivering them now, and
+ * after every reap of kq's ring that could have found a record of fp
+ * consumed (kern_evring.c evring_reap()).
+ */
+int
+kern_upcall_fresh(struct file *fp, struct kqueue *kq)
+{
+
+	return (__atomic_load_n(&kern_upcall_fp, __ATOMIC_RELAXED) == fp &&
+	    kern_drain_stamp() >= __atomic_load_n(&kq->kq_reapseq,
+	    __ATOMIC_RELAXED));
 }
 
 /* Knotes watching this queue hear that it became non-empty, later. */
@@ -1286,14 +1340,16 @@ kern_kevent(int fd, const struct kevent *uchanges, int nchanges,
 		return (EBADF);
 	}
 
-	/* Let changes made before this call be seen by it. */
-	hc_host_poll();
-	ktask_run_pending();
 	/*
 	 * Every kernel entry reaps and flushes the backlog (the ring
-	 * protocol), even one whose changes post nothing.
+	 * protocol), even one whose changes post nothing; reaping before
+	 * the host's readiness is taken lets its posts skip the re-check
+	 * (kern_upcall_fresh()).  Then let changes made before this call be
+	 * seen by it.
 	 */
 	evring_enter(kq, 1);
+	hc_host_poll();
+	ktask_run_pending();
 
 	while (nchanges > 0) {
 		n = nchanges > KQ_NEVENTS ? KQ_NEVENTS : nchanges;

@@ -247,6 +247,14 @@ evring_reap(struct kqueue *kq, struct kevring *kr)
 		return;
 	}
 	kr->kr_flags &= ~EVRING_F_BADINDEX;
+	/*
+	 * The program read the descriptors of these records before it
+	 * consumed them, at some time before now: host bits sampled before
+	 * now may predate those reads (kern_upcall_fresh()).
+	 */
+	if (rd != kr->kr_reaped)
+		__atomic_store_n(&kq->kq_reapseq, kern_drain_next(),
+		    __ATOMIC_RELAXED);
 	for (i = kr->kr_reaped; i != rd; i++) {
 		eo = &kr->kr_owner[i & kr->kr_mask];
 		if ((kn = eo->eo_kn) == NULL)
@@ -948,10 +956,16 @@ kern_kevent_wait(int fd, unsigned int ringstate,
 	kq = fp->f_kq;
 	spin.hs_active = spin.hs_counted = spin.hs_masked = 0;
 
-	/* Let changes made before this call be seen by it. */
-	hc_host_poll();
+	/*
+	 * Let changes made before this call be seen by it: the records the
+	 * caller consumed first, so that the host's readiness, sampled
+	 * after, may be posted without a re-check (kern_upcall_fresh()).
+	 * A busy poll's first turn drains the host at once anyway.
+	 */
+	evring_enter(kq, 1);
+	if (kq->kq_busypoll == 0 || deadline == 0)
+		hc_host_poll();
 	ktask_run_pending();
-	evring_enter(kq, 0);
 
 	KQ_LOCK(kq);
 	for (;;) {

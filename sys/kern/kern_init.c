@@ -16,12 +16,17 @@ upcall_fdready(unsigned long long cookie, unsigned revents)
 	if ((fp = fd_lookup_cookie(cookie)) == NULL)
 		return;		/* a stale registration: the object is gone */
 	if (revents & HC_POLLSTATE) {
-		/* Bits, then the drain they belong to (filt_query()). */
+		/* Bits, then the drain they belong to (filt_hbits()). */
 		__atomic_store_n(&fp->f_hbits, (uint16_t)revents,
 		    __ATOMIC_RELAXED);
-		__atomic_store_n(&fp->f_hseq, kern_drain_seq_now(),
+		__atomic_store_n(&fp->f_hseq, (uint32_t)kern_drain_stamp(),
 		    __ATOMIC_RELEASE);
 		revents &= ~HC_POLLSTATE;
+		kern_upcall_set(fp);
+		knote(&fp->f_knlist, KNH_POLL | revents);
+		kern_upcall_set(NULL);
+		fdrop(fp);
+		return;
 	}
 	knote(&fp->f_knlist, KNH_POLL | revents);
 	fdrop(fp);
@@ -60,6 +65,7 @@ static const struct hc_upcalls kern_upcalls = {
 	.hu_forkprepare = fd_forkprepare,
 	.hu_forkparent = fd_forkparent,
 	.hu_forkchild = upcall_forkchild,
+	.hu_drainstart = kern_drain_start,
 };
 
 int

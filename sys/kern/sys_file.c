@@ -36,6 +36,25 @@ filt_noop_detach(struct knote *kn __unused, struct knslot *ks __unused)
 }
 
 /*
+ * Whether the host bits stamped on fp (upcall_fdready()) are as current
+ * as a host call would be for a front end's re-check on kq: sampled by a
+ * drain that kq's own wait numbered (kq_drainseq), once it began.
+ * Acquire: pairs with upcall_fdready()'s release of f_hseq after f_hbits.
+ */
+static int
+filt_hbits(struct file *fp, struct kqueue *kq, unsigned *reventsp)
+{
+	uint32_t seq;
+
+	seq = __atomic_load_n(&fp->f_hseq, __ATOMIC_ACQUIRE);
+	if (seq == 0 ||
+	    seq != __atomic_load_n(&kq->kq_drainseq, __ATOMIC_RELAXED))
+		return (0);
+	*reventsp = __atomic_load_n(&fp->f_hbits, __ATOMIC_RELAXED);
+	return (1);
+}
+
+/*
  * The host's state of the descriptor for a re-check.  A front end's queue
  * without a ring (epoll_wait(), poll(), select(), /dev/poll) reports poll
  * bits, never the numbers in ks_data, so there only the bits are read:
@@ -43,7 +62,18 @@ filt_noop_detach(struct knote *kn __unused, struct knslot *ks __unused)
  * is most of what an event costs an epoll program.  The numbers then read
  * as unknown (-1) and the socket error as none.  While the knote is being
  * collected the bits are kept (kq_bitskn): its other slots' re-checks and
- * the bits the front end reports use them instead of asking again.
+ * the bits the front end reports use them instead of asking again, as
+ * do bits the wait's own drain stamped (filt_hbits()).
+ *
+ * A ring's post re-checks with the host (knote_deliver()) because bits
+ * the host sampled before the program read the descriptor must not reach
+ * the ring after it (428d5d4: evbench's exact counts failed).  A post made
+ * by the upcall that delivers the bits, with no reap of the ring since the
+ * host sampled them (kern_upcall_fresh()), can use them all the same: the
+ * program reads a descriptor before it consumes the record that told it
+ * to (evring(3)), and a reap after that consumption is what lets a new
+ * record of the descriptor be posted.  Then only the numbers are asked
+ * for: none for an eventfd, so its post costs no host call.
  * Called with the queue lock held.
  */
 static int
@@ -51,10 +81,17 @@ filt_query(struct knote *kn, int want, struct hc_fdstate *fs)
 {
 	struct file *fp = kn->kn_fp;
 	struct kqueue *kq = kn->kn_kq;
-	uint32_t seq;
 	int error;
 
-	if (kq->kq_pers == NULL || kq->kq_ring != NULL)
+	if (kq->kq_ring != NULL) {
+		if (kern_upcall_fresh(fp, kq)) {
+			fs->fs_revents = __atomic_load_n(&fp->f_hbits,
+			    __ATOMIC_RELAXED);
+			want |= HC_FDQ_HAVEBITS;
+		}
+		return (hc_fd_query(fp->f_fd, fp->f_hosttype, want, fs));
+	}
+	if (kq->kq_pers == NULL)
 		return (hc_fd_query(fp->f_fd, fp->f_hosttype, want, fs));
 	fs->fs_nread = -1;
 	fs->fs_nwrite = -1;
@@ -63,19 +100,9 @@ filt_query(struct knote *kn, int want, struct hc_fdstate *fs)
 		fs->fs_revents = kq->kq_bits;
 		return (0);
 	}
-	/*
-	 * Bits the host sampled after this wait began (kern_host_poll())
-	 * are as current as epoll's own report: no need to ask again.
-	 * Acquire: pairs with upcall_fdready()'s release of f_hseq after
-	 * f_hbits.
-	 */
-	seq = __atomic_load_n(&fp->f_hseq, __ATOMIC_ACQUIRE);
-	if (seq != 0 &&
-	    seq == __atomic_load_n(&kq->kq_drainseq, __ATOMIC_RELAXED)) {
-		fs->fs_revents = __atomic_load_n(&fp->f_hbits,
-		    __ATOMIC_RELAXED);
+	if (filt_hbits(fp, kq, &fs->fs_revents))
 		error = 0;
-	} else
+	else
 		error = hc_fd_revents(fp->f_fd, &fs->fs_revents);
 	if (error == 0 && kq->kq_bitskn == kn) {
 		kq->kq_bits = fs->fs_revents;

@@ -192,6 +192,12 @@ struct kqueue {
 	 * after the wait began (sys_file.c filt_query()).  Atomic.
 	 */
 	uint32_t		kq_drainseq;
+	/*
+	 * A ring's: kern_drain_next() drawn by the last reap that found
+	 * records consumed; bits sampled before it may be stale
+	 * (kern_upcall_fresh()).  Written under kq_lock; atomic.
+	 */
+	uint64_t		kq_reapseq;
 	/* A front end's queue (epoll, /dev/poll); NULL for kqueue(). */
 	const struct kq_personality *kq_pers;
 	void			*kq_pdata;	/* the front end's state */
@@ -321,8 +327,12 @@ struct knote *knote_lookup(struct kqueue *kq, uintptr_t ident, int class);
 struct knslot *knote_slot(struct knote *kn, const struct filterops *fops);
 void	knote_drop_slot(struct kqueue *kq, struct knote *kn, int slot);
 void	kqueue_notify_watchers(struct kqueue *kq);
+uint64_t kern_drain_next(void);
 uint32_t kern_host_poll(void);
-uint32_t kern_drain_seq_now(void);
+void	kern_drain_start(void);
+uint64_t kern_drain_stamp(void);
+void	kern_upcall_set(struct file *fp);
+int	kern_upcall_fresh(struct file *fp, struct kqueue *kq);
 void	kqueue_set_hostready(struct kqueue *kq);
 void	kqueue_wakeup(struct kqueue *kq);
 void	knote_enqueue(struct knote *kn);

@@ -67,6 +67,13 @@ struct hc_upcalls {
 	 * every queue (BSD semantics).  The host has already reset itself.
 	 */
 	void	(*hu_forkchild)(void);
+	/*
+	 * The host is about to sample readiness (an epoll_wait() of a
+	 * drain): the hu_fdready calls that follow, up to the next
+	 * hu_drainstart, report what it sampled.  Called with the host's
+	 * drain lock held, as hu_fdready is, so never beside either.
+	 */
+	void	(*hu_drainstart)(void);
 };
 
 /* Initialization; called once, before any other hypercall. */
@@ -227,6 +234,8 @@ void	hc_fd_unwatch(int fd, unsigned long long cookie);
  */
 #define	HC_FDQ_NREAD	0x1		/* fs_nread */
 #define	HC_FDQ_NWRITE	0x2		/* fs_nwrite */
+#define	HC_FDQ_HAVEBITS	0x4		/* fs_revents holds current bits: */
+					/* find only the numbers */
 int	hc_fd_query(int fd, int type, int want, struct hc_fdstate *fs);
 /*
  * Only fs_revents of hc_fd_query(), for callers that need no numbers: one

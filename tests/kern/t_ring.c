@@ -13,6 +13,7 @@
  */
 #include <sys/types.h>
 #include <sys/event.h>
+#include <sys/eventfd.h>
 #include <sys/evring.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -25,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -2611,6 +2613,215 @@ ATF_TC_BODY(busypoll_counted, tc)
 	ATF_REQUIRE(close(kq) == 0);
 }
 
+/* The records of the ring now, copied, none consumed; how many. */
+static int
+ring_copy(struct evring *r, struct kevent *kev, int max)
+{
+	const struct kevent *rec;
+	uint32_t first, avail, i;
+
+	avail = evring_ready(r, &first);
+	for (i = 0; i < avail && (int)i < max; i++) {
+		rec = evring_record(r, first + i);
+		kev[i] = *rec;
+	}
+	return ((int)i);
+}
+
+ATF_TC(fresh_bits);
+ATF_TC_HEAD(fresh_bits, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "A post made by the drain that sampled a descriptor's readiness, "
+	    "with the ring reaped before the sample, needs no host re-check "
+	    "(EVRING_STAT_HOST_QUERIES unchanged; epoll backend) and still "
+	    "reports the numbers (a socket's byte count); once records were "
+	    "consumed and not reaped before a drain sampled, the post asks "
+	    "the host");
+}
+ATF_TC_BODY(fresh_bits, tc)
+{
+	static const struct timespec zero = { 0, 0 };
+	struct kevent kev[4];
+	struct timespec ts = ms_ts(5000);
+	struct evring r;
+	uint64_t one = 1, v;
+	long long q0;
+	uint32_t st;
+	char buf[8];
+	int kq, kq2, efd, sp[2], n, i, epollbe;
+
+	kq = kq_ring(16, &r);
+	kq2 = kq_open();
+	ATF_REQUIRE((efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) >= 0);
+	ATF_REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
+	    sp) == 0);
+	KCHANGE_OK(kq, efd, EVFILT_READ, EV_ADD | EV_CLEAR, 0, 0, (void *)1);
+	KCHANGE_OK(kq, sp[0], EVFILT_READ, EV_ADD | EV_CLEAR, 0, 0,
+	    (void *)2);
+	epollbe = evring_stat(EVRING_STAT_HOST_BACKEND) == 1;
+
+	/* Ready before the wait, which reaps, then drains and posts. */
+	ATF_REQUIRE(write(efd, &one, sizeof(one)) == sizeof(one));
+	ATF_REQUIRE(write(sp[1], "abc", 3) == 3);
+	ATF_REQUIRE(evring_peek(&r, &st) == NULL);
+	q0 = evring_stat(EVRING_STAT_HOST_QUERIES);
+	for (n = 0; n < 2; n = ring_copy(&r, kev, 4))
+		ATF_REQUIRE(kevent_wait(kq, st + (uint32_t)n, &ts, NULL) > 0);
+	ATF_REQUIRE_EQ(n, 2);
+	if (epollbe)
+		ATF_REQUIRE_EQ(evring_stat(EVRING_STAT_HOST_QUERIES), q0);
+	for (i = 0; i < 2; i++) {
+		ATF_REQUIRE_EQ(kev[i].filter, EVFILT_READ);
+		if (kev[i].ident == (uintptr_t)sp[0])
+			ATF_REQUIRE_EQ(kev[i].data, 3);
+		else
+			ATF_REQUIRE_EQ(kev[i].ident, (uintptr_t)efd);
+	}
+
+	/*
+	 * Handled, then consumed, with no kernel entry on kq since: the
+	 * next drain (kevent() on another queue) samples the eventfd before
+	 * its post reaps kq's ring, so the post must ask the host.
+	 */
+	ATF_REQUIRE(read(efd, &v, sizeof(v)) == sizeof(v));
+	ATF_REQUIRE(read(sp[0], buf, sizeof(buf)) == 3);
+	evring_advance(&r, 2);
+	ATF_REQUIRE(write(efd, &one, sizeof(one)) == sizeof(one));
+	q0 = evring_stat(EVRING_STAT_HOST_QUERIES);
+	ATF_REQUIRE(kevent(kq2, NULL, 0, NULL, 0, &zero) == 0);
+	ATF_REQUIRE_EQ(ring_copy(&r, kev, 4), 1);
+	ATF_REQUIRE_EQ(kev[0].ident, (uintptr_t)efd);
+	if (epollbe)
+		ATF_REQUIRE(evring_stat(EVRING_STAT_HOST_QUERIES) > q0);
+	evring_advance(&r, 1);
+
+	ATF_REQUIRE(close(kq2) == 0);
+	ATF_REQUIRE(kevent_ring_unmap(&r) == 0);
+	ATF_REQUIRE(close(kq) == 0);
+	ATF_REQUIRE(close(efd) == 0);
+	ATF_REQUIRE(close(sp[0]) == 0);
+	ATF_REQUIRE(close(sp[1]) == 0);
+}
+
+/*
+ * exact_stress: a producer writes NSRC eventfds, each again only once the
+ * consumer has read it; the consumer takes records, reads each descriptor,
+ * then consumes the records, sometimes pausing so that the library's
+ * host thread posts (dispatcher) as well as its own waits.
+ */
+#define	EX_NSRC		64
+#define	EX_EVENTS	20000
+
+struct exact {
+	int		 efd[EX_NSRC];
+	_Atomic int	 pending[EX_NSRC];	/* written, not yet read */
+	_Atomic int	 credit[EX_NSRC];	/* may be written again */
+	_Atomic int	 stop;
+};
+
+static void *
+exact_producer(void *arg)
+{
+	struct exact *ex = arg;
+	uint64_t one = 1;
+	int i;
+
+	while (!atomic_load(&ex->stop)) {
+		for (i = 0; i < EX_NSRC; i++) {
+			if (!atomic_exchange(&ex->credit[i], 0))
+				continue;
+			atomic_store(&ex->pending[i], 1);
+			if (write(ex->efd[i], &one, sizeof(one)) !=
+			    sizeof(one)) {
+				worker_fail("write", errno);
+				return (NULL);
+			}
+		}
+		sched_yield();
+	}
+	return (NULL);
+}
+
+ATF_TC(exact_stress);
+ATF_TC_HEAD(exact_stress, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "Eventfds written by another thread, each again only after the "
+	    "consumer read it: every record names a descriptor that was "
+	    "written and not yet read, and every write gets its record, "
+	    "whether the consumer's waits or the host thread posted it, "
+	    "with and without busy polling (regression: records from bits "
+	    "sampled before the consumer read)");
+	atf_tc_set_md_var(tc, "timeout", "300");
+}
+ATF_TC_BODY(exact_stress, tc)
+{
+	static struct exact ex;
+	const struct kevent *rec;
+	struct timespec ts = ms_ts(5000);
+	struct evring r;
+	pthread_t t;
+	uint32_t first, avail, i;
+	uint64_t v;
+	long got;
+	int kq, pass, id, n;
+
+	for (pass = 0; pass < 2; pass++) {
+		kq = kq_ring(256, &r);
+		if (pass == 1)
+			ATF_REQUIRE(kqueue_setprop(kq, EVRING_PROP_BUSYPOLL,
+			    200) == 0);
+		for (id = 0; id < EX_NSRC; id++) {
+			ATF_REQUIRE((ex.efd[id] = eventfd(0, EFD_NONBLOCK |
+			    EFD_CLOEXEC)) >= 0);
+			atomic_store(&ex.pending[id], 0);
+			atomic_store(&ex.credit[id], 1);
+			KCHANGE_OK(kq, ex.efd[id], EVFILT_READ,
+			    EV_ADD | EV_CLEAR, 0, 0, (void *)(intptr_t)id);
+		}
+		atomic_store(&ex.stop, 0);
+		ATF_REQUIRE(pthread_create(&t, NULL, exact_producer, &ex) ==
+		    0);
+		for (got = 0; got < EX_EVENTS && atomic_load(&nfail) == 0;) {
+			avail = evring_ready(&r, &first);
+			if (avail == 0) {
+				n = kevent_wait(kq, first, &ts, NULL);
+				ATF_REQUIRE_MSG(n > 0, "kevent_wait: %d (%s) "
+				    "after %ld records", n, strerror(errno),
+				    got);
+				continue;
+			}
+			for (i = 0; i < avail; i++) {
+				rec = evring_record(&r, first + i);
+				id = (int)(intptr_t)rec->udata;
+				ATF_REQUIRE(id >= 0 && id < EX_NSRC);
+				ATF_REQUIRE_MSG(atomic_load(&ex.pending[id]),
+				    "record %ld for eventfd %d, which was not "
+				    "written since it was read", got + i, id);
+				ATF_REQUIRE_MSG(read(ex.efd[id], &v,
+				    sizeof(v)) == sizeof(v) && v == 1,
+				    "eventfd %d held no single write", id);
+				atomic_store(&ex.pending[id], 0);
+				atomic_store(&ex.credit[id], 1);
+				/* Handled: now consumed, as evring(3) says. */
+				evring_advance(&r, 1);
+			}
+			got += avail;
+			/* Now and then, let the host thread post. */
+			if (got % 97 < avail)
+				usleep(2000);
+		}
+		atomic_store(&ex.stop, 1);
+		ATF_REQUIRE(pthread_join(t, NULL) == 0);
+		check_workers();
+		ATF_REQUIRE(kevent_ring_unmap(&r) == 0);
+		ATF_REQUIRE(close(kq) == 0);
+		for (id = 0; id < EX_NSRC; id++)
+			ATF_REQUIRE(close(ex.efd[id]) == 0);
+	}
+}
+
 ATF_TC(kevent_change_flushes);
 ATF_TC_HEAD(kevent_change_flushes, tc)
 {
@@ -2721,6 +2932,8 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, busypoll_bounded);
 	ATF_TP_ADD_TC(tp, busypoll_eintr);
 	ATF_TP_ADD_TC(tp, busypoll_counted);
+	ATF_TP_ADD_TC(tp, fresh_bits);
+	ATF_TP_ADD_TC(tp, exact_stress);
 	ATF_TP_ADD_TC(tp, attach_errors);
 	ATF_TP_ADD_TC(tp, header_layout);
 	ATF_TP_ADD_TC(tp, user_basic);
