@@ -960,11 +960,14 @@ kern_kevent_wait(int fd, unsigned int ringstate,
 	 * Let changes made before this call be seen by it: the records the
 	 * caller consumed first, so that the host's readiness, sampled
 	 * after, may be posted without a re-check (kern_upcall_fresh()).
-	 * A busy poll's first turn drains the host at once anyway.
+	 * A busy poll's first turn drains the host at once anyway, after
+	 * the reap at the top of the loop.
 	 */
-	evring_enter(kq, 1);
-	if (kq->kq_busypoll == 0 || deadline == 0)
+	if (kq->kq_busypoll == 0 || deadline == 0) {
+		evring_enter(kq, 1);
 		hc_host_poll();
+	} else
+		evring_enter(kq, 0);	/* the loop below reaps first */
 	ktask_run_pending();
 
 	KQ_LOCK(kq);
