@@ -2563,8 +2563,12 @@ nofile_raise(long want)
 	return ((long)rl.rlim_cur);
 }
 
-/* Descriptors a run needs besides the ones it counts: stdio, queues. */
-#define	FD_SLACK	128
+/*
+ * Descriptors a run needs besides the ones it counts: stdio, and what every
+ * mechanism holds at once in idle (its queue, its 16 active eventfds,
+ * libuv's and io_uring's own), with room to spare.
+ */
+#define	FD_SLACK	256
 
 /*
  * How many of want sources, each taking per descriptors, fit under
