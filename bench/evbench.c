@@ -374,6 +374,8 @@ struct mech {
 		    const uint32_t *ids, int n);
 	/* Fire user source id; called from another thread. */
 	int	(*m_trigger)(struct mctx *, uint32_t id);
+	/* NULL, or told by the producer that it made source id ready. */
+	void	(*m_fired)(struct mctx *, uint32_t id);
 	/*
 	 * Start timer id to fire once, delay_ns from now.  delay_ns < 0:
 	 * its event has been taken and it stays stopped (a timerfd is
@@ -993,6 +995,108 @@ ep_wait(struct mctx *c, struct bev *ev, int batch, int timeout_ms)
 		ev[i].ev_rd = -1;
 	}
 	return (n);
+}
+
+/*
+ * floor: no notification mechanism at all.  The producer hands the id of
+ * each source it made ready to the consumer through shared memory, right
+ * after its write() (m_fired) or as its trigger, and the consumer spins on
+ * it; the workload still reads each descriptor.  So a row is what the
+ * workload itself costs (its write(), its read(), two cross-CPU hand-offs)
+ * and what no mechanism can go below on this machine: a mechanism's
+ * distance from it is what the mechanism costs.  It watches nothing, so it
+ * runs only the workloads whose sources need no watching (user, eventfd,
+ * pipe, idle, pingpong).
+ */
+struct flr {
+	_Atomic uint32_t f_tail;	/* producer's next slot */
+	char		 f_pad[60];
+	uint32_t	 f_head;	/* consumer's next slot */
+	uint32_t	 f_mask;
+	uint32_t	*f_slot;
+};
+
+static int
+flr_setup(struct mctx *c, int nwatch, int batch)
+{
+	struct flr *q;
+	uint32_t n;
+
+	c->m_batch = batch;
+	for (n = 64; n < (uint32_t)nwatch * 2; n <<= 1)
+		;
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		return (-1);
+	c->m_priv = q;
+	q->f_mask = n - 1;
+	return ((q->f_slot = calloc(n, sizeof(uint32_t))) == NULL ? -1 : 0);
+}
+
+static int
+flr_arm(struct mctx *c, enum src_kind kind, const int *fds,
+    const uint32_t *ids, int n)
+{
+
+	(void)c; (void)kind; (void)fds; (void)ids; (void)n;
+	return (0);
+}
+
+/* One producer per queue (the credits allow no more than nwatch out). */
+static void
+flr_fired(struct mctx *c, uint32_t id)
+{
+	struct flr *q = c->m_priv;
+	uint32_t t;
+
+	t = atomic_load_explicit(&q->f_tail, memory_order_relaxed);
+	q->f_slot[t & q->f_mask] = id;
+	/* Release: pairs with flr_wait()'s acquire; the slot is visible. */
+	atomic_store_explicit(&q->f_tail, t + 1, memory_order_release);
+}
+
+static int
+flr_trigger(struct mctx *c, uint32_t id)
+{
+
+	flr_fired(c, id);
+	return (0);
+}
+
+static int
+flr_wait(struct mctx *c, struct bev *ev, int batch, int timeout_ms)
+{
+	struct flr *q = c->m_priv;
+	long long deadline = 0;
+	uint32_t t, spins = 0;
+	int n;
+
+	if (timeout_ms > 0)
+		deadline = now_ns() + timeout_ms * 1000000LL;
+	/* Acquire: pairs with flr_fired()'s release. */
+	while ((t = atomic_load_explicit(&q->f_tail, memory_order_acquire)) ==
+	    q->f_head) {
+		if (timeout_ms == 0 ||
+		    (++spins % 1024 == 0 && timeout_ms > 0 &&
+		    now_ns() >= deadline))
+			return (0);
+		cpu_relax();
+	}
+	for (n = 0; n < batch && q->f_head != t; n++, q->f_head++) {
+		ev[n].ev_id = q->f_slot[q->f_head & q->f_mask];
+		ev[n].ev_rd = -1;
+	}
+	return (n);
+}
+
+static void
+flr_teardown(struct mctx *c)
+{
+	struct flr *q = c->m_priv;
+
+	if (q != NULL)
+		free(q->f_slot);
+	free(q);
+	c->m_priv = NULL;
 }
 
 /*
@@ -1658,6 +1762,18 @@ static const struct mech mechs[] = {
 		.m_teardown = ep_teardown,
 	},
 	{
+		.m_name = "floor",
+		.m_descr = "no mechanism: the producer hands ids over shared "
+		    "memory; what the workload itself costs",
+		.m_kinds = 1u << SRC_USER | 1u << SRC_READ,
+		.m_setup = flr_setup,
+		.m_arm = flr_arm,
+		.m_trigger = flr_trigger,
+		.m_fired = flr_fired,
+		.m_wait = flr_wait,
+		.m_teardown = flr_teardown,
+	},
+	{
 		.m_name = "io_uring",
 		.m_descr = "liburing, multishot IORING_OP_POLL_ADD",
 		.m_kinds = KINDS_ALL,
@@ -1885,11 +2001,18 @@ target_of(const struct result *r)
 
 		len = snprintf(what, sizeof(what), "%.2fx epoll, target <= "
 		    "%.2fx", ratio, t);
-		/* What a busy-polling epoll program reaches, for scale. */
+		/*
+		 * For scale: what a busy-polling epoll program reaches, and
+		 * what the workload costs with no mechanism at all.
+		 */
 		if ((o = result_find(r->r_wl, "epoll-busy", r->r_batch)) !=
-		    NULL)
+		    NULL && len < (int)sizeof(what))
+			len += snprintf(what + len, sizeof(what) - (size_t)len,
+			    "; epoll-busy %.2fx", o->r_med / ep->r_med);
+		if ((o = result_find(r->r_wl, "floor", r->r_batch)) != NULL &&
+		    len < (int)sizeof(what))
 			snprintf(what + len, sizeof(what) - (size_t)len,
-			    " (epoll-busy %.2fx epoll)", o->r_med / ep->r_med);
+			    "; floor %.2fx", o->r_med / ep->r_med);
 		return (verdict(r, ratio <= t, what));
 	}
 	if (wl_is(r->r_wl, "tcp") && strcmp(r->r_mech, "evring-ring") == 0) {
@@ -2322,7 +2445,8 @@ flow_producer(void *arg)
 		    (ssize_t)len) {
 			f->f_error = errno;
 			break;
-		}
+		} else if (f->f_mech->m_fired != NULL)
+			f->f_mech->m_fired(&f->f_ctx, id);
 	}
 	return (NULL);
 }
