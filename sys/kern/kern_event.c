@@ -287,9 +287,10 @@ kern_host_poll(void)
  * sampled them, not when they are delivered: a drain that sampled a
  * descriptor before a wait took its number and delivered it after (the
  * dispatcher's, with the program's drain waiting for the host's lock)
- * must not pass for that wait's own.  Written and read only within
- * drains, which the host runs one at a time, as is kern_upcall_fp: the
- * descriptor whose readiness the upcall in progress delivers.
+ * must not pass for that wait's own.  Written only within drains, which
+ * the host runs one at a time, as is kern_upcall_fp, the descriptor whose
+ * readiness the upcall in progress delivers; read by any thread's posts
+ * (kern_upcall_fresh()).
  */
 static uint64_t kern_drain_sampled;
 static struct file *kern_upcall_fp;

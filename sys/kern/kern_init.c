@@ -22,13 +22,10 @@ upcall_fdready(unsigned long long cookie, unsigned revents)
 		__atomic_store_n(&fp->f_hseq, (uint32_t)kern_drain_stamp(),
 		    __ATOMIC_RELEASE);
 		revents &= ~HC_POLLSTATE;
-		kern_upcall_set(fp);
-		knote(&fp->f_knlist, KNH_POLL | revents);
-		kern_upcall_set(NULL);
-		fdrop(fp);
-		return;
+		kern_upcall_set(fp);	/* its posts may use them */
 	}
 	knote(&fp->f_knlist, KNH_POLL | revents);
+	kern_upcall_set(NULL);
 	fdrop(fp);
 }
 
