@@ -6,7 +6,7 @@
  *	host_lock.c	hc_mtx and the internal owner-aware locks
  *	host_poll.c	the epoll instance, the dispatcher thread (parked
  *			while the program drains the host), hc_host_poll,
- *			and busy polling's signal mask (hc_spin_*)
+ *			and how busy polling sees signals (hc_spin_*)
  *	host_uring.c	the io_uring readiness backend (EVRING_HOST_BACKEND):
  *			descriptors in multishot poll requests, the epoll
  *			instance kept for internal sources; completions are
@@ -18,7 +18,8 @@
  *	host_vnode.c	vnode watches on inotify
  *	host_proc.c	process watches on pidfds
  *	host_sig.c	signal watches, the signal handler, sigaction/signal
- *			interposition, the SIGSEGV/SIGBUS disposition table
+ *			interposition, the SIGSEGV/SIGBUS disposition table,
+ *			and the count of handler calls busy polling reads
  *	host_interpose.c close/dup2/dup3/close_range/closefrom interposition
  *	host_fork.c	pthread_atfork handlers
  *
