@@ -90,11 +90,17 @@ if ((pin && ncpu >= 2)); then
 	cli_pin=(taskset -c "1-$((ncpu - 1))")
 fi
 
-# A TCP port on 127.0.0.1 that nothing listens on.
+# A TCP port on 127.0.0.1 that nothing listens on, below the range the
+# host hands out to outgoing connections: a port taken from that range can
+# be in use by a client socket of the previous benchmark (nginx then fails
+# to bind with EADDRINUSE, which happened here once in about ten runs).
+eph_low=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range \
+    2>/dev/null || echo 32768)
+[[ $eph_low =~ ^[0-9]+$ ]] && ((eph_low > 11024)) || eph_low=32768
 free_port() {
 	local p
 	for _ in $(seq 100); do
-		p=$((20000 + RANDOM % 40000))
+		p=$((10000 + RANDOM % (eph_low - 10000)))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p"
 			return 0
