@@ -2613,6 +2613,67 @@ ATF_TC_BODY(busypoll_counted, tc)
 	ATF_REQUIRE(close(kq) == 0);
 }
 
+ATF_TC(busypoll_counted_fork);
+ATF_TC_HEAD(busypoll_counted_fork, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "After a counted busy poll, a fork child keeps the program's "
+	    "handlers: sigaction() reports them, a signal reaches them, and "
+	    "one the child then ignores is ignored by the host");
+}
+ATF_TC_BODY(busypoll_counted_fork, tc)
+{
+	struct {
+		void		*handler;
+		unsigned long	flags;
+		void		*restorer;
+		uint64_t	mask;
+	} k;
+	struct sigaction sa;
+	struct evring r;
+	struct timespec ts = ms_ts(1);
+	uint32_t st;
+	pid_t pid;
+	int kq, status;
+
+	kq = kq_ring(8, &r);
+	ATF_REQUIRE(kqueue_setprop(kq, EVRING_PROP_BUSYPOLL, 1000) == 0);
+	ATF_REQUIRE(evring_peek(&r, &st) == NULL);
+	ATF_REQUIRE_EQ(kevent_wait(kq, st, &ts, NULL), 0);
+	atomic_store(&usr2_count, 0);
+	ATF_REQUIRE(signal(SIGUSR2, count_sigusr2) != SIG_ERR);
+
+	if ((pid = fork()) == 0) {
+		/* No ATF in the child: the exit status says what failed. */
+		if (sigaction(SIGUSR2, NULL, &sa) != 0 ||
+		    sa.sa_handler != count_sigusr2)
+			_exit(1);
+		if (raise(SIGUSR2) != 0 || atomic_load(&usr2_count) != 1)
+			_exit(2);
+		sa.sa_handler = SIG_IGN;
+		sigemptyset(&sa.sa_mask);
+		sa.sa_flags = 0;
+		if (sigaction(SIGUSR2, &sa, NULL) != 0)
+			_exit(3);
+		if (syscall(SYS_rt_sigaction, SIGUSR2, NULL, &k,
+		    sizeof(k.mask)) != 0 || k.handler != (void *)SIG_IGN)
+			_exit(4);
+		if (raise(SIGUSR2) != 0 || atomic_load(&usr2_count) != 1)
+			_exit(5);
+		_exit(0);
+	}
+	ATF_REQUIRE(pid > 0);
+	ATF_REQUIRE(waitpid(pid, &status, 0) == pid);
+	ATF_REQUIRE_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "child status %#x", status);
+	/* The parent's handler is untouched. */
+	ATF_REQUIRE(sigaction(SIGUSR2, NULL, &sa) == 0);
+	ATF_REQUIRE(sa.sa_handler == count_sigusr2);
+	ATF_REQUIRE_EQ(atomic_load(&usr2_count), 0);
+	ATF_REQUIRE(kevent_ring_unmap(&r) == 0);
+	ATF_REQUIRE(close(kq) == 0);
+}
+
 /* The records of the ring now, copied, none consumed; how many. */
 static int
 ring_copy(struct evring *r, struct kevent *kev, int max)
@@ -2932,6 +2993,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, busypoll_bounded);
 	ATF_TP_ADD_TC(tp, busypoll_eintr);
 	ATF_TP_ADD_TC(tp, busypoll_counted);
+	ATF_TP_ADD_TC(tp, busypoll_counted_fork);
 	ATF_TP_ADD_TC(tp, fresh_bits);
 	ATF_TP_ADD_TC(tp, exact_stress);
 	ATF_TP_ADD_TC(tp, attach_errors);
