@@ -641,18 +641,19 @@ signal(int signo, sighandler_t h)
 	return (host_signal(signo, h, SA_RESTART, 1));
 }
 
+/* The C library's other names for it, which do not call it there. */
 HOST_EXPORT sighandler_t
 bsd_signal(int signo, sighandler_t h)
 {
 
-	return (host_signal(signo, h, SA_RESTART, 1));
+	return (signal(signo, h));
 }
 
 HOST_EXPORT sighandler_t
 ssignal(int signo, sighandler_t h)
 {
 
-	return (host_signal(signo, h, SA_RESTART, 1));
+	return (signal(signo, h));
 }
 
 /* System V semantics: one shot, not blocked while handling. */
@@ -668,7 +669,7 @@ HOST_EXPORT sighandler_t
 __sysv_signal(int signo, sighandler_t h)
 {
 
-	return (host_signal(signo, h, SA_RESETHAND | SA_NODEFER, 0));
+	return (sysv_signal(signo, h));
 }
 
 void
