@@ -370,7 +370,6 @@ hc_spin_begin(struct hc_spin *sp, const void *sigmask)
 	sigset_t all;
 	int error;
 
-	sp->hs_active = 0;
 	sp->hs_counted = 0;
 	sp->hs_masked = 0;
 	if (sigmask == NULL && host_sig_count_start() == 0) {
@@ -387,7 +386,6 @@ hc_spin_begin(struct hc_spin *sp, const void *sigmask)
 			return (error);
 		sp->hs_masked = 1;
 	}
-	sp->hs_active = 1;
 	atomic_fetch_add(&host_busypollers, 1);
 	return (0);
 }
@@ -415,7 +413,7 @@ void
 hc_spin_end(struct hc_spin *sp)
 {
 
-	if (!sp->hs_active)
+	if (!sp->hs_counted && !sp->hs_masked)
 		return;
 	atomic_store(&host_drained, hc_clock_monotonic());
 	atomic_fetch_sub(&host_busypollers, 1);
@@ -424,7 +422,6 @@ hc_spin_end(struct hc_spin *sp)
 	if (sp->hs_masked)
 		(void)pthread_sigmask(SIG_SETMASK, (sigset_t *)sp->hs_saved,
 		    NULL);
-	sp->hs_active = 0;
 	sp->hs_counted = 0;
 	sp->hs_masked = 0;
 }

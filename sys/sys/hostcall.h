@@ -134,13 +134,13 @@ void	hc_sleep_reset(struct hc_sleeper *s);
  * spinner then stops and lets hc_sleep(), given that mask, deliver it
  * atomically with the sleep.
  *
- * hc_spin_end() undoes either.  hc_spin_begin() returns an errno and
- * leaves sp inactive when neither can be arranged.
+ * hc_spin_end() undoes either (a spin is active while one of the two is
+ * set).  hc_spin_begin() returns an errno and leaves both clear when
+ * neither can be arranged.
  */
 struct hc_spin {
 	unsigned long long	hs_saved[HC_SIGSET_SIZE /
 				    sizeof(unsigned long long)];
-	int			hs_active;
 	int			hs_counted;
 	int			hs_masked;
 };
