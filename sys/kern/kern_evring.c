@@ -929,7 +929,8 @@ kern_kevent_wait(int fd, unsigned int ringstate,
 	struct file *fp;
 	const void *maskp = NULL;
 	long long deadline;
-	int error, woken = 0, timedout = 0, spun = 0;
+	uint32_t spinus, minwake;
+	int error, woken = 0, timedout = 0;
 
 	*retval = 0;
 	if (utimeout != NULL) {
@@ -954,7 +955,10 @@ kern_kevent_wait(int fd, unsigned int ringstate,
 	if ((error = fd_lookup_kqueue(fd, &fp)) != 0)
 		return (error);
 	kq = fp->f_kq;
-	spin.hs_active = spin.hs_counted = spin.hs_masked = 0;
+	spin.hs_counted = spin.hs_masked = 0;
+	/* The busy poll this call makes before it sleeps, us; 0: none. */
+	spinus = deadline != 0 ?
+	    __atomic_load_n(&kq->kq_busypoll, __ATOMIC_RELAXED) : 0;
 
 	/*
 	 * Let changes made before this call be seen by it: the records the
@@ -963,7 +967,7 @@ kern_kevent_wait(int fd, unsigned int ringstate,
 	 * A busy poll's first turn drains the host at once anyway, after
 	 * the reap at the top of the loop.
 	 */
-	if (kq->kq_busypoll == 0 || deadline == 0) {
+	if (spinus == 0) {
 		evring_enter(kq, 1);
 		hc_host_poll();
 	} else
@@ -998,12 +1002,12 @@ kern_kevent_wait(int fd, unsigned int ringstate,
 		 * for as long as the poll lasts, as until the next kernel
 		 * entry after the program consumed the ring).
 		 */
-		if (!spun && kq->kq_busypoll > 0 && !woken && !timedout &&
-		    deadline != 0) {
-			spun = 1;
+		if (spinus > 0) {	/* first pass only: before any sleep */
+			minwake = kq->kq_minwake;
 			KQ_UNLOCK(kq);
-			evring_busypoll(kq, ringstate, kq->kq_minwake,
-			    kq->kq_busypoll, deadline, maskp, &spin);
+			evring_busypoll(kq, ringstate, minwake, spinus,
+			    deadline, maskp, &spin);
+			spinus = 0;
 			/* Masked: every signal is blocked now, so sleep with
 			   the mask the caller runs with (or the one it gave).
 			   Counted: the sleep ends with EINTR at once if a
@@ -1168,7 +1172,9 @@ kern_kqueue_setprop(int fd, int prop, long long value)
 			error = EINVAL;
 			break;
 		}
-		kq->kq_busypoll = (uint32_t)value;
+		/* Atomic: kevent_wait() reads it before it locks. */
+		__atomic_store_n(&kq->kq_busypoll, (uint32_t)value,
+		    __ATOMIC_RELAXED);
 		break;
 	default:
 		error = EINVAL;		/* unknown, or read-only */
