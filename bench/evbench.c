@@ -1111,19 +1111,17 @@ flr_teardown(struct mctx *c)
 static int
 epb_wait(struct mctx *c, struct bev *ev, int batch, int timeout_ms)
 {
-	long long end, now, left;
+	long long start, now, left;
 	int n;
 
 	if (timeout_ms == 0 || opt.o_busypoll <= 0)
 		return (ep_wait(c, ev, batch, timeout_ms));
-	now = now_ns();
-	end = now + opt.o_busypoll * 1000LL;
+	start = now_ns();
 	do {
 		if ((n = ep_wait(c, ev, batch, 0)) != 0)
 			return (n);
-	} while ((now = now_ns()) < end);
-	left = timeout_ms - (now - (end - opt.o_busypoll * 1000LL)) /
-	    1000000LL;
+	} while ((now = now_ns()) - start < opt.o_busypoll * 1000LL);
+	left = timeout_ms - (now - start) / 1000000LL;
 	return (ep_wait(c, ev, batch, timeout_ms < 0 ? -1 :
 	    left > 0 ? (int)left : 0));
 }
