@@ -102,7 +102,7 @@ KYUA_PARALLELISM ?= 1
 
 # Debian packages the build, the tests and the benchmarks need
 # (gnuplot-nox: evbench --plot, without the X11/Qt of "gnuplot").
-DEPS_PKGS  := gcc libc6-dev pkg-config libck-dev libatf-dev kyua \
+DEPS_PKGS  := gcc libc6-dev pkg-config libatf-dev kyua \
 	      liburing-dev libevent-dev libuv1-dev mandoc gnuplot-nox
 DEPS_PKGS  += $(if $(findstring clang,$(CC)),clang libclang-rt-14-dev)
 # What "make realprogs" runs: real programs and their own load generators.
@@ -110,7 +110,8 @@ REALPROGS_PKGS := redis-server redis-tools nginx-light wrk
 
 # ---------------------------------------------------------------- sources
 
-KERN_SRCS  := $(wildcard sys/kern/*.c)
+# Concurrency Kit's ck_epoch.c is kernel code too (sys/contrib/ck/README).
+KERN_SRCS  := $(wildcard sys/kern/*.c) sys/contrib/ck/src/ck_epoch.c
 HOST_SRCS  := $(wildcard sys/host/*.c)
 LIB_SRCS   := $(wildcard lib/libevring/*.c)
 MAP        := lib/libevring/libevring.map

@@ -2,7 +2,8 @@
  * The Linux host layer: the implementation of sys/sys/hostcall.h.
  *
  * Files:
- *	host_init.c	this overview; hc_init, memory, clocks, logging, stats
+ *	host_init.c	this overview; hc_init, memory, clocks, logging, stats,
+ *			the kernel's per-thread pointer (hc_curthread)
  *	host_lock.c	hc_mtx and the internal owner-aware locks
  *	host_poll.c	the epoll instance, the dispatcher thread (parked
  *			while the program drains the host), hc_host_poll,
@@ -193,4 +194,55 @@ host_thread_create(pthread_t *tp, void *(*fn)(void *), void *arg)
 	if (error == 0)
 		pthread_detach(*tp);
 	return (error);
+}
+
+/*
+ * The kernel's per-thread pointer.  The __thread copy is what
+ * hc_curthread() reads; the key exists only for its destructor, which
+ * tells the kernel the thread is going (its epoch record goes back to the
+ * pool, kern_epoch.c).  A fork child keeps the forking thread's pointer;
+ * the kernel's fork handler decides what it is worth there.
+ */
+static __thread void *host_curthread_ptr;
+static pthread_key_t host_curthread_key;
+static pthread_once_t host_curthread_once = PTHREAD_ONCE_INIT;
+static int host_curthread_keyerr;
+
+static void
+host_curthread_dtor(void *td)
+{
+	const struct hc_upcalls *up = atomic_load(&host_upcalls);
+
+	host_curthread_ptr = NULL;
+	if (up != NULL && up->hu_threadexit != NULL)
+		up->hu_threadexit(td);
+}
+
+static void
+host_curthread_keyinit(void)
+{
+
+	host_curthread_keyerr = pthread_key_create(&host_curthread_key,
+	    host_curthread_dtor);
+}
+
+void *
+hc_curthread(void)
+{
+
+	return (host_curthread_ptr);
+}
+
+int
+hc_curthread_set(void *td)
+{
+	int error;
+
+	pthread_once(&host_curthread_once, host_curthread_keyinit);
+	if (host_curthread_keyerr != 0)
+		return (host_curthread_keyerr);
+	if ((error = pthread_setspecific(host_curthread_key, td)) != 0)
+		return (error);
+	host_curthread_ptr = td;
+	return (0);
 }

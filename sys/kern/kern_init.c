@@ -7,6 +7,7 @@
 #include <sys/file.h>
 #include <sys/evring.h>
 #include <sys/eventpoll.h>
+#include <sys/epoch.h>
 
 static void
 upcall_fdready(unsigned long long cookie, unsigned revents)
@@ -44,6 +45,7 @@ static void
 upcall_forkchild(void)
 {
 
+	epoch_forkchild();
 	fd_forkchild();
 	ktask_forkchild();
 	kern_sig_forkchild();
@@ -63,6 +65,7 @@ static const struct hc_upcalls kern_upcalls = {
 	.hu_forkparent = fd_forkparent,
 	.hu_forkchild = upcall_forkchild,
 	.hu_drainstart = kern_drain_start,
+	.hu_threadexit = epoch_threadexit,
 };
 
 int
@@ -70,7 +73,8 @@ kern_init(void)
 {
 	int error;
 
-	if ((error = fd_sysinit()) != 0 || (error = ktask_sysinit()) != 0 ||
+	if ((error = epoch_sysinit()) != 0 || (error = fd_sysinit()) != 0 ||
+	    (error = ktask_sysinit()) != 0 ||
 	    (error = kern_sig_init()) != 0)
 		return (error);
 	return (hc_init(HYPERCALL_VERSION, &kern_upcalls));

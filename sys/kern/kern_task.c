@@ -12,6 +12,7 @@
  */
 #include <sys/ktypes.h>
 #include <sys/eventvar.h>
+#include <sys/epoch.h>
 
 static struct hc_mtx *ktask_lock;
 static struct ktask *ktask_head, **ktask_tail = &ktask_head;
@@ -105,6 +106,8 @@ ktask_run_pending(void)
 {
 	struct ktask *t;
 
+	/* Memory this thread deferred whose readers have all gone. */
+	epoch_poll();
 	while (__atomic_load_n(&ktask_npending, __ATOMIC_ACQUIRE) != 0) {
 		hc_mtx_lock(ktask_lock);
 		t = ktask_head;

@@ -15,7 +15,7 @@
 #ifndef _SYS_HOSTCALL_H_
 #define	_SYS_HOSTCALL_H_
 
-#define	HYPERCALL_VERSION	1
+#define	HYPERCALL_VERSION	2
 
 struct timespec;
 
@@ -74,10 +74,25 @@ struct hc_upcalls {
 	 * drain lock held, as hu_fdready is, so never beside either.
 	 */
 	void	(*hu_drainstart)(void);
+	/*
+	 * A thread whose per-thread pointer is set (hc_curthread_set()) is
+	 * exiting: td is that pointer.  Runs in the exiting thread, with no
+	 * host lock held.  Appended in version 2.
+	 */
+	void	(*hu_threadexit)(void *td);
 };
 
 /* Initialization; called once, before any other hypercall. */
 int	hc_init(int version, const struct hc_upcalls *);
+
+/*
+ * The kernel's per-thread pointer (rumpuser's curlwp): hc_curthread()
+ * returns what hc_curthread_set() last stored for the calling thread, NULL
+ * before that.  A thread that exits with it set makes the hu_threadexit
+ * upcall.  hc_curthread() is cheap enough for every kernel entry.
+ */
+void	*hc_curthread(void);
+int	hc_curthread_set(void *td);
 
 /* Memory.  hc_malloc() with HC_M_ZERO returns zeroed memory. */
 #define	HC_M_ZERO	0x0001

@@ -1,0 +1,48 @@
+/*
+ * Epoch-based reclamation for the kernel, after FreeBSD's epoch(9), built
+ * on Concurrency Kit's ck_epoch (sys/contrib/ck).  A lock-free reader
+ * brackets its look at shared objects with epoch_enter()/epoch_exit(); a
+ * writer that unlinks an object hands it to epoch_call(), which runs the
+ * callback (the free) once every section that might still see the object
+ * has ended.  Sections are short, never sleep and may nest.
+ *
+ * Each thread that enters the kernel gets an epoch record on first use
+ * (hc_curthread()), returned to a pool when it exits.  A thread for which
+ * no record can be had (memory) gets ENOMEM from epoch_enter() and takes
+ * the locked path instead; its epoch_call()s are adopted by the next
+ * thread that polls.  Callbacks run in the deferring thread, in whatever
+ * context it is in at a later epoch_call() or epoch_poll() (kernel entries
+ * poll), or at its exit, so a callback only frees memory: it takes no
+ * lock and never sleeps.
+ */
+#ifndef _SYS_EPOCH_H_
+#define	_SYS_EPOCH_H_
+
+#ifndef _KERNEL
+#error "sys/epoch.h is kernel-private"
+#endif
+
+#include <sys/ktypes.h>
+#include <contrib/ck/include/ck_epoch.h>
+
+struct kthread;
+
+struct epoch_tracker {
+	struct kthread	*et_td;
+};
+
+typedef ck_epoch_entry_t epoch_context_t;
+typedef void epoch_callback_t(epoch_context_t *);
+
+int	epoch_sysinit(void);
+int	epoch_enter(struct epoch_tracker *et);
+void	epoch_exit(struct epoch_tracker *et);
+void	epoch_call(epoch_context_t *ctx, epoch_callback_t *fn);
+void	epoch_poll(void);
+void	epoch_threadexit(void *td);
+void	epoch_forkchild(void);
+
+/* The object an epoch_context_t is embedded in, in a callback. */
+#define	epoch_container(ctx, type, member)	__containerof(ctx, type, member)
+
+#endif /* !_SYS_EPOCH_H_ */
