@@ -6,20 +6,35 @@
  *	kq_reglock -> file_watch_lock -> host poll lock
  *	kq_reglock -> f_knlist lock -> kq_lock
  *	fdt_lock is a leaf: nothing else is taken while it is held.
+ *
+ * Lookups take no lock (fdt_acquire()): the table and the files in it are
+ * read in an epoch section (sys/sys/epoch.h), a reference is taken only if
+ * the file still has one, and the slot is read again after it, as
+ * FreeBSD's fget_unlocked() does.  fdt_lock serializes the writers, which
+ * publish slots and grown tables with release stores; a replaced table and
+ * a file whose last reference is gone are freed when the grace period
+ * after them has passed, so a reader still looking at either is safe.
  * The knlist locks of files come from a small pool of mutexes chosen by
  * descriptor number, so a watched descriptor costs no mutex of its own.
  */
 #include <sys/ktypes.h>
 #include <sys/eventvar.h>
 #include <sys/file.h>
+#include <sys/epoch.h>
 
 #define	FILE_LOCKPOOL	64
 
 static void fd_drop_knotes(struct file *fp);
 
+/* The table: one allocation, so a reader sees a size and its slots. */
+struct fdtab {
+	epoch_context_t	ft_epoch;
+	int		ft_nfiles;
+	struct file	*ft_files[];	/* atomic */
+};
+
 static struct hc_mtx *fdt_lock;
-static struct file **fdt_files;
-static int fdt_nfiles;
+static struct fdtab *fdt;		/* atomic; replaced under fdt_lock */
 static int fdt_count;
 static uint32_t fdt_gen;
 static struct hc_mtx *file_lockpool[FILE_LOCKPOOL];
@@ -47,24 +62,60 @@ fd_count(void)
 	return (__atomic_load_n(&fdt_count, __ATOMIC_RELAXED));
 }
 
+static unsigned long
+fdtab_size(int nfiles)
+{
+
+	return (sizeof(struct fdtab) + sizeof(struct file *) *
+	    (unsigned long)nfiles);
+}
+
+static void
+fdtab_free(epoch_context_t *ctx)
+{
+	struct fdtab *t = epoch_container(ctx, struct fdtab, ft_epoch);
+
+	kfree(t, fdtab_size(t->ft_nfiles), M_FILE);
+}
+
+static int
+fdt_nfiles(void)
+{
+	struct fdtab *t = fdt;
+
+	return (t != NULL ? t->ft_nfiles : 0);
+}
+
 /* Grow the table to hold fd; called with fdt_lock held. */
 static int
 fdt_grow(int fd)
 {
-	struct file **nf;
-	int n;
+	struct fdtab *nt, *ot = fdt;
+	int n, on = fdt_nfiles();
 
-	for (n = fdt_nfiles ? fdt_nfiles : 64; n <= fd; n *= 2)
+	for (n = on ? on : 64; n <= fd; n *= 2)
 		;
-	nf = kmalloc(sizeof(*nf) * (unsigned long)n, M_FILE, HC_M_ZERO);
-	if (nf == NULL)
+	nt = kmalloc(fdtab_size(n), M_FILE, HC_M_ZERO);
+	if (nt == NULL)
 		return (ENOMEM);
-	if (fdt_files != NULL)
-		memcpy(nf, fdt_files, sizeof(*nf) * (unsigned long)fdt_nfiles);
-	kfree(fdt_files, sizeof(*nf) * (unsigned long)fdt_nfiles, M_FILE);
-	fdt_files = nf;
-	fdt_nfiles = n;
+	nt->ft_nfiles = n;
+	if (ot != NULL)
+		memcpy(nt->ft_files, ot->ft_files,
+		    sizeof(struct file *) * (unsigned long)on);
+	/* Release: pairs with fdt_acquire()'s load of fdt; slots first. */
+	ck_pr_store_ptr(&fdt, nt);
+	if (ot != NULL)
+		epoch_call(&ot->ft_epoch, fdtab_free);
 	return (0);
+}
+
+/* Set a slot; fdt_lock held, the table big enough. */
+static void
+fdt_set(int fd, struct file *fp)
+{
+
+	/* Release: pairs with fdt_acquire()'s load of the slot. */
+	ck_pr_store_ptr(&fdt->ft_files[fd], fp);
 }
 
 static struct file *
@@ -88,11 +139,11 @@ fdt_install(struct file *fp)
 {
 	int error;
 
-	if (fp->f_fd >= fdt_nfiles && (error = fdt_grow(fp->f_fd)) != 0)
+	if (fp->f_fd >= fdt_nfiles() && (error = fdt_grow(fp->f_fd)) != 0)
 		return (error);
-	KASSERT(fdt_files[fp->f_fd] == NULL, ("fdt_install: slot in use"));
+	KASSERT(fdt->ft_files[fp->f_fd] == NULL, ("fdt_install: slot in use"));
 	fp->f_gen = ++fdt_gen;
-	fdt_files[fp->f_fd] = fp;
+	fdt_set(fp->f_fd, fp);
 	/* fd_count() reads it without fdt_lock (evring_stat()). */
 	__atomic_add_fetch(&fdt_count, 1, __ATOMIC_RELAXED);
 	return (0);
@@ -105,6 +156,30 @@ fhold(struct file *fp)
 	__atomic_add_fetch(&fp->f_refs, 1, __ATOMIC_RELAXED);
 }
 
+/* A reference, unless the last one is gone (the file is being freed). */
+static int
+fhold_live(struct file *fp)
+{
+	int refs;
+
+	refs = ck_pr_load_int(&fp->f_refs);
+	do {
+		if (refs <= 0)
+			return (0);
+	} while (!ck_pr_cas_int_value(&fp->f_refs, refs, refs + 1, &refs));
+	return (1);
+}
+
+static void
+file_free(epoch_context_t *ctx)
+{
+	struct file *fp = epoch_container(ctx, struct file, f_epoch);
+
+	if (fp->f_type == DTYPE_KQUEUE)
+		kqueue_free(fp->f_kq);
+	kfree(fp, sizeof(*fp), M_FILE);
+}
+
 void
 fdrop(struct file *fp)
 {
@@ -112,18 +187,64 @@ fdrop(struct file *fp)
 	if (__atomic_sub_fetch(&fp->f_refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
 	KASSERT(LIST_EMPTY(&fp->f_knlist.kl_list), ("fdrop: knotes left"));
-	if (fp->f_type == DTYPE_KQUEUE)
-		kqueue_free(fp->f_kq);
-	kfree(fp, sizeof(*fp), M_FILE);
+	/* A lock-free lookup may still be looking at it, or at its queue. */
+	epoch_call(&fp->f_epoch, file_free);
 }
 
+/* fdt_lock held. */
 static struct file *
 fdt_get(int fd)
 {
 
-	if (fd < 0 || fd >= fdt_nfiles)
+	if (fd < 0 || fd >= fdt_nfiles())
 		return (NULL);
-	return (fdt_files[fd]);
+	return (fdt->ft_files[fd]);
+}
+
+static struct file *
+fdt_load(const struct fdtab *t, int fd)
+{
+
+	if (t == NULL || fd < 0 || fd >= t->ft_nfiles)
+		return (NULL);
+	return (ck_pr_load_ptr(&t->ft_files[fd]));
+}
+
+/*
+ * The file at fd with a reference, without fdt_lock; NULL if there is
+ * none.  A thread that cannot have an epoch section looks under the lock.
+ */
+static struct file *
+fdt_acquire(int fd)
+{
+	struct epoch_tracker et;
+	struct fdtab *t;
+	struct file *fp;
+
+	if (epoch_enter(&et) != 0) {
+		hc_mtx_lock(fdt_lock);
+		if ((fp = fdt_get(fd)) != NULL)
+			fhold(fp);
+		hc_mtx_unlock(fdt_lock);
+		return (fp);
+	}
+	for (;;) {
+		/* Acquire: pairs with fdt_grow()'s and fdt_set()'s stores. */
+		t = ck_pr_load_ptr(&fdt);
+		if ((fp = fdt_load(t, fd)) == NULL)
+			break;
+		if (!fhold_live(fp))
+			continue;	/* going: the slot is changing */
+		/* Still there after the reference: not closed meanwhile. */
+		if (fdt_load(ck_pr_load_ptr(&fdt), fd) == fp)
+			break;
+		epoch_exit(&et);
+		fdrop(fp);
+		if (epoch_enter(&et) != 0)
+			return (fdt_acquire(fd));
+	}
+	epoch_exit(&et);
+	return (fp);
 }
 
 /*
@@ -196,11 +317,7 @@ fd_lookup(int fd, struct file **fpp)
 
 	if (fd < 0)
 		return (EBADF);
-	hc_mtx_lock(fdt_lock);
-	fp = fdt_get(fd);
-	if (fp != NULL)
-		fhold(fp);
-	hc_mtx_unlock(fdt_lock);
+	fp = fdt_acquire(fd);
 	*fpp = fp;
 	if (fp == NULL)
 		return (hc_fd_stat(fd, &fi));
@@ -221,21 +338,19 @@ fd_lookup_kqueue(int fd, struct file **fpp)
 	struct file *fp;
 	int i;
 
-	hc_mtx_lock(fdt_lock);
-	fp = fdt_get(fd);
-	if (fp != NULL && fp->f_type == DTYPE_KQUEUE) {
-		fhold(fp);
-		hc_mtx_unlock(fdt_lock);
-		*fpp = fp;
-		return (0);
+	if ((fp = fdt_acquire(fd)) != NULL) {
+		if (fp->f_type == DTYPE_KQUEUE) {
+			*fpp = fp;
+			return (0);
+		}
+		fdrop(fp);
 	}
-	hc_mtx_unlock(fdt_lock);
 	/* A queue's host descriptor is an eventfd; nothing else can be one. */
 	if (fd < 0 || hc_fd_stat(fd, &fi) != 0 || fi.fi_type != HC_FT_EVENTFD)
 		return (EBADF);
 	hc_mtx_lock(fdt_lock);
-	for (i = 0; i < fdt_nfiles; i++) {
-		fp = fdt_files[i];
+	for (i = 0; i < fdt_nfiles(); i++) {
+		fp = fdt_get(i);
 		if (fp != NULL && fp->f_type == DTYPE_KQUEUE && i != fd &&
 		    hc_fd_same(fd, i) == 0) {
 			fhold(fp);
@@ -254,13 +369,11 @@ fd_lookup_cookie(unsigned long long cookie)
 {
 	struct file *fp;
 
-	hc_mtx_lock(fdt_lock);
-	fp = fdt_get((int)(cookie >> 32));
-	if (fp != NULL && fp->f_gen == (uint32_t)cookie)
-		fhold(fp);
-	else
+	fp = fdt_acquire((int)(cookie >> 32));
+	if (fp != NULL && fp->f_gen != (uint32_t)cookie) {
+		fdrop(fp);
 		fp = NULL;
-	hc_mtx_unlock(fdt_lock);
+	}
 	return (fp);
 }
 
@@ -311,7 +424,7 @@ fd_close_hook(int fd)
 		hc_mtx_unlock(fdt_lock);
 		return;
 	}
-	fdt_files[fd] = NULL;
+	fdt_set(fd, NULL);
 	__atomic_sub_fetch(&fdt_count, 1, __ATOMIC_RELAXED);
 	hc_mtx_unlock(fdt_lock);
 
@@ -375,12 +488,12 @@ fd_move_kqueue(int fd, int alias)
 		return (EBUSY);
 	}
 	/* The table's reference moves with the entry. */
-	fdt_files[fd] = NULL;
+	fdt_set(fd, NULL);
 	__atomic_sub_fetch(&fdt_count, 1, __ATOMIC_RELAXED);
 	fp->f_fd = alias;
 	if ((error = fdt_install(fp)) != 0) {
 		fp->f_fd = fd;
-		fdt_files[fd] = fp;
+		fdt_set(fd, fp);
 		__atomic_add_fetch(&fdt_count, 1, __ATOMIC_RELAXED);
 		hc_mtx_unlock(fdt_lock);
 		fdrop(fp);
@@ -453,13 +566,11 @@ fd_forkchild(void)
 {
 	int fd;
 
-	for (fd = 0; fd < fdt_nfiles; fd++)
-		if (fdt_files[fd] != NULL &&
-		    fdt_files[fd]->f_type == DTYPE_KQUEUE)
+	for (fd = 0; fd < fdt_nfiles(); fd++)
+		if (fdt_get(fd) != NULL && fdt_get(fd)->f_type == DTYPE_KQUEUE)
 			hc_fd_close(fd);
 	hc_mtx_unlock(fdt_lock);	/* taken by fd_forkprepare() */
-	fdt_files = NULL;
-	fdt_nfiles = 0;
+	fdt = NULL;
 	fdt_count = 0;
 	(void)fd_sysinit();
 }

@@ -30,6 +30,7 @@
 
 #include <sys/ktypes.h>
 #include <sys/eventvar.h>
+#include <sys/epoch.h>
 
 #define	DTYPE_HOST	1	/* a host descriptor watched by knotes */
 #define	DTYPE_KQUEUE	2	/* one of our queues */
@@ -47,7 +48,16 @@ struct file {
 	int			f_nknotes;	/* knotes attached; knlist lock */
 	int			f_watched;	/* host readiness registered */
 	int			f_nvnode;	/* slots needing the vnode watch */
-	unsigned long long	f_dev, f_ino;
+	union {
+		/* The host's identity of the object; under fdt_lock. */
+		struct {
+			unsigned long long	f_dev, f_ino;
+		};
+		/* Once the last reference is gone, for the deferred free:
+		   lock-free lookups read only f_type, f_gen, f_refs and
+		   f_kq, so this may overlay the identity (fdrop()). */
+		epoch_context_t		f_epoch;
+	};
 	struct hc_vwatch	*f_vwatch;
 	struct knlist		f_knlist;
 	struct kqueue		*f_kq;		/* DTYPE_KQUEUE */
