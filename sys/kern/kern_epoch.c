@@ -102,26 +102,53 @@ epoch_call(epoch_context_t *ctx, epoch_callback_t *fn)
 	ck_stack_push_upmc(&kern_epoch_orphans, &ctx->stack_entry);
 }
 
-void
-epoch_poll(void)
+/* Take over what threads without a record deferred. */
+static void
+epoch_adopt(struct kthread *kt)
 {
 	ck_stack_entry_t *se, *next;
 	ck_epoch_entry_t *e;
+
+	if (__predict_true(CK_STACK_FIRST(&kern_epoch_orphans) == NULL))
+		return;
+	se = ck_stack_batch_pop_upmc(&kern_epoch_orphans);
+	for (; se != NULL; se = next) {
+		next = CK_STACK_NEXT(se);
+		e = epoch_orphan_entry(se);
+		ck_epoch_call(&kt->kt_record, e, e->function);
+	}
+}
+
+void
+epoch_poll(void)
+{
 	struct kthread *kt;
 
 	kt = hc_curthread();
 	if (kt == NULL || kt->kt_gen != kern_epoch_gen)
 		return;		/* deferred nothing: epoch_call() made one */
-	if (__predict_false(CK_STACK_FIRST(&kern_epoch_orphans) != NULL)) {
-		se = ck_stack_batch_pop_upmc(&kern_epoch_orphans);
-		for (; se != NULL; se = next) {
-			next = CK_STACK_NEXT(se);
-			e = epoch_orphan_entry(se);
-			ck_epoch_call(&kt->kt_record, e, e->function);
-		}
-	}
+	epoch_adopt(kt);
 	if (ck_pr_load_uint(&kt->kt_record.n_pending) != 0)
 		(void)ck_epoch_poll(&kt->kt_record);
+}
+
+/*
+ * Wait out the grace period of everything this thread deferred, and run
+ * it, for a caller that must see memory settled (the memory statistics).
+ * With no lock held and outside any section: it waits for the sections of
+ * other threads to end.
+ */
+void
+epoch_drain(void)
+{
+	struct kthread *kt;
+
+	if ((kt = kthread_self()) == NULL)
+		return;
+	KASSERT(ck_pr_load_uint(&kt->kt_record.active) == 0,
+	    ("epoch_drain: inside a section"));
+	epoch_adopt(kt);
+	ck_epoch_barrier(&kt->kt_record);
 }
 
 /* The hu_threadexit upcall: run what the thread deferred, then pool it. */

@@ -24,6 +24,7 @@
 #include <sys/eventvar.h>
 #include <sys/file.h>
 #include <sys/evring.h>
+#include <sys/epoch.h>
 
 #define	KQ_NEVENTS	64	/* events handled per lock hold */
 #define	KQ_HASHSIZE	16	/* initial hash buckets */
@@ -299,6 +300,8 @@ void
 kern_drain_start(void)
 {
 
+	/* The dispatcher enters the kernel only here: its deferred frees. */
+	epoch_poll();
 	__atomic_store_n(&kern_drain_sampled,
 	    __atomic_load_n(&kern_drain_seq, __ATOMIC_ACQUIRE),
 	    __ATOMIC_RELAXED);
@@ -796,7 +799,7 @@ kqueue_register(struct kqueue *kq, const struct kevent *kev)
 	struct file *fp = NULL;
 	struct knote *kn;
 	struct knslot *ks;
-	int error = 0, modify, vanished = 0, dropping = 0;
+	int error = 0, modify, vanished = 0, dropping = 0, locked = 0;
 
 	fops = kqueue_fops(kev->filter);
 	if (fops == NULL)
@@ -844,13 +847,20 @@ kqueue_register(struct kqueue *kq, const struct kevent *kev)
 		kn = NULL;
 	}
 	ks = kn != NULL ? knote_slot(kn, fops) : NULL;
-	/* The ring's activation path sets KS_DROPPING under kq_lock alone. */
+	/*
+	 * The ring's activation path sets KS_DROPPING under kq_lock alone.
+	 * A change that needs no f_modify keeps kq_lock from this look to
+	 * the requeue: one round trip, where a ring's consumer and the
+	 * host's upcalls contend for it.
+	 */
 	if (ks != NULL) {
 		KQ_LOCK(kq);
+		locked = 1;
 		dropping = (ks->ks_status & KS_DROPPING) != 0;
-		KQ_UNLOCK(kq);
 	}
 	if (ks != NULL && dropping) {
+		KQ_UNLOCK(kq);
+		locked = 0;
 		/*
 		 * An EV_ONESHOT event posted into a ring, whose detach was
 		 * deferred (kern_evring.c): finish it, so that this change
@@ -870,6 +880,8 @@ kqueue_register(struct kqueue *kq, const struct kevent *kev)
 			goto done;
 		ks = knote_slot(kn, fops);
 	} else if (kev->flags & EV_DELETE) {
+		if (locked)
+			KQ_UNLOCK(kq);
 		knote_drop_slot(kq, kn, (int)(ks - kn->kn_slot));
 		goto done;
 	} else {
@@ -883,10 +895,18 @@ kqueue_register(struct kqueue *kq, const struct kevent *kev)
 		 */
 		modify = (kev->flags & EV_ADD) != 0 ||
 		    (kev->flags & (EV_ENABLE | EV_DISABLE)) == 0;
-		if (modify && fops->f_modify != NULL &&
-		    (error = fops->f_modify(kn, ks, kev)) != 0)
-			goto done;
-		KQ_LOCK(kq);
+		if (modify && fops->f_modify != NULL) {
+			if (locked) {
+				KQ_UNLOCK(kq);
+				locked = 0;
+			}
+			if ((error = fops->f_modify(kn, ks, kev)) != 0)
+				goto done;
+		}
+		if (!locked) {
+			KQ_LOCK(kq);
+			locked = 1;
+		}
 		if (kev->flags & EV_ADD)
 			ks->ks_flags = (uint16_t)((ks->ks_flags & ~EV_KEPT) |
 			    (kev->flags & EV_KEPT) | fops->f_flags);
@@ -899,7 +919,6 @@ kqueue_register(struct kqueue *kq, const struct kevent *kev)
 			ks->ks_sfflags = kev->fflags;
 			ks->ks_sdata = kev->data;
 		}
-		KQ_UNLOCK(kq);
 	}
 
 	/*
@@ -907,7 +926,8 @@ kqueue_register(struct kqueue *kq, const struct kevent *kev)
 	 * already holds: adding, modifying or re-enabling a knote on a ready
 	 * source must not wait for the source's next change.
 	 */
-	KQ_LOCK(kq);
+	if (!locked)
+		KQ_LOCK(kq);
 	if (kev->flags & EV_DISABLE)
 		ks->ks_status |= KS_DISABLED;
 	if (kev->flags & EV_ENABLE)
@@ -1485,7 +1505,8 @@ kqueue_close(struct kqueue *kq)
 	unsigned long i;
 
 	KQ_LOCK(kq);
-	kq->kq_state |= KQ_CLOSING;
+	/* Atomic: evring_wait_fast() reads it without the lock. */
+	__atomic_or_fetch(&kq->kq_state, KQ_CLOSING, __ATOMIC_RELAXED);
 	kqueue_wakeup(kq);
 	KQ_UNLOCK(kq);
 	/* Ring sleepers wake with EBADF, and the ring goes first. */

@@ -53,6 +53,7 @@
 #include <sys/eventvar.h>
 #include <sys/file.h>
 #include <sys/evring.h>
+#include <sys/epoch.h>
 
 #define	KSIG_MAXSIG	64
 
@@ -75,6 +76,7 @@ struct evring_drop {
 };
 
 struct kevring {
+	epoch_context_t		kr_epoch;	/* the deferred free */
 	struct evring_hdr	*kr_hdr;	/* the kernel's view */
 	struct kevent		*kr_recs;	/* the kernel's view of records */
 	struct hc_shm		*kr_shm;
@@ -185,6 +187,21 @@ evring_task_schedule(struct kqueue *kq)
 		fdrop(kq->kq_fp);
 }
 
+/* kq_ringneedreap: work for a reap, and a bad read index to report. */
+#define	EVRING_NR_WORK		0x1
+#define	EVRING_NR_BADINDEX	0x2
+
+/* A reap will have work beyond freeing consumed slots (kq_ringneedreap). */
+static void
+evring_needreap(struct kqueue *kq, int bits)
+{
+
+	KQ_OWNED(kq);
+	if ((kq->kq_ringneedreap | bits) != kq->kq_ringneedreap)
+		__atomic_store_n(&kq->kq_ringneedreap,
+		    kq->kq_ringneedreap | bits, __ATOMIC_RELAXED);
+}
+
 /*
  * Backlog: the queue's active list.  kn_active holds the slots still to
  * post; a knote keeps its place when more of its slots join.
@@ -194,6 +211,7 @@ evring_backlog_add(struct kqueue *kq, struct knote *kn, unsigned bits)
 {
 
 	kn->kn_active |= (uint8_t)bits;
+	evring_needreap(kq, EVRING_NR_WORK);
 	if (kn->kn_status & KN_QUEUED)
 		return;
 	TAILQ_INSERT_TAIL(&kq->kq_head, kn, kn_tqe);
@@ -244,9 +262,14 @@ evring_reap(struct kqueue *kq, struct kevring *kr)
 	    (uint32_t)(kr->kr_write - kr->kr_reaped)) {
 		/* Backwards, past the write index, or garbage: no progress. */
 		kr->kr_flags |= EVRING_F_BADINDEX;
+		evring_needreap(kq, EVRING_NR_BADINDEX);
 		return;
 	}
 	kr->kr_flags &= ~EVRING_F_BADINDEX;
+	if (kq->kq_ringneedreap & EVRING_NR_BADINDEX)
+		__atomic_store_n(&kq->kq_ringneedreap,
+		    kq->kq_ringneedreap & ~EVRING_NR_BADINDEX,
+		    __ATOMIC_RELAXED);
 	/*
 	 * The program read the descriptors of these records before it
 	 * consumed them, at some time before now: host bits sampled before
@@ -300,6 +323,9 @@ evring_post_slot(struct kqueue *kq, struct kevring *kr, struct knote *kn,
 	r = knote_deliver(kn, i, &kev);
 	if (r == 0)
 		return;
+	/* Re-posted when consumed, or its re-check wants a fresh reap. */
+	if ((r & KD_AGAIN) || kn->kn_class == KNC_FD)
+		evring_needreap(kq, EVRING_NR_WORK);
 	evring_write(kr, &kev, kn, i);
 	if (r & KD_DROP) {
 		kr->kr_drops[kr->kr_ndrops].ed_kn = kn;
@@ -386,9 +412,9 @@ evring_publish(struct kqueue *kq, struct kevring *kr, int *wokenp)
 	} else
 		kr->kr_flags &= ~EVRING_F_BACKLOG;
 	__atomic_store_n(&kq->kq_ringunread, (int)unread, __ATOMIC_RELAXED);
-	/* Relaxed: a busy poller only stops on it and then looks again
-	   under kq_lock (evring_busypoll()). */
-	__atomic_store_n(&kq->kq_ringwrite, kr->kr_write, __ATOMIC_RELAXED);
+	/* Release: pairs with evring_wait_fast()'s acquire, which then
+	   returns without kq_lock (a busy poller also stops on it). */
+	ck_pr_store_32(&kq->kq_ringwrite, kr->kr_write);
 	/*
 	 * Leave the consumer's cache alone when nothing changed.  Both
 	 * kernel-written fields are stored again on every change, and on
@@ -429,6 +455,25 @@ evring_update(struct kqueue *kq, struct kevring *kr, int *wokenp)
 	evring_reap(kq, kr);
 	evring_flush(kq, kr);
 	evring_publish(kq, kr, wokenp);
+	/* Nothing in flight and nothing waiting: no reap has work now. */
+	if (kq->kq_ringneedreap && evring_unread(kr) == 0 &&
+	    kq->kq_count == 0 && kr->kr_npb == 0 &&
+	    (kr->kr_flags & EVRING_F_BADINDEX) == 0)
+		__atomic_store_n(&kq->kq_ringneedreap, 0, __ATOMIC_RELAXED);
+}
+
+/*
+ * Whether a kernel entry must take kq_lock to reap: there is a ring, and
+ * a reap may re-post, flush or report something (kq_ringneedreap).
+ * Without the lock; a stale answer costs the caller one lock round trip
+ * at worst, or leaves the reap to the next post, which reaps first.
+ */
+static int
+evring_mustreap(struct kqueue *kq)
+{
+
+	return (__atomic_load_n(&kq->kq_ring, __ATOMIC_RELAXED) != NULL &&
+	    __atomic_load_n(&kq->kq_ringneedreap, __ATOMIC_RELAXED) != 0);
 }
 
 /*
@@ -449,8 +494,11 @@ evring_post(struct kqueue *kq, struct knote *kn, unsigned bits)
 	for (; bits != 0; bits &= ~bit) {
 		i = __builtin_ctz(bits);
 		bit = 1u << i;
-		if (kn->kn_slot[i].ks_status & KS_INFLIGHT)
-			continue;	/* merges; re-posted when consumed */
+		if (kn->kn_slot[i].ks_status & KS_INFLIGHT) {
+			/* Merges; re-posted when consumed. */
+			evring_needreap(kq, EVRING_NR_WORK);
+			continue;
+		}
 		if (kn->kn_status & KN_QUEUED)
 			kn->kn_active |= (uint8_t)bit;	/* keeps its place */
 		else if (kq->kq_count == 0 && kr->kr_npb == 0 &&
@@ -573,7 +621,7 @@ evring_enter(struct kqueue *kq, int reap)
 		evring_finish_drops(kq);
 		KQ_REG_UNLOCK(kq);
 	}
-	if (!reap)
+	if (!reap || !evring_mustreap(kq))
 		return;
 	KQ_LOCK(kq);
 	if (kq->kq_ring != NULL && (kq->kq_state & KQ_CLOSING) == 0)
@@ -607,16 +655,33 @@ evring_task(void *arg)
  * Attach and detach.
  */
 static void
-evring_free(struct kevring *kr)
+evring_free_now(struct kevring *kr)
 {
 
-	if (kr == NULL)
-		return;
 	hc_shm_free(kr->kr_shm);
 	kfree(kr->kr_owner, sizeof(*kr->kr_owner) * kr->kr_entries, M_EVRING);
 	kfree(kr->kr_pb, sizeof(*kr->kr_pb) * kr->kr_entries, M_EVRING);
 	kfree(kr->kr_drops, sizeof(*kr->kr_drops) * kr->kr_entries, M_EVRING);
 	kfree(kr, sizeof(*kr), M_EVRING);
+}
+
+static void
+evring_free_cb(epoch_context_t *ctx)
+{
+
+	evring_free_now(epoch_container(ctx, struct kevring, kr_epoch));
+}
+
+/*
+ * A detached ring goes when no lock-free reader (evring_wait_fast()) can
+ * still be looking at it.
+ */
+static void
+evring_free(struct kevring *kr)
+{
+
+	if (kr != NULL)
+		epoch_call(&kr->kr_epoch, evring_free_cb);
 }
 
 static int
@@ -641,7 +706,7 @@ evring_alloc(uint32_t entries, struct kevring **krp)
 	    HC_M_ZERO);
 	if (kr->kr_owner == NULL || kr->kr_pb == NULL ||
 	    kr->kr_drops == NULL) {
-		evring_free(kr);
+		evring_free_now(kr);
 		return (ENOMEM);
 	}
 	/* The header page is the program's to write; records start after. */
@@ -652,7 +717,7 @@ evring_alloc(uint32_t entries, struct kevring **krp)
 	kr->kr_size = kr->kr_recoff + recs;
 	if ((error = hc_shm_alloc(kr->kr_size, &kr->kr_shm, &kva)) != 0) {
 		kr->kr_shm = NULL;
-		evring_free(kr);
+		evring_free_now(kr);
 		return (error);
 	}
 	h = kva;
@@ -913,6 +978,46 @@ evring_busypoll(struct kqueue *kq, uint32_t ringstate, uint32_t minwake,
 }
 
 /*
+ * kevent_wait()'s answer when the caller has records to read, without
+ * kq_lock: the write index moved past ringstate.  The ring is read in an
+ * epoch section, since a detach may free it meanwhile (evring_free()).
+ * Returns 1 with the unread count in *retval, or 0 when the caller must
+ * look under the lock: no ring, the queue closing or with drops to
+ * finish, nothing new, or a read index found bad (only a reap clears the
+ * verdict) or that looks bad now.
+ */
+static int
+evring_wait_fast(struct kqueue *kq, uint32_t ringstate, int *retval)
+{
+	struct epoch_tracker et;
+	struct kevring *kr;
+	uint32_t w, rd;
+	int fast = 0;
+
+	if (epoch_enter(&et) != 0)
+		return (0);
+	kr = ck_pr_load_ptr(&kq->kq_ring);
+	if (kr != NULL &&
+	    (ck_pr_load_int(&kq->kq_state) & KQ_CLOSING) == 0 &&
+	    ck_pr_load_int(&kq->kq_ndrops) == 0 &&
+	    (ck_pr_load_int(&kq->kq_ringneedreap) & EVRING_NR_BADINDEX) == 0) {
+		/* Acquire: pairs with the release in evring_publish(). */
+		w = ck_pr_load_32(&kq->kq_ringwrite);
+		/*
+		 * Acquire: pairs with the program's store-release of
+		 * eh_read; the count is a hint, bounded by the ring.
+		 */
+		rd = ck_pr_load_32(&kr->kr_hdr->eh_read);
+		if (w != ringstate && (uint32_t)(w - rd) <= kr->kr_entries) {
+			*retval = (int)(w - rd);
+			fast = 1;
+		}
+	}
+	epoch_exit(&et);
+	return (fast);
+}
+
+/*
  * kevent_wait().
  */
 int
@@ -956,9 +1061,27 @@ kern_kevent_wait(int fd, unsigned int ringstate,
 		return (error);
 	kq = fp->f_kq;
 	spin.hs_counted = spin.hs_masked = 0;
+	/* The caller has records to read: no lock (the ring protocol). */
+	if (evring_wait_fast(kq, ringstate, retval))
+		goto out;
 	/* The busy poll this call makes before it sleeps, us; 0: none. */
 	spinus = deadline != 0 ?
 	    __atomic_load_n(&kq->kq_busypoll, __ATOMIC_RELAXED) : 0;
+	/*
+	 * Nothing for a reap to re-post, flush or report: spin at once,
+	 * without kq_lock, which the posters want meanwhile.  What it
+	 * catches is returned without the lock too.
+	 */
+	if (spinus > 0 && !evring_mustreap(kq) &&
+	    __atomic_load_n(&kq->kq_ndrops, __ATOMIC_RELAXED) == 0) {
+		evring_busypoll(kq, ringstate, __atomic_load_n(&kq->kq_minwake,
+		    __ATOMIC_RELAXED), spinus, deadline, maskp, &spin);
+		spinus = 0;
+		if (spin.hs_masked && maskp == NULL)
+			maskp = spin.hs_saved;
+		if (evring_wait_fast(kq, ringstate, retval))
+			goto out;
+	}
 
 	/*
 	 * Let changes made before this call be seen by it: the records the
@@ -1014,6 +1137,8 @@ kern_kevent_wait(int fd, unsigned int ringstate,
 			   handler ran during the spin. */
 			if (spin.hs_masked && maskp == NULL)
 				maskp = spin.hs_saved;
+			if (evring_wait_fast(kq, ringstate, retval))
+				goto out;
 			KQ_LOCK(kq);
 			continue;
 		}
@@ -1050,6 +1175,7 @@ kern_kevent_wait(int fd, unsigned int ringstate,
 		error = 0;		/* woken, timed out, or spurious */
 	}
 	KQ_UNLOCK(kq);
+out:
 	hc_spin_end(&spin);
 	fdrop(fp);
 	return (error);
@@ -1115,6 +1241,7 @@ kern_kevent_ring_putback(int fd, const struct kevent *ukev)
 			if (ks != NULL)
 				ks->ks_status |= KS_PUTBACK;
 			kr->kr_npb++;
+			evring_needreap(kq, EVRING_NR_WORK);
 		}
 		if (error == 0) {
 			evring_flush(kq, kr);

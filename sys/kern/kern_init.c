@@ -104,14 +104,21 @@ kern_stat(int which)
 	case EVRING_STAT_FILES:
 		return (fd_count());
 	case EVRING_STAT_KMEM:
+		/* What this thread freed counts as freed once no reader
+		   can see it: wait for that (sys/sys/epoch.h). */
+		epoch_drain();
 		return (kmalloc_inuse(-1));
 	case EVRING_STAT_KMEM_KNOTE:
+		epoch_drain();
 		return (kmalloc_inuse(M_KNOTE));
 	case EVRING_STAT_KMEM_FILE:
+		epoch_drain();
 		return (kmalloc_inuse(M_FILE));
 	case EVRING_STAT_KMEM_KQUEUE:
+		epoch_drain();
 		return (kmalloc_inuse(M_KQUEUE));
 	case EVRING_STAT_KMEM_EVRING:
+		epoch_drain();
 		return (kmalloc_inuse(M_EVRING));
 	case EVRING_STAT_RINGS:
 		return (evring_stat_rings());

@@ -39,6 +39,7 @@ int	epoch_enter(struct epoch_tracker *et);
 void	epoch_exit(struct epoch_tracker *et);
 void	epoch_call(epoch_context_t *ctx, epoch_callback_t *fn);
 void	epoch_poll(void);
+void	epoch_drain(void);
 void	epoch_threadexit(void *td);
 void	epoch_forkchild(void);
 

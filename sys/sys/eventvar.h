@@ -165,7 +165,9 @@ struct kqueue {
 	struct kq_sleeper	*kq_sleepers;	/* threads in kevent() */
 	struct ktask		*kq_task;	/* deferred notice to watchers */
 	/* The event ring (kern_evring.c); all under kq_lock. */
-	struct kevring		*kq_ring;	/* NULL when none is attached */
+	struct kevring		*kq_ring;	/* NULL when none is attached;
+						   read lock-free in an epoch
+						   section (kern_evring.c) */
 	TAILQ_HEAD(, evring_waiter) kq_ringwait; /* threads in kevent_wait() */
 	struct ktask		*kq_rtask;	/* deferred drops, backlog signal */
 	uint32_t		kq_minwake;	/* EVRING_PROP_MINWAKE */
@@ -177,6 +179,16 @@ struct kqueue {
 						   publish (atomic reads) */
 	uint32_t		kq_busypoll;	/* EVRING_PROP_BUSYPOLL, us */
 	int			kq_ndrops;	/* deferred drops (atomic reads) */
+	/*
+	 * Nonzero when a reap may have more to do than mark consumed
+	 * records' slots free: a level-triggered, merged or descriptor
+	 * record in flight, a backlog, put-back records, a bad read index.
+	 * Set under kq_lock by what creates the work; cleared by an update
+	 * that leaves nothing unread and nothing waiting.  A consumer
+	 * that finds it clear need not take kq_lock to reap (the next post
+	 * reaps for itself).  Atomic reads.
+	 */
+	int			kq_ringneedreap;
 	/*
 	 * The knote kqueue_collect_knotes() is delivering, and the host's
 	 * poll bits once a re-check of it has read them (kq_hasbits), so
