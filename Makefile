@@ -498,6 +498,6 @@ clean:
 
 FORCE:
 
--include $(wildcard $(OBJDIR)/sys/*/*.o.d $(OBJDIR)/lib/*/*.o.d \
+-include $(wildcard $(ALL_OBJS:%=%.d) $(OBJDIR)/lib/*/*.o.d \
 	$(OBJDIR)/tests/*/*.o.d $(BUILD)/tests/*/*.d $(BUILD)/bench/*.d \
 	$(BUILD)/examples/*.d $(BUILD)/mk/*.d)

@@ -122,6 +122,17 @@ hc_mtx_lock(struct hc_mtx *mtx)
 	host_lock_acquire(&mtx->m_lock);
 }
 
+int
+hc_mtx_trylock(struct hc_mtx *mtx)
+{
+
+	if (pthread_mutex_trylock(&mtx->m_lock.hl_mtx) != 0)
+		return (0);
+	atomic_store_explicit(&mtx->m_lock.hl_owner, host_self(),
+	    memory_order_relaxed);
+	return (1);
+}
+
 void
 hc_mtx_unlock(struct hc_mtx *mtx)
 {

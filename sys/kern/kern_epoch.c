@@ -9,12 +9,17 @@
  * (ck_epoch_recycle()), so records are bounded by the most threads ever
  * inside the kernel at once, and never freed.
  *
- * Deferred callbacks live on the deferring thread's record.  They run when
- * their grace period has passed and the thread defers again or polls
- * (ktask_run_pending(), at every kernel entry, looks at a counter before
- * it scans anything, so an entry with nothing deferred pays one load), or
- * when it exits.  Polling never waits, so it is safe anywhere, even inside
- * a section; callbacks only free memory (sys/sys/epoch.h).
+ * Deferred callbacks do not live on the deferring thread's record, where
+ * they would wait for that thread to come back (the host's dispatcher
+ * dropping the last reference of a closed file may not run again for a
+ * long time).  They go on one global list; any thread that polls
+ * (ktask_run_pending(), at every kernel entry: one load when there is
+ * nothing to do) moves the list onto a shared reclaim record and lets ck
+ * run what is past its grace period.  The reclaim record is never active
+ * in a section; kern_epoch_reclaim_lock makes its users one at a time,
+ * and a poller that finds it taken leaves the work to the holder.  So
+ * polling never waits and is safe anywhere, even inside a section;
+ * callbacks only free memory (sys/sys/epoch.h).
  */
 #include <sys/ktypes.h>
 #include <sys/eventvar.h>
@@ -28,17 +33,27 @@ struct kthread {
 static ck_epoch_t kern_epoch;
 /* Bumped in a fork child: records from before the fork are not used. */
 static uint32_t kern_epoch_gen = 1;
-/* Deferred by threads that have no record, for the next poller. */
-static ck_stack_t kern_epoch_orphans;
+/* Deferred callbacks that the reclaim record has not taken yet. */
+static ck_stack_t kern_epoch_deferred;
+static ck_epoch_record_t *kern_epoch_reclaim;
+static struct hc_mtx *kern_epoch_reclaim_lock;
 
-CK_STACK_CONTAINER(ck_epoch_entry_t, stack_entry, epoch_orphan_entry)
+CK_STACK_CONTAINER(ck_epoch_entry_t, stack_entry, epoch_deferred_entry)
 
 int
 epoch_sysinit(void)
 {
+	int error;
 
 	ck_epoch_init(&kern_epoch);
-	ck_stack_init(&kern_epoch_orphans);
+	ck_stack_init(&kern_epoch_deferred);
+	if ((error = hc_mtx_init(&kern_epoch_reclaim_lock)) != 0)
+		return (error);
+	kern_epoch_reclaim = hc_malloc(sizeof(*kern_epoch_reclaim),
+	    HC_M_ZERO);
+	if (kern_epoch_reclaim == NULL)
+		return (ENOMEM);
+	ck_epoch_register(&kern_epoch, kern_epoch_reclaim, NULL);
 	return (0);
 }
 
@@ -56,7 +71,12 @@ kthread_self(void)
 	if (rec != NULL)
 		kt = __containerof(rec, struct kthread, kt_record);
 	else {
-		kt = kmalloc(sizeof(*kt), M_TEMP, HC_M_ZERO);
+		/*
+		 * Not kmalloc(): a record outlives its thread, in ck's
+		 * pool, and belongs to no object the memory statistics
+		 * account for (as the host's per-thread sleepers).
+		 */
+		kt = hc_malloc(sizeof(*kt), HC_M_ZERO);
 		if (kt == NULL)
 			return (NULL);
 		ck_epoch_register(&kern_epoch, &kt->kt_record, NULL);
@@ -90,68 +110,67 @@ epoch_exit(struct epoch_tracker *et)
 void
 epoch_call(epoch_context_t *ctx, epoch_callback_t *fn)
 {
-	struct kthread *kt;
 
-	if ((kt = kthread_self()) != NULL) {
-		ck_epoch_call(&kt->kt_record, ctx, fn);
-		(void)ck_epoch_poll(&kt->kt_record);
-		return;
-	}
-	/* No record: ck_epoch_call() would need one.  A poller adopts it. */
 	ctx->function = fn;
-	ck_stack_push_upmc(&kern_epoch_orphans, &ctx->stack_entry);
+	ck_stack_push_upmc(&kern_epoch_deferred, &ctx->stack_entry);
+	epoch_poll();
 }
 
-/* Take over what threads without a record deferred. */
+/*
+ * Move the global list onto the reclaim record; its lock held.  Each is
+ * filed under the global epoch current now, after it was unlinked (the
+ * pop's compare-and-swap orders the look after the push).  The _strict
+ * call counts with atomics: epoch_poll() reads the count without the
+ * lock.
+ */
 static void
-epoch_adopt(struct kthread *kt)
+epoch_adopt(void)
 {
 	ck_stack_entry_t *se, *next;
 	ck_epoch_entry_t *e;
 
-	if (__predict_true(CK_STACK_FIRST(&kern_epoch_orphans) == NULL))
+	if (CK_STACK_ISEMPTY(&kern_epoch_deferred))
 		return;
-	se = ck_stack_batch_pop_upmc(&kern_epoch_orphans);
+	se = ck_stack_batch_pop_upmc(&kern_epoch_deferred);
 	for (; se != NULL; se = next) {
 		next = CK_STACK_NEXT(se);
-		e = epoch_orphan_entry(se);
-		ck_epoch_call(&kt->kt_record, e, e->function);
+		e = epoch_deferred_entry(se);
+		ck_epoch_call_strict(kern_epoch_reclaim, e, e->function);
 	}
 }
 
 void
 epoch_poll(void)
 {
-	struct kthread *kt;
 
-	kt = hc_curthread();
-	if (kt == NULL || kt->kt_gen != kern_epoch_gen)
-		return;		/* deferred nothing: epoch_call() made one */
-	epoch_adopt(kt);
-	if (ck_pr_load_uint(&kt->kt_record.n_pending) != 0)
-		(void)ck_epoch_poll(&kt->kt_record);
+	if (__predict_true(CK_STACK_ISEMPTY(&kern_epoch_deferred)) &&
+	    ck_pr_load_uint(&kern_epoch_reclaim->n_pending) == 0)
+		return;
+	/* Someone else is at it: what it leaves, a later poll takes. */
+	if (!hc_mtx_trylock(kern_epoch_reclaim_lock))
+		return;
+	epoch_adopt();
+	(void)ck_epoch_poll(kern_epoch_reclaim);
+	hc_mtx_unlock(kern_epoch_reclaim_lock);
 }
 
 /*
- * Wait out the grace period of everything this thread deferred, and run
- * it, for a caller that must see memory settled (the memory statistics).
- * With no lock held and outside any section: it waits for the sections of
- * other threads to end.
+ * Wait out the grace period of everything deferred so far, and run it, for
+ * a caller that must see memory settled (the memory statistics).  With no
+ * lock held and outside any section: it waits for other threads'
+ * sections to end (pollers meanwhile find the lock taken and go on).
  */
 void
 epoch_drain(void)
 {
-	struct kthread *kt;
 
-	if ((kt = kthread_self()) == NULL)
-		return;
-	KASSERT(ck_pr_load_uint(&kt->kt_record.active) == 0,
-	    ("epoch_drain: inside a section"));
-	epoch_adopt(kt);
-	ck_epoch_barrier(&kt->kt_record);
+	hc_mtx_lock(kern_epoch_reclaim_lock);
+	epoch_adopt();
+	ck_epoch_barrier(kern_epoch_reclaim);
+	hc_mtx_unlock(kern_epoch_reclaim_lock);
 }
 
-/* The hu_threadexit upcall: run what the thread deferred, then pool it. */
+/* The hu_threadexit upcall: the thread's record goes back to the pool. */
 void
 epoch_threadexit(void *td)
 {
@@ -161,7 +180,6 @@ epoch_threadexit(void *td)
 		return;		/* from before a fork: abandoned */
 	KASSERT(ck_pr_load_uint(&kt->kt_record.active) == 0,
 	    ("epoch_threadexit: inside a section"));
-	ck_epoch_barrier(&kt->kt_record);
 	ck_epoch_unregister(&kt->kt_record);
 }
 

@@ -24,7 +24,6 @@
 #include <sys/eventvar.h>
 #include <sys/file.h>
 #include <sys/evring.h>
-#include <sys/epoch.h>
 
 #define	KQ_NEVENTS	64	/* events handled per lock hold */
 #define	KQ_HASHSIZE	16	/* initial hash buckets */
@@ -300,8 +299,6 @@ void
 kern_drain_start(void)
 {
 
-	/* The dispatcher enters the kernel only here: its deferred frees. */
-	epoch_poll();
 	__atomic_store_n(&kern_drain_sampled,
 	    __atomic_load_n(&kern_drain_seq, __ATOMIC_ACQUIRE),
 	    __ATOMIC_RELAXED);

@@ -9,11 +9,10 @@
  * Each thread that enters the kernel gets an epoch record on first use
  * (hc_curthread()), returned to a pool when it exits.  A thread for which
  * no record can be had (memory) gets ENOMEM from epoch_enter() and takes
- * the locked path instead; its epoch_call()s are adopted by the next
- * thread that polls.  Callbacks run in the deferring thread, in whatever
- * context it is in at a later epoch_call() or epoch_poll() (kernel entries
- * poll), or at its exit, so a callback only frees memory: it takes no
- * lock and never sleeps.
+ * the locked path instead.  Callbacks run in whichever thread next defers
+ * or polls (kernel entries poll) once their grace period has passed, in
+ * whatever context that thread is in, or at its exit, so a callback only
+ * frees memory: it takes no lock and never sleeps.
  */
 #ifndef _SYS_EPOCH_H_
 #define	_SYS_EPOCH_H_

@@ -103,6 +103,8 @@ void	hc_free(void *ptr);
 int	hc_mtx_init(struct hc_mtx **mtxp);
 void	hc_mtx_destroy(struct hc_mtx *mtx);
 void	hc_mtx_lock(struct hc_mtx *mtx);
+/* Nonzero when the lock was free and is now held; never waits. */
+int	hc_mtx_trylock(struct hc_mtx *mtx);
 void	hc_mtx_unlock(struct hc_mtx *mtx);
 /* Nonzero when the calling thread holds mtx (for INVARIANTS). */
 int	hc_mtx_owned(struct hc_mtx *mtx);

@@ -342,9 +342,10 @@ ck_stack_init(struct ck_stack *stack)
 /* Defines a container_of functions for */
 #define CK_STACK_CONTAINER(T, M, N) CK_CC_CONTAINER(ck_stack_entry_t, T, M, N)
 
-#define CK_STACK_ISEMPTY(m) ((m)->head == NULL)
-#define CK_STACK_FIRST(s)   ((s)->head)
-#define CK_STACK_NEXT(m)    ((m)->next)
+/* evring: atomic loads, as the pushes that race them are atomic. */
+#define CK_STACK_ISEMPTY(m) (ck_pr_load_ptr(&(m)->head) == NULL)
+#define CK_STACK_FIRST(s)   ((ck_stack_entry_t *)ck_pr_load_ptr(&(s)->head))
+#define CK_STACK_NEXT(m)    ((ck_stack_entry_t *)ck_pr_load_ptr(&(m)->next))
 #define CK_STACK_FOREACH(stack, entry)				\
 	for ((entry) = CK_STACK_FIRST(stack);			\
 	     (entry) != NULL;					\

@@ -300,11 +300,12 @@ ck_epoch_unregister(struct ck_epoch_record *record)
 	struct ck_epoch *global = record->global;
 	size_t i;
 
-	record->active = 0;
-	record->epoch = 0;
-	record->n_dispatch = 0;
-	record->n_peak = 0;
-	record->n_pending = 0;
+	/* evring: atomic stores, as ck_epoch_scan() reads them so. */
+	ck_pr_store_uint(&record->active, 0);
+	ck_pr_store_uint(&record->epoch, 0);
+	ck_pr_store_uint(&record->n_dispatch, 0);
+	ck_pr_store_uint(&record->n_peak, 0);
+	ck_pr_store_uint(&record->n_pending, 0);
 	memset(&record->local, 0, sizeof record->local);
 
 	for (i = 0; i < CK_EPOCH_LENGTH; i++)
