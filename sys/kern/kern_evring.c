@@ -188,8 +188,9 @@ evring_task_schedule(struct kqueue *kq)
 }
 
 /* kq_ringneedreap: work for a reap, and a bad read index to report. */
-#define	EVRING_NR_WORK		0x1
-#define	EVRING_NR_BADINDEX	0x2
+#define	EVRING_NR_WORK		0x1	/* re-posts, or a freshness reap */
+#define	EVRING_NR_BADINDEX	0x2	/* the last reap found it bad */
+#define	EVRING_NR_BACKLOG	0x4	/* backlog or put-backs wait */
 
 /* A reap will have work beyond freeing consumed slots (kq_ringneedreap). */
 static void
@@ -211,7 +212,7 @@ evring_backlog_add(struct kqueue *kq, struct knote *kn, unsigned bits)
 {
 
 	kn->kn_active |= (uint8_t)bits;
-	evring_needreap(kq, EVRING_NR_WORK);
+	evring_needreap(kq, EVRING_NR_WORK | EVRING_NR_BACKLOG);
 	if (kn->kn_status & KN_QUEUED)
 		return;
 	TAILQ_INSERT_TAIL(&kq->kq_head, kn, kn_tqe);
@@ -456,10 +457,11 @@ evring_update(struct kqueue *kq, struct kevring *kr, int *wokenp)
 	evring_flush(kq, kr);
 	evring_publish(kq, kr, wokenp);
 	/* Nothing in flight and nothing waiting: no reap has work now. */
-	if (kq->kq_ringneedreap && evring_unread(kr) == 0 &&
-	    kq->kq_count == 0 && kr->kr_npb == 0 &&
+	if (kq->kq_ringneedreap && kq->kq_count == 0 && kr->kr_npb == 0 &&
 	    (kr->kr_flags & EVRING_F_BADINDEX) == 0)
-		__atomic_store_n(&kq->kq_ringneedreap, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&kq->kq_ringneedreap,
+		    evring_unread(kr) == 0 ? 0 :
+		    kq->kq_ringneedreap & EVRING_NR_WORK, __ATOMIC_RELAXED);
 }
 
 /*
@@ -983,8 +985,9 @@ evring_busypoll(struct kqueue *kq, uint32_t ringstate, uint32_t minwake,
  * epoch section, since a detach may free it meanwhile (evring_free()).
  * Returns 1 with the unread count in *retval, or 0 when the caller must
  * look under the lock: no ring, the queue closing or with drops to
- * finish, nothing new, or a read index found bad (only a reap clears the
- * verdict) or that looks bad now.
+ * finish, nothing new or nothing unread (a reap may re-post what was
+ * consumed), a backlog or put-backs to move in, or a read index found bad
+ * (only a reap clears the verdict) or that looks bad now.
  */
 static int
 evring_wait_fast(struct kqueue *kq, uint32_t ringstate, int *retval)
@@ -1000,7 +1003,8 @@ evring_wait_fast(struct kqueue *kq, uint32_t ringstate, int *retval)
 	if (kr != NULL &&
 	    (ck_pr_load_int(&kq->kq_state) & KQ_CLOSING) == 0 &&
 	    ck_pr_load_int(&kq->kq_ndrops) == 0 &&
-	    (ck_pr_load_int(&kq->kq_ringneedreap) & EVRING_NR_BADINDEX) == 0) {
+	    (ck_pr_load_int(&kq->kq_ringneedreap) &
+	    (EVRING_NR_BADINDEX | EVRING_NR_BACKLOG)) == 0) {
 		/* Acquire: pairs with the release in evring_publish(). */
 		w = ck_pr_load_32(&kq->kq_ringwrite);
 		/*
@@ -1008,7 +1012,8 @@ evring_wait_fast(struct kqueue *kq, uint32_t ringstate, int *retval)
 		 * eh_read; the count is a hint, bounded by the ring.
 		 */
 		rd = ck_pr_load_32(&kr->kr_hdr->eh_read);
-		if (w != ringstate && (uint32_t)(w - rd) <= kr->kr_entries) {
+		if (w != ringstate && rd != w &&
+		    (uint32_t)(w - rd) <= kr->kr_entries) {
 			*retval = (int)(w - rd);
 			fast = 1;
 		}
@@ -1241,7 +1246,7 @@ kern_kevent_ring_putback(int fd, const struct kevent *ukev)
 			if (ks != NULL)
 				ks->ks_status |= KS_PUTBACK;
 			kr->kr_npb++;
-			evring_needreap(kq, EVRING_NR_WORK);
+			evring_needreap(kq, EVRING_NR_WORK | EVRING_NR_BACKLOG);
 		}
 		if (error == 0) {
 			evring_flush(kq, kr);

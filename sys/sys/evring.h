@@ -195,9 +195,11 @@ int	kevent_ring_unmap(struct evring *ring);
  * EVRING_PROP_MINWAKE records are unread, until timeout passes (NULL:
  * forever, zero: never sleep), or until a signal that sigmask (if not
  * NULL) leaves unblocked is caught (EINTR); the mask is applied atomically
- * with the sleep, as ppoll() does.  Every call first moves records waiting
- * in the kernel's backlog into the ring and re-posts level-triggered
- * events whose records were consumed.
+ * with the sleep, as ppoll() does.  A call that finds records unread and
+ * nothing waiting in the kernel returns their number without a lock;
+ * otherwise it first moves records waiting in the kernel's backlog into
+ * the ring and re-posts level-triggered events whose records were
+ * consumed.
  *
  * A record wakes one sleeper, not all of them.  A woken thread that cannot
  * use what it took puts it back with kevent_ring_putback(), which wakes
@@ -338,10 +340,11 @@ evring_advance(const struct evring *r, uint32_t n)
  * it.  Returns 1, or 0 when the ring is empty, with *statep (if not NULL)
  * the write index seen either way.  Records are released in the order
  * they were claimed, so a thread waits (briefly: a copy of 32 bytes) for
- * threads that claimed earlier records to release them.  Returns -1 when
- * eh_claim or eh_read holds a value no evring_take() could have stored
- * (a stray store into the header): once no thread is inside
- * evring_take(), storing eh_read into eh_claim recovers.
+ * threads that claimed earlier records to release them.  Returns -1 only
+ * when eh_claim or eh_read holds a value no evring_take() could have
+ * stored (a stray store into the header), never on a healthy ring: once
+ * no thread is inside evring_take(), storing eh_read into eh_claim
+ * recovers.
  */
 static inline int
 evring_take(const struct evring *r, struct kevent *kev, uint32_t *statep)
@@ -351,8 +354,17 @@ evring_take(const struct evring *r, struct kevent *kev, uint32_t *statep)
 	uint32_t c, rd, wr;
 	unsigned spins;
 
-	c = atomic_load_explicit(claim, memory_order_relaxed);
 	for (;;) {
+		/*
+		 * The read index first, then the claim: both only grow and
+		 * the claim is never behind the read index, so a claim
+		 * loaded after rd is at or past it.  (The other order let
+		 * other threads claim and release past a claim loaded
+		 * earlier, and the difference wrapped.)  Load-acquire keeps
+		 * the claim's load after this one.
+		 */
+		rd = atomic_load_explicit(read, memory_order_acquire);
+		c = atomic_load_explicit(claim, memory_order_relaxed);
 		/*
 		 * Load-acquire: pairs with the kernel's store-release of
 		 * eh_write, so record c is visible once c is before wr.
@@ -363,18 +375,23 @@ evring_take(const struct evring *r, struct kevent *kev, uint32_t *statep)
 			*statep = wr;
 		/*
 		 * The claim index is only ever in [read, read + entries]
-		 * when every store to it came from here: anything else is a
-		 * stray store, and waiting on it would never end.
+		 * when every store to it came from here.  Beyond that, it
+		 * is a stray store, and waiting on it would never end,
+		 * unless the read index moved since we loaded it (then the
+		 * two loads saw different moments): look again.
 		 */
-		if ((uint32_t)(c - atomic_load_explicit(read,
-		    memory_order_relaxed)) > r->er_entries)
+		if ((uint32_t)(c - rd) > r->er_entries) {
+			if (atomic_load_explicit(read, memory_order_relaxed) !=
+			    rd)
+				continue;
 			return (-1);
+		}
 		if ((int32_t)(wr - c) <= 0)
 			return (0);
 		/*
 		 * Relaxed: the claim only decides which thread owns record
-		 * c; its contents are ordered by the acquire load above, and
-		 * its slot cannot be reused before we release it below.
+		 * c; its contents are ordered by the acquire load of wr,
+		 * and its slot cannot be reused before we release it below.
 		 */
 		if (atomic_compare_exchange_weak_explicit(claim, &c, c + 1,
 		    memory_order_relaxed, memory_order_relaxed))

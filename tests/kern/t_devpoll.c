@@ -600,8 +600,8 @@ ATF_TC_BODY(enomem, tc)
 
 struct waiter {
 	int		dp;
-	int		n;
-	int		err;
+	atomic_int	n;		/* read while the waiter may return */
+	atomic_int	err;
 	struct pollfd	pf[4];
 	atomic_int	started;
 };

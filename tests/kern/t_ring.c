@@ -1710,6 +1710,9 @@ ATF_TC_BODY(untrusted_stress, tc)
 	for (q = 0; q < NSTRESSQ; q++)
 		ATF_REQUIRE(pthread_join(tc_[q], NULL) == 0);
 	check_workers();
+	/* 1.5 s of garbage in eh_read must have been noticed. */
+	ATF_REQUIRE_MSG(s.errors > 0, "the damaged queue never reported "
+	    "EOVERFLOW");
 	for (q = 1; q < NSTRESSQ; q++) {
 		ATF_REQUIRE(s.records[q] > 0);
 		for (id = 0; id < NSTRESSID; id++)
