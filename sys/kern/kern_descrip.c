@@ -102,7 +102,8 @@ fdt_grow(int fd)
 	if (ot != NULL)
 		memcpy(nt->ft_files, ot->ft_files,
 		    sizeof(struct file *) * (unsigned long)on);
-	/* Release: pairs with fdt_acquire()'s load of fdt; slots first. */
+	/* Slots, then the table: pairs with the load fence in fdt_load(). */
+	ck_pr_fence_store();
 	ck_pr_store_ptr(&fdt, nt);
 	if (ot != NULL)
 		epoch_call(&ot->ft_epoch, fdtab_free);
@@ -114,7 +115,8 @@ static void
 fdt_set(int fd, struct file *fp)
 {
 
-	/* Release: pairs with fdt_acquire()'s load of the slot. */
+	/* The file, then the slot: pairs with the fence in fdt_load(). */
+	ck_pr_fence_store();
 	ck_pr_store_ptr(&fdt->ft_files[fd], fp);
 }
 
@@ -201,13 +203,20 @@ fdt_get(int fd)
 	return (fdt->ft_files[fd]);
 }
 
+/* A slot of the table t found by ck_pr_load_ptr(&fdt), in a section. */
 static struct file *
 fdt_load(const struct fdtab *t, int fd)
 {
+	struct file *fp;
 
+	/* Pairs with the store fence in fdt_grow(): t is filled in. */
+	ck_pr_fence_load();
 	if (t == NULL || fd < 0 || fd >= t->ft_nfiles)
 		return (NULL);
-	return (ck_pr_load_ptr(&t->ft_files[fd]));
+	fp = ck_pr_load_ptr(&t->ft_files[fd]);
+	/* Pairs with the store fence in fdt_set(): *fp is filled in. */
+	ck_pr_fence_load();
+	return (fp);
 }
 
 /*
@@ -229,7 +238,6 @@ fdt_acquire(int fd)
 		return (fp);
 	}
 	for (;;) {
-		/* Acquire: pairs with fdt_grow()'s and fdt_set()'s stores. */
 		t = ck_pr_load_ptr(&fdt);
 		if ((fp = fdt_load(t, fd)) == NULL)
 			break;

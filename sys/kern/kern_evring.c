@@ -199,8 +199,8 @@ evring_needreap(struct kqueue *kq, int bits)
 
 	KQ_OWNED(kq);
 	if ((kq->kq_ringneedreap | bits) != kq->kq_ringneedreap)
-		__atomic_store_n(&kq->kq_ringneedreap,
-		    kq->kq_ringneedreap | bits, __ATOMIC_RELAXED);
+		ck_pr_store_int(&kq->kq_ringneedreap,
+		    kq->kq_ringneedreap | bits);
 }
 
 /*
@@ -253,12 +253,14 @@ evring_reap(struct kqueue *kq, struct kevring *kr)
 
 	KQ_OWNED(kq);
 	/*
-	 * Load-acquire: pairs with the program's store-release of eh_read
-	 * (evring_advance(), evring_take() in <sys/evring.h>), so its reads
-	 * of the records before rd happen before we write over them.  This
-	 * is the only load the kernel makes from the shared memory.
+	 * Load, then a load fence (acquire): pairs with the program's
+	 * store-release of eh_read (evring_advance(), evring_take() in
+	 * <sys/evring.h>), so its reads of the records before rd happen
+	 * before we write over them.  This is the only load the kernel makes
+	 * from the shared memory.
 	 */
-	rd = __atomic_load_n(&kr->kr_hdr->eh_read, __ATOMIC_ACQUIRE);
+	rd = ck_pr_load_32(&kr->kr_hdr->eh_read);
+	ck_pr_fence_load();
 	if ((uint32_t)(rd - kr->kr_reaped) >
 	    (uint32_t)(kr->kr_write - kr->kr_reaped)) {
 		/* Backwards, past the write index, or garbage: no progress. */
@@ -268,17 +270,15 @@ evring_reap(struct kqueue *kq, struct kevring *kr)
 	}
 	kr->kr_flags &= ~EVRING_F_BADINDEX;
 	if (kq->kq_ringneedreap & EVRING_NR_BADINDEX)
-		__atomic_store_n(&kq->kq_ringneedreap,
-		    kq->kq_ringneedreap & ~EVRING_NR_BADINDEX,
-		    __ATOMIC_RELAXED);
+		ck_pr_store_int(&kq->kq_ringneedreap,
+		    kq->kq_ringneedreap & ~EVRING_NR_BADINDEX);
 	/*
 	 * The program read the descriptors of these records before it
 	 * consumed them, at some time before now: host bits sampled before
 	 * now may predate those reads (kern_upcall_fresh()).
 	 */
 	if (rd != kr->kr_reaped)
-		__atomic_store_n(&kq->kq_reapseq, kern_drain_next(),
-		    __ATOMIC_RELAXED);
+		ck_pr_store_64(&kq->kq_reapseq, kern_drain_next());
 	for (i = kr->kr_reaped; i != rd; i++) {
 		eo = &kr->kr_owner[i & kr->kr_mask];
 		if ((kn = eo->eo_kn) == NULL)
@@ -333,8 +333,7 @@ evring_post_slot(struct kqueue *kq, struct kevring *kr, struct knote *kn,
 		kr->kr_drops[kr->kr_ndrops].ed_slot = i;
 		if (kr->kr_ndrops++ == 0)
 			evring_task_schedule(kq);
-		__atomic_store_n(&kq->kq_ndrops, (int)kr->kr_ndrops,
-		    __ATOMIC_RELAXED);
+		ck_pr_store_int(&kq->kq_ndrops, (int)kr->kr_ndrops);
 	}
 }
 
@@ -412,9 +411,9 @@ evring_publish(struct kqueue *kq, struct kevring *kr, int *wokenp)
 		}
 	} else
 		kr->kr_flags &= ~EVRING_F_BACKLOG;
-	__atomic_store_n(&kq->kq_ringunread, (int)unread, __ATOMIC_RELAXED);
-	/* Release: pairs with evring_wait_fast()'s acquire, which then
-	   returns without kq_lock (a busy poller also stops on it). */
+	ck_pr_store_int(&kq->kq_ringunread, (int)unread);
+	/* No fence: evring_wait_fast() and the busy poll only compare it
+	   with ringstate; the program reads records by eh_write. */
 	ck_pr_store_32(&kq->kq_ringwrite, kr->kr_write);
 	/*
 	 * Leave the consumer's cache alone when nothing changed.  Both
@@ -428,15 +427,15 @@ evring_publish(struct kqueue *kq, struct kevring *kr, int *wokenp)
 	    (kr->kr_flags & EVRING_F_BADINDEX) == 0)
 		return;
 	kr->kr_pubflags = kr->kr_flags;
-	__atomic_store_n(&kr->kr_hdr->eh_flags, kr->kr_flags,
-	    __ATOMIC_RELAXED);
+	ck_pr_store_32(&kr->kr_hdr->eh_flags, kr->kr_flags);
 	/*
-	 * Store-release: pairs with the program's load-acquire of eh_write
-	 * (evring_peek(), evring_ready(), evring_take()), so every record
-	 * before kr_write is visible to it with the index.
+	 * A store fence, then the store (release): pairs with the program's
+	 * load-acquire of eh_write (evring_peek(), evring_ready(),
+	 * evring_take()), so every record before kr_write is visible to it
+	 * with the index.
 	 */
-	__atomic_store_n(&kr->kr_hdr->eh_write, kr->kr_write,
-	    __ATOMIC_RELEASE);
+	ck_pr_fence_store();
+	ck_pr_store_32(&kr->kr_hdr->eh_write, kr->kr_write);
 	if (posted == 0)
 		return;
 	__atomic_add_fetch(&evring_nposts, posted, __ATOMIC_RELAXED);
@@ -459,9 +458,9 @@ evring_update(struct kqueue *kq, struct kevring *kr, int *wokenp)
 	/* Nothing in flight and nothing waiting: no reap has work now. */
 	if (kq->kq_ringneedreap && kq->kq_count == 0 && kr->kr_npb == 0 &&
 	    (kr->kr_flags & EVRING_F_BADINDEX) == 0)
-		__atomic_store_n(&kq->kq_ringneedreap,
+		ck_pr_store_int(&kq->kq_ringneedreap,
 		    evring_unread(kr) == 0 ? 0 :
-		    kq->kq_ringneedreap & EVRING_NR_WORK, __ATOMIC_RELAXED);
+		    kq->kq_ringneedreap & EVRING_NR_WORK);
 }
 
 /*
@@ -474,8 +473,8 @@ static int
 evring_mustreap(struct kqueue *kq)
 {
 
-	return (__atomic_load_n(&kq->kq_ring, __ATOMIC_RELAXED) != NULL &&
-	    __atomic_load_n(&kq->kq_ringneedreap, __ATOMIC_RELAXED) != 0);
+	return (ck_pr_load_ptr(&kq->kq_ring) != NULL &&
+	    ck_pr_load_int(&kq->kq_ringneedreap) != 0);
 }
 
 /*
@@ -547,8 +546,7 @@ evring_slot_gone(struct kqueue *kq, struct knote *kn, int slot)
 			else
 				i++;
 		}
-		__atomic_store_n(&kq->kq_ndrops, (int)kr->kr_ndrops,
-		    __ATOMIC_RELAXED);
+		ck_pr_store_int(&kq->kq_ndrops, (int)kr->kr_ndrops);
 	}
 	ks->ks_status &= ~KS_INFLIGHT;
 }
@@ -599,8 +597,7 @@ evring_finish_drops(struct kqueue *kq)
 		kr->kr_ndrops--;
 		kn = kr->kr_drops[kr->kr_ndrops].ed_kn;
 		slot = kr->kr_drops[kr->kr_ndrops].ed_slot;
-		__atomic_store_n(&kq->kq_ndrops, (int)kr->kr_ndrops,
-		    __ATOMIC_RELAXED);
+		ck_pr_store_int(&kq->kq_ndrops, (int)kr->kr_ndrops);
 		KQ_UNLOCK(kq);
 		/* kq_reglock keeps kn from being dropped or moved meanwhile. */
 		knote_drop_slot(kq, kn, slot);
@@ -616,9 +613,9 @@ void
 evring_enter(struct kqueue *kq, int reap)
 {
 
-	if (__atomic_load_n(&kq->kq_ring, __ATOMIC_RELAXED) == NULL)
+	if (ck_pr_load_ptr(&kq->kq_ring) == NULL)
 		return;
-	if (__atomic_load_n(&kq->kq_ndrops, __ATOMIC_RELAXED) > 0) {
+	if (ck_pr_load_int(&kq->kq_ndrops) > 0) {
 		KQ_REG_LOCK(kq);
 		evring_finish_drops(kq);
 		KQ_REG_UNLOCK(kq);
@@ -788,13 +785,17 @@ evring_detach_locked(struct kqueue *kq)
 	}
 	kr->kr_npb = 0;
 	kr->kr_flags = (kr->kr_flags & ~EVRING_F_BACKLOG) | EVRING_F_DETACHED;
-	__atomic_store_n(&kr->kr_hdr->eh_flags, kr->kr_flags,
-	    __ATOMIC_RELEASE);
-	/* No poster can reach the ring after this. */
-	__atomic_store_n(&kq->kq_ring, NULL, __ATOMIC_RELAXED);
-	__atomic_store_n(&kq->kq_ringunread, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&kq->kq_ringwrite, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&kq->kq_ndrops, 0, __ATOMIC_RELAXED);
+	ck_pr_fence_store();
+	ck_pr_store_32(&kr->kr_hdr->eh_flags, kr->kr_flags);
+	/*
+	 * No poster can reach the ring after this; a lock-free reader
+	 * that still has it is in an epoch section, and evring_free()
+	 * waits for that.
+	 */
+	ck_pr_store_ptr(&kq->kq_ring, NULL);
+	ck_pr_store_int(&kq->kq_ringunread, 0);
+	ck_pr_store_32(&kq->kq_ringwrite, 0);
+	ck_pr_store_int(&kq->kq_ndrops, 0);
 	/* Sleepers wake and find no ring (or the queue closing). */
 	evring_wake(kq, INT_MAX, NULL);
 	kqueue_set_hostready(kq);
@@ -854,7 +855,13 @@ kern_kevent_ring_attach(int fd, unsigned int entries)
 	else if (kq->kq_minwake > entries)
 		error = EINVAL;
 	else {
-		__atomic_store_n(&kq->kq_ring, kr, __ATOMIC_RELAXED);
+		/*
+		 * A store fence, then the pointer: pairs with the load
+		 * fence in evring_wait_fast(), so a lock-free reader that
+		 * finds the ring sees it initialized.
+		 */
+		ck_pr_fence_store();
+		ck_pr_store_ptr(&kq->kq_ring, kr);
 		__atomic_add_fetch(&evring_nrings, 1, __ATOMIC_RELAXED);
 		/* What waited for kevent() is now backlog: post it in order. */
 		evring_update(kq, kr, NULL);
@@ -958,11 +965,10 @@ evring_busypoll(struct kqueue *kq, uint32_t ringstate, uint32_t minwake,
 		hc_host_poll();
 		ktask_run_pending();
 		/* Detached (or closing): the caller finds no ring. */
-		if (__atomic_load_n(&kq->kq_ring, __ATOMIC_RELAXED) == NULL)
+		if (ck_pr_load_ptr(&kq->kq_ring) == NULL)
 			break;
-		if (__atomic_load_n(&kq->kq_ringwrite, __ATOMIC_RELAXED) !=
-		    ringstate && (uint32_t)__atomic_load_n(&kq->kq_ringunread,
-		    __ATOMIC_RELAXED) >= minwake)
+		if (ck_pr_load_32(&kq->kq_ringwrite) != ringstate &&
+		    (uint32_t)ck_pr_load_int(&kq->kq_ringunread) >= minwake)
 			break;
 		if (sp->hs_counted && hc_spin_signalled(sp, maskp))
 			break;
@@ -1000,16 +1006,19 @@ evring_wait_fast(struct kqueue *kq, uint32_t ringstate, int *retval)
 	if (epoch_enter(&et) != 0)
 		return (0);
 	kr = ck_pr_load_ptr(&kq->kq_ring);
+	/* Pairs with the store fence before kern_kevent_ring_attach()
+	   publishes the ring. */
+	ck_pr_fence_load();
 	if (kr != NULL &&
 	    (ck_pr_load_int(&kq->kq_state) & KQ_CLOSING) == 0 &&
 	    ck_pr_load_int(&kq->kq_ndrops) == 0 &&
 	    (ck_pr_load_int(&kq->kq_ringneedreap) &
 	    (EVRING_NR_BADINDEX | EVRING_NR_BACKLOG)) == 0) {
-		/* Acquire: pairs with the release in evring_publish(). */
 		w = ck_pr_load_32(&kq->kq_ringwrite);
 		/*
-		 * Acquire: pairs with the program's store-release of
-		 * eh_read; the count is a hint, bounded by the ring.
+		 * The count is a hint, bounded by the ring: the records
+		 * are the program's to read by eh_write, and nothing is
+		 * reaped here, so no fence is needed.
 		 */
 		rd = ck_pr_load_32(&kr->kr_hdr->eh_read);
 		if (w != ringstate && rd != w &&
@@ -1071,16 +1080,16 @@ kern_kevent_wait(int fd, unsigned int ringstate,
 		goto out;
 	/* The busy poll this call makes before it sleeps, us; 0: none. */
 	spinus = deadline != 0 ?
-	    __atomic_load_n(&kq->kq_busypoll, __ATOMIC_RELAXED) : 0;
+	    ck_pr_load_32(&kq->kq_busypoll) : 0;
 	/*
 	 * Nothing for a reap to re-post, flush or report: spin at once,
 	 * without kq_lock, which the posters want meanwhile.  What it
 	 * catches is returned without the lock too.
 	 */
 	if (spinus > 0 && !evring_mustreap(kq) &&
-	    __atomic_load_n(&kq->kq_ndrops, __ATOMIC_RELAXED) == 0) {
-		evring_busypoll(kq, ringstate, __atomic_load_n(&kq->kq_minwake,
-		    __ATOMIC_RELAXED), spinus, deadline, maskp, &spin);
+	    ck_pr_load_int(&kq->kq_ndrops) == 0) {
+		evring_busypoll(kq, ringstate, ck_pr_load_32(&kq->kq_minwake),
+		    spinus, deadline, maskp, &spin);
 		spinus = 0;
 		if (spin.hs_masked && maskp == NULL)
 			maskp = spin.hs_saved;
@@ -1286,7 +1295,8 @@ kern_kqueue_setprop(int fd, int prop, long long value)
 			error = EINVAL;
 			break;
 		}
-		kq->kq_minwake = (uint32_t)value;
+		/* Atomic: kevent_wait()'s lock-free spin reads it. */
+		ck_pr_store_32(&kq->kq_minwake, (uint32_t)value);
 		/* Records that were too few may be enough now. */
 		if (kr != NULL && (kq->kq_state & KQ_CLOSING) == 0 &&
 		    evring_unread(kr) >= kq->kq_minwake)
@@ -1305,8 +1315,7 @@ kern_kqueue_setprop(int fd, int prop, long long value)
 			break;
 		}
 		/* Atomic: kevent_wait() reads it before it locks. */
-		__atomic_store_n(&kq->kq_busypoll, (uint32_t)value,
-		    __ATOMIC_RELAXED);
+		ck_pr_store_32(&kq->kq_busypoll, (uint32_t)value);
 		break;
 	default:
 		error = EINVAL;		/* unknown, or read-only */
