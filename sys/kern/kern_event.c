@@ -8,6 +8,9 @@
  *
  * Lock order:
  *	kq_reglock			registration, scan, knote teardown
+ *					(an EVFILT_USER trigger, enable or
+ *					disable takes kq_lock alone:
+ *					kqueue_register_user())
  *	  -> file_watch_lock		host watch changes (kern_descrip.c)
  *	  -> knlist lock		an event source's list of knotes
  *	    -> kq_lock			knote state, the active list, sleepers
@@ -535,7 +538,10 @@ knote_activate(struct knote *kn, int slot)
 }
 
 /*
- * The knote hash: (identifier, class) -> knote, protected by kq_reglock.
+ * The knote hash: (identifier, class) -> knote.  Every change holds
+ * kq_reglock and kq_lock, so a lookup may hold either: registration holds
+ * the first, and an EVFILT_USER trigger (kqueue_register_user()) only the
+ * second, as FreeBSD's kqueue_register() looks knotes up under KQ_LOCK.
  */
 static unsigned long
 knote_hash(uintptr_t ident, int class)
@@ -550,7 +556,7 @@ knote_lookup(struct kqueue *kq, uintptr_t ident, int class)
 {
 	struct knote *kn;
 
-	KQ_REG_OWNED(kq);
+	KQ_HASH_READABLE(kq);
 	LIST_FOREACH(kn, &kq->kq_hash[knote_hash(ident, class) &
 	    kq->kq_hashmask], kn_link)
 		if (kn->kn_ident == ident && kn->kn_class == class)
@@ -565,21 +571,26 @@ knote_hash_grow(struct kqueue *kq)
 	struct knote *kn;
 	unsigned long i, n, omask;
 
+	void *oh;
+
 	KQ_REG_OWNED(kq);
 	omask = kq->kq_hashmask;
 	n = (omask + 1) * 2;
 	nh = kmalloc(sizeof(*nh) * n, M_KQUEUE, HC_M_ZERO);
 	if (nh == NULL)
 		return;		/* longer chains, still correct */
+	KQ_LOCK(kq);
 	for (i = 0; i <= omask; i++)
 		while ((kn = LIST_FIRST(&kq->kq_hash[i])) != NULL) {
 			LIST_REMOVE(kn, kn_link);
 			LIST_INSERT_HEAD(&nh[knote_hash(kn->kn_ident,
 			    kn->kn_class) & (n - 1)], kn, kn_link);
 		}
-	kfree(kq->kq_hash, sizeof(*nh) * (omask + 1), M_KQUEUE);
+	oh = kq->kq_hash;
 	kq->kq_hash = (void *)nh;
 	kq->kq_hashmask = n - 1;
+	KQ_UNLOCK(kq);
+	kfree(oh, sizeof(*nh) * (omask + 1), M_KQUEUE);
 }
 
 struct knslot *
@@ -612,15 +623,15 @@ knote_free(struct kqueue *kq, struct knote *kn)
 
 	KQ_REG_OWNED(kq);
 	KASSERT(knote_empty(kn), ("knote_free: slots in use"));
+	KQ_LOCK(kq);
 	LIST_REMOVE(kn, kn_link);
+	knote_dequeue(kn);
+	KQ_UNLOCK(kq);
 	kq->kq_nknotes--;
 	if (kn->kn_class == KNC_FD) {
 		file_knote_detach(kn->kn_fp, kn);
 		fdrop(kn->kn_fp);
 	}
-	KQ_LOCK(kq);
-	knote_dequeue(kn);
-	KQ_UNLOCK(kq);
 	__atomic_sub_fetch(&kq_nknotes_total, 1, __ATOMIC_RELAXED);
 	kfree(kn, knote_size(kn->kn_nslots), M_KNOTE);
 }
@@ -636,10 +647,12 @@ knote_drop_slot(struct kqueue *kq, struct knote *kn, int slot)
 	KQ_REG_OWNED(kq);
 	KQ_LOCK(kq);
 	ks->ks_status |= KS_DROPPING;
+	kn->kn_status |= KN_INFLUX;
 	knote_requeue(kn);
 	KQ_UNLOCK(kq);
 	fops->f_detach(kn, ks);
 	KQ_LOCK(kq);
+	kn->kn_status &= ~KN_INFLUX;
 	/* The ring must not name a slot that is about to be reused. */
 	if (kq->kq_ring != NULL)
 		evring_slot_gone(kq, kn, slot);
@@ -732,8 +745,10 @@ knote_attach_slot(struct kqueue *kq, struct knote **knp,
 		kn->kn_nslots = 1;
 		if (kq->kq_nknotes >= (int)kq->kq_hashmask * 2)
 			knote_hash_grow(kq);
+		KQ_LOCK(kq);
 		LIST_INSERT_HEAD(&kq->kq_hash[knote_hash(kn->kn_ident,
 		    kn->kn_class) & kq->kq_hashmask], kn, kn_link);
+		KQ_UNLOCK(kq);
 		kq->kq_nknotes++;
 		__atomic_add_fetch(&kq_nknotes_total, 1, __ATOMIC_RELAXED);
 		if (fops->f_class == KNC_FD) {
@@ -741,7 +756,9 @@ knote_attach_slot(struct kqueue *kq, struct knote **knp,
 			kn->kn_fp = fp;
 			if ((error = file_knote_attach(fp, kn)) != 0) {
 				fdrop(fp);
+				KQ_LOCK(kq);
 				LIST_REMOVE(kn, kn_link);
+				KQ_UNLOCK(kq);
 				kq->kq_nknotes--;
 				__atomic_sub_fetch(&kq_nknotes_total, 1,
 				    __ATOMIC_RELAXED);
@@ -767,11 +784,15 @@ knote_attach_slot(struct kqueue *kq, struct knote **knp,
 	ks->ks_sdata = kev->data;
 	ks->ks_udata = kev->udata;
 	ks->ks_status = 0;
+	/* Not a trigger's to change until f_attach is done with it. */
+	kn->kn_status |= KN_INFLUX;
 	if (fops->f_class == KNC_FD)
 		kn->kn_slotmap[fops->f_slot] = (uint8_t)(i + 1);
 	KQ_UNLOCK(kq);
-	if ((error = fops->f_attach(kn, ks)) != 0) {
-		KQ_LOCK(kq);
+	error = fops->f_attach(kn, ks);
+	KQ_LOCK(kq);
+	kn->kn_status &= ~KN_INFLUX;
+	if (error != 0) {
 		if (fops->f_class == KNC_FD)
 			kn->kn_slotmap[fops->f_slot] = 0;
 		memset(ks, 0, sizeof(*ks));
@@ -781,6 +802,94 @@ knote_attach_slot(struct kqueue *kq, struct knote **knp,
 		*knp = NULL;
 		return (error);
 	}
+	KQ_UNLOCK(kq);
+	return (0);
+}
+
+/*
+ * A change to an existing registration, under kq_lock.  As on FreeBSD, any
+ * change but a delete replaces udata (unless EV_KEEPUDATA) and reaches
+ * f_touch, which is how EVFILT_USER is triggered with flags 0 or
+ * EV_ENABLE; filter parameters change only on EV_ADD or a change that is
+ * not a bare enable/disable (modify), so re-enabling keeps NOTE_LOWAT.
+ * f_modify, if the filter has one, ran before, without kq_lock.
+ */
+static void
+knote_modify(struct knote *kn, struct knslot *ks,
+    const struct filterops *fops, const struct kevent *kev, int modify)
+{
+
+	KQ_OWNED(kn->kn_kq);
+	if (kev->flags & EV_ADD)
+		ks->ks_flags = (uint16_t)((ks->ks_flags & ~EV_KEPT) |
+		    (kev->flags & EV_KEPT) | fops->f_flags);
+	if ((kev->flags & EV_KEEPUDATA) == 0)
+		ks->ks_udata = kev->udata;
+	if (fops->f_touch != NULL)
+		fops->f_touch(kn, ks, (struct kevent *)(uintptr_t)kev,
+		    EVENT_REGISTER);
+	else if (modify && fops->f_modify == NULL) {
+		ks->ks_sfflags = kev->fflags;
+		ks->ks_sdata = kev->data;
+	}
+}
+
+/*
+ * Enable, disable, and report at once a registration whose condition
+ * already holds: adding, modifying or re-enabling a knote on a ready
+ * source must not wait for the source's next change.  Under kq_lock.
+ */
+static void
+knote_apply(struct knote *kn, struct knslot *ks,
+    const struct filterops *fops, const struct kevent *kev)
+{
+
+	KQ_OWNED(kn->kn_kq);
+	if (kev->flags & EV_DISABLE)
+		ks->ks_status |= KS_DISABLED;
+	if (kev->flags & EV_ENABLE)
+		ks->ks_status &= ~KS_DISABLED;
+	if ((ks->ks_status & KS_DISABLED) == 0 &&
+	    (kn->kn_status & KN_DETACHED) == 0 &&
+	    fops->f_event(kn, ks, 0))
+		ks->ks_status |= KS_ACTIVE;
+	knote_requeue(kn);
+}
+
+/*
+ * A change to an EVFILT_USER registration that exists and is not being
+ * added, deleted or modified otherwise: a trigger, an enable or a
+ * disable, which a ring's producer makes for every event.  It needs
+ * kq_lock alone: the knote hash is readable under it, and a knote whose
+ * slot another thread is attaching or detaching without kq_lock is
+ * KN_INFLUX.  Returns EAGAIN when the change must take the registration
+ * path instead (anything else, or a knote that is not there, going, or in
+ * flux), which then does exactly what it did before.
+ */
+static int
+kqueue_register_user(struct kqueue *kq, const struct kevent *kev)
+{
+	const struct filterops *fops = &user_filtops;
+	struct knote *kn;
+	struct knslot *ks;
+
+	if ((kev->flags & ~(EV_KEEPUDATA | EV_ENABLE | EV_DISABLE)) != 0 ||
+	    (kev->flags & (EV_ENABLE | EV_DISABLE)) ==
+	    (EV_ENABLE | EV_DISABLE))
+		return (EAGAIN);
+	KQ_LOCK(kq);
+	kn = (kq->kq_state & KQ_CLOSING) ? NULL :
+	    knote_lookup(kq, kev->ident, KNC_USER);
+	if (kn == NULL || (kn->kn_status & KN_INFLUX) ||
+	    (ks = knote_slot(kn, fops)) == NULL ||
+	    (ks->ks_status & KS_DROPPING)) {
+		KQ_UNLOCK(kq);
+		return (EAGAIN);
+	}
+	knote_modify(kn, ks, fops, kev,
+	    (kev->flags & (EV_ENABLE | EV_DISABLE)) == 0);
+	knote_apply(kn, ks, fops, kev);
+	KQ_UNLOCK(kq);
 	return (0);
 }
 
@@ -798,6 +907,9 @@ kqueue_register(struct kqueue *kq, const struct kevent *kev)
 	struct knslot *ks;
 	int error = 0, modify, vanished = 0, dropping = 0, locked = 0;
 
+	if (kev->filter == EVFILT_USER &&
+	    kqueue_register_user(kq, kev) == 0)
+		return (0);
 	fops = kqueue_fops(kev->filter);
 	if (fops == NULL)
 		return (EINVAL);
@@ -882,14 +994,7 @@ kqueue_register(struct kqueue *kq, const struct kevent *kev)
 		knote_drop_slot(kq, kn, (int)(ks - kn->kn_slot));
 		goto done;
 	} else {
-		/*
-		 * A change to an existing registration.  As on FreeBSD, any
-		 * change but a delete replaces udata (unless EV_KEEPUDATA)
-		 * and reaches f_touch, which is how EVFILT_USER is
-		 * triggered with flags 0 or EV_ENABLE; filter parameters
-		 * change only on EV_ADD or a change that is not a bare
-		 * enable/disable, so re-enabling keeps NOTE_LOWAT.
-		 */
+		/* A change to an existing registration (knote_modify()). */
 		modify = (kev->flags & EV_ADD) != 0 ||
 		    (kev->flags & (EV_ENABLE | EV_DISABLE)) == 0;
 		if (modify && fops->f_modify != NULL) {
@@ -904,36 +1009,11 @@ kqueue_register(struct kqueue *kq, const struct kevent *kev)
 			KQ_LOCK(kq);
 			locked = 1;
 		}
-		if (kev->flags & EV_ADD)
-			ks->ks_flags = (uint16_t)((ks->ks_flags & ~EV_KEPT) |
-			    (kev->flags & EV_KEPT) | fops->f_flags);
-		if ((kev->flags & EV_KEEPUDATA) == 0)
-			ks->ks_udata = kev->udata;
-		if (fops->f_touch != NULL)
-			fops->f_touch(kn, ks, (struct kevent *)kev,
-			    EVENT_REGISTER);
-		else if (modify && fops->f_modify == NULL) {
-			ks->ks_sfflags = kev->fflags;
-			ks->ks_sdata = kev->data;
-		}
+		knote_modify(kn, ks, fops, kev, modify);
 	}
-
-	/*
-	 * Enable, disable, and report at once a registration whose condition
-	 * already holds: adding, modifying or re-enabling a knote on a ready
-	 * source must not wait for the source's next change.
-	 */
 	if (!locked)
 		KQ_LOCK(kq);
-	if (kev->flags & EV_DISABLE)
-		ks->ks_status |= KS_DISABLED;
-	if (kev->flags & EV_ENABLE)
-		ks->ks_status &= ~KS_DISABLED;
-	if ((ks->ks_status & KS_DISABLED) == 0 &&
-	    (kn->kn_status & KN_DETACHED) == 0 &&
-	    fops->f_event(kn, ks, 0))
-		ks->ks_status |= KS_ACTIVE;
-	knote_requeue(kn);
+	knote_apply(kn, ks, fops, kev);
 	KQ_UNLOCK(kq);
 done:
 	KQ_REG_UNLOCK(kq);

@@ -102,6 +102,9 @@ struct knote {
 				   (EPOLLEXCLUSIVE) */
 #define	KN_DISPATCHALL	0x08	/* a per-knote collection disables every
 				   slot (EPOLLONESHOT) */
+#define	KN_INFLUX	0x10	/* a slot's f_attach or f_detach runs
+				   without kq_lock: only kq_reglock
+				   holders may touch its slots */
 
 /*
  * Hints passed to f_event() through knote().  The high bits say what
@@ -160,7 +163,10 @@ struct kqueue {
 	int			kq_hostready;	/* host descriptor signalled */
 	struct file		*kq_fp;		/* its descriptor; its f_knlist
 						   holds knotes watching us */
-	LIST_HEAD(, knote)	*kq_hash;	/* (ident, class) -> knote */
+	LIST_HEAD(, knote)	*kq_hash;	/* (ident, class) -> knote;
+						   changed under kq_reglock
+						   and kq_lock, read under
+						   either */
 	unsigned long		kq_hashmask;
 	struct kq_sleeper	*kq_sleepers;	/* threads in kevent() */
 	struct ktask		*kq_task;	/* deferred notice to watchers */
@@ -276,6 +282,9 @@ struct kq_personality {
 #define	KQ_REG_LOCK(kq)		hc_mtx_lock((kq)->kq_reglock)
 #define	KQ_REG_UNLOCK(kq)	hc_mtx_unlock((kq)->kq_reglock)
 #define	KQ_REG_OWNED(kq)	MTX_ASSERT_OWNED((kq)->kq_reglock)
+/* The knote hash: changed holding both locks, read holding either. */
+#define	KQ_HASH_READABLE(kq)	KASSERT(hc_mtx_owned((kq)->kq_reglock) || \
+	    hc_mtx_owned((kq)->kq_lock), ("knote hash read unlocked"))
 #define	KNL_ASSERT_LOCKED(kl)	MTX_ASSERT_OWNED((kl)->kl_lock)
 
 /* The event-source API: the only calls a filter makes on a source. */

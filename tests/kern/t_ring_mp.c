@@ -3,7 +3,9 @@
  * through kevent() while several consumers claim records with
  * evring_take() on two queues at once, every record accounted for; and
  * detach, unmap, close and fork() racing a busy-polling consumer and
- * posting producers.  The lock-free paths these exercise are the
+ * posting producers; EVFILT_USER triggers, which take only kq_lock,
+ * racing registrations of the same idents.  The lock-free paths these
+ * exercise are the
  * descriptor table lookups, kevent_wait()'s answer without kq_lock, the
  * reap skipped while it has no work, and epoch reclamation of rings and
  * queues (doc/ring.md, "Who writes what").
@@ -503,10 +505,134 @@ ATF_TC_BODY(teardown_races, tc)
 	free(t);
 }
 
+/*
+ * EVFILT_USER changes that need only kq_lock (kqueue_register_user())
+ * racing registrations of the same idents, which take kq_reglock and run
+ * f_attach and f_detach without kq_lock.
+ */
+#define	UR_IDENTS	8
+
+struct ureg {
+	int		kq;
+	atomic_int	stop;
+	atomic_long	bad;
+	atomic_long	triggers;
+};
+
+static void *
+ureg_trigger(void *arg)
+{
+	struct ureg *u = arg;
+	struct kevent kev;
+	unsigned seed = 99;
+	static const unsigned short how[] = { 0, EV_KEEPUDATA,
+	    EV_ENABLE | EV_KEEPUDATA, EV_DISABLE | EV_KEEPUDATA };
+
+	while (!atomic_load(&u->stop)) {
+		EV_SET(&kev, rand_r(&seed) % UR_IDENTS, EVFILT_USER,
+		    how[rand_r(&seed) % 4], NOTE_TRIGGER, 0, NULL);
+		if (kevent(u->kq, &kev, 1, NULL, 0, NULL) == 0)
+			atomic_fetch_add(&u->triggers, 1);
+		else if (errno != ENOENT)
+			atomic_fetch_add(&u->bad, 1);
+	}
+	return (NULL);
+}
+
+static void *
+ureg_register(void *arg)
+{
+	struct ureg *u = arg;
+	struct kevent kev;
+	unsigned seed = 7;
+	static const unsigned short how[] = { EV_ADD | EV_CLEAR,
+	    EV_ADD | EV_ONESHOT, EV_ADD | EV_DISPATCH, EV_DELETE };
+
+	while (!atomic_load(&u->stop)) {
+		EV_SET(&kev, rand_r(&seed) % UR_IDENTS, EVFILT_USER,
+		    how[rand_r(&seed) % 4], 0, 0, NULL);
+		if (kevent(u->kq, &kev, 1, NULL, 0, NULL) != 0 &&
+		    errno != ENOENT)
+			atomic_fetch_add(&u->bad, 1);
+	}
+	return (NULL);
+}
+
+ATF_TC(user_trigger_vs_registration);
+ATF_TC_HEAD(user_trigger_vs_registration, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "Triggers, enables and disables of "
+	    "EVFILT_USER knotes (which take only kq_lock) racing EV_ADD with "
+	    "each flag and EV_DELETE of the same idents, with a consumer "
+	    "collecting: every change returns 0 or ENOENT, nothing crashes "
+	    "or races, and afterwards each registered ident fires exactly "
+	    "once per trigger");
+	atf_tc_set_md_var(tc, "timeout", "120");
+}
+ATF_TC_BODY(user_trigger_vs_registration, tc)
+{
+	struct timespec zero = { 0, 0 };
+	struct kevent kev, evs[UR_IDENTS * 2];
+	pthread_t th[4];
+	struct ureg u;
+	long long end;
+	int i, n, seen[UR_IDENTS];
+
+	memset(&u, 0, sizeof(u));
+	ATF_REQUIRE((u.kq = kqueue()) >= 0);
+	ATF_REQUIRE(pthread_create(&th[0], NULL, ureg_trigger, &u) == 0);
+	ATF_REQUIRE(pthread_create(&th[1], NULL, ureg_trigger, &u) == 0);
+	ATF_REQUIRE(pthread_create(&th[2], NULL, ureg_register, &u) == 0);
+	ATF_REQUIRE(pthread_create(&th[3], NULL, ureg_register, &u) == 0);
+#ifdef T_SANITIZED
+	end = mono_ms() + 1500;
+#else
+	end = mono_ms() + 3000;
+#endif
+	while (mono_ms() < end)
+		if (kevent(u.kq, NULL, 0, evs, UR_IDENTS * 2, &zero) < 0)
+			atomic_fetch_add(&u.bad, 1);
+	atomic_store(&u.stop, 1);
+	for (i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	ATF_CHECK_EQ_MSG(atomic_load(&u.bad), 0, "%ld undocumented results",
+	    atomic_load(&u.bad));
+	ATF_CHECK_MSG(atomic_load(&u.triggers) > 0, "no trigger found a "
+	    "registration");
+	/* The queue is consistent: a fresh set fires once per trigger. */
+	while (kevent(u.kq, NULL, 0, evs, UR_IDENTS * 2, &zero) > 0)
+		;
+	for (i = 0; i < UR_IDENTS; i++) {
+		EV_SET(&kev, i, EVFILT_USER, EV_DELETE, 0, 0, NULL);
+		(void)kevent(u.kq, &kev, 1, NULL, 0, NULL);
+		EV_SET(&kev, i, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0,
+		    (void *)(uintptr_t)(i + 1));
+		ATF_REQUIRE(kevent(u.kq, &kev, 1, NULL, 0, NULL) == 0);
+		EV_SET(&kev, i, EVFILT_USER, EV_KEEPUDATA, NOTE_TRIGGER, 0,
+		    NULL);
+		ATF_REQUIRE(kevent(u.kq, &kev, 1, NULL, 0, NULL) == 0);
+	}
+	memset(seen, 0, sizeof(seen));
+	n = kevent(u.kq, NULL, 0, evs, UR_IDENTS * 2, &zero);
+	ATF_REQUIRE_EQ(n, UR_IDENTS);
+	for (i = 0; i < n; i++) {
+		ATF_REQUIRE(evs[i].ident < UR_IDENTS);
+		ATF_CHECK_EQ(evs[i].udata, (void *)(uintptr_t)(evs[i].ident +
+		    1));
+		seen[evs[i].ident]++;
+	}
+	for (i = 0; i < UR_IDENTS; i++)
+		ATF_CHECK_EQ_MSG(seen[i], 1, "ident %d seen %d times", i,
+		    seen[i]);
+	ATF_REQUIRE_EQ(kevent(u.kq, NULL, 0, evs, UR_IDENTS * 2, &zero), 0);
+	ATF_REQUIRE(close(u.kq) == 0);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 
 	ATF_TP_ADD_TC(tp, mpmc_exact);
 	ATF_TP_ADD_TC(tp, teardown_races);
+	ATF_TP_ADD_TC(tp, user_trigger_vs_registration);
 	return (0);
 }
