@@ -933,6 +933,16 @@ kqueue_register(struct kqueue *kq, const struct kevent *kev)
 			vanished = 1;
 		else if (error != 0)
 			return (error);
+		/*
+		 * A queue does not watch itself (FreeBSD refuses it too): its
+		 * readiness is its own active list, under the lock a knote
+		 * on it would take.
+		 */
+		if (fp != NULL && fp->f_type == DTYPE_KQUEUE &&
+		    fp->f_kq == kq) {
+			fdrop(fp);
+			return (EINVAL);
+		}
 	}
 
 	KQ_REG_LOCK(kq);
@@ -1959,6 +1969,7 @@ filt_proc(struct knote *kn, struct knslot *ks, long long hint __unused)
 
 static const struct filterops proc_filtops = {
 	.f_class = KNC_PROC,
+	.f_flags = EV_CLEAR,		/* as FreeBSD's filt_procattach() */
 	.f_attach = filt_procattach,
 	.f_detach = filt_procdetach,
 	.f_event = filt_proc,

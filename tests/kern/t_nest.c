@@ -243,6 +243,32 @@ ATF_TC_BODY(nested_wakeup, tc)
 	ATF_CHECK_MSG(ms < 2000, "woken after %.1f ms", ms);
 }
 
+ATF_TC(self_watch);
+ATF_TC_HEAD(self_watch, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "A queue cannot watch itself: EV_ADD, "
+	    "and any other change, of EVFILT_READ or EVFILT_WRITE on its own "
+	    "descriptor fails with EINVAL, as on FreeBSD, and the queue "
+	    "works on");
+}
+ATF_TC_BODY(self_watch, tc)
+{
+	struct kevent kev;
+	int kq;
+
+	ATF_REQUIRE((kq = kqueue()) >= 0);
+	EV_SET(&kev, kq, EVFILT_READ, EV_ADD, 0, 0, NULL);
+	ATF_CHECK_ERRNO(EINVAL, kevent(kq, &kev, 1, NULL, 0, NULL) == -1);
+	EV_SET(&kev, kq, EVFILT_WRITE, EV_ADD, 0, 0, NULL);
+	ATF_CHECK_ERRNO(EINVAL, kevent(kq, &kev, 1, NULL, 0, NULL) == -1);
+	EV_SET(&kev, kq, EVFILT_READ, EV_DELETE, 0, 0, NULL);
+	ATF_CHECK_ERRNO(EINVAL, kevent(kq, &kev, 1, NULL, 0, NULL) == -1);
+	user_add(kq, 1);
+	user_trigger(kq, 1);
+	KEV_ONE(kq, 1000, 1, EVFILT_USER);
+	ATF_REQUIRE_EQ(0, close(kq));
+}
+
 ATF_TC(cycle);
 ATF_TC_HEAD(cycle, tc)
 {
@@ -380,6 +406,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, nested_zero_timeout);
 	ATF_TP_ADD_TC(tp, nested_data_count);
 	ATF_TP_ADD_TC(tp, nested_wakeup);
+	ATF_TP_ADD_TC(tp, self_watch);
 	ATF_TP_ADD_TC(tp, cycle);
 	ATF_TP_ADD_TC(tp, close_watched_queue);
 	ATF_TP_ADD_TC(tp, close_watched_queue_disabled);

@@ -100,6 +100,10 @@ expect_exit(int kq, pid_t pid, struct kevent *ev)
 	    ev->fflags);
 	ATF_REQUIRE_MSG(ev->flags & EV_EOF, "flags %#x lack EV_EOF",
 	    ev->flags);
+	/* FreeBSD's filt_procattach() sets EV_CLEAR; exit adds EV_ONESHOT. */
+	ATF_REQUIRE_MSG((ev->flags & (EV_CLEAR | EV_ONESHOT)) ==
+	    (EV_CLEAR | EV_ONESHOT), "flags %#x lack EV_CLEAR|EV_ONESHOT",
+	    ev->flags);
 	ATF_REQUIRE_EQ(ev->flags & EV_ERROR, 0);
 }
 
@@ -107,7 +111,8 @@ ATF_TC(exit_status);
 ATF_TC_HEAD(exit_status, tc)
 {
 	atf_tc_set_md_var(tc, "descr",
-	    "NOTE_EXIT on a child that calls _exit(7): one event, EV_EOF set, "
+	    "NOTE_EXIT on a child that calls _exit(7): one event, EV_EOF, "
+	    "EV_CLEAR and EV_ONESHOT set (as FreeBSD), "
 	    "data is a wait status with WEXITSTATUS 7, and the child can "
 	    "still be reaped with waitpid() afterwards");
 }
