@@ -34,7 +34,7 @@
 /* Flags a registration keeps; action flags are not stored. */
 #define	EV_KEPT		(EV_ONESHOT | EV_CLEAR | EV_DISPATCH | EV_RECEIPT)
 #define	EV_SETTABLE	(EV_ADD | EV_DELETE | EV_ENABLE | EV_DISABLE | \
-			    EV_KEEPUDATA | EV_KEPT)
+			    EV_KEEPUDATA | EV_FORCEONESHOT | EV_KEPT)
 
 struct kq_sleeper {
 	struct kq_sleeper	*sl_next;
@@ -837,7 +837,10 @@ knote_modify(struct knote *kn, struct knslot *ks,
 /*
  * Enable, disable, and report at once a registration whose condition
  * already holds: adding, modifying or re-enabling a knote on a ready
- * source must not wait for the source's next change.  Under kq_lock.
+ * source must not wait for the source's next change.  EV_FORCEONESHOT
+ * makes the registration EV_ONESHOT and activates it whatever its
+ * condition, as FreeBSD's kqueue_register() does (an EV_ONESHOT slot is
+ * delivered without a re-check, knote_deliver()).  Under kq_lock.
  */
 static void
 knote_apply(struct knote *kn, struct knslot *ks,
@@ -853,6 +856,10 @@ knote_apply(struct knote *kn, struct knslot *ks,
 	    (kn->kn_status & KN_DETACHED) == 0 &&
 	    fops->f_event(kn, ks, 0))
 		ks->ks_status |= KS_ACTIVE;
+	if (kev->flags & EV_FORCEONESHOT) {
+		ks->ks_flags |= EV_ONESHOT;
+		ks->ks_status |= KS_ACTIVE;
+	}
 	knote_requeue(kn);
 }
 

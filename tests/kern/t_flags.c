@@ -272,6 +272,57 @@ ATF_TC_BODY(oneshot, tc)
 	ATF_REQUIRE(close(kq) == 0);
 }
 
+ATF_TC(forceoneshot);
+ATF_TC_HEAD(forceoneshot, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "EV_FORCEONESHOT, as FreeBSD: a change with it makes the "
+	    "registration EV_ONESHOT and reports it once at once, even on an "
+	    "empty pipe and an untriggered EVFILT_USER (with EV_ADD too); a "
+	    "disabled registration reports when enabled; then it is gone");
+}
+ATF_TC_BODY(forceoneshot, tc)
+{
+	struct kevent ev;
+	long long base;
+	int kq, p[2];
+
+	kq = kq_open();
+	ATF_REQUIRE(pipe(p) == 0);
+	base = knotes();
+	KCHANGE_OK(kq, p[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
+	expect_none(kq, 20);
+	KCHANGE_OK(kq, p[0], EVFILT_READ, EV_ENABLE | EV_FORCEONESHOT, 0, 0,
+	    NULL);
+	expect_one(kq, p[0], EVFILT_READ, &ev);
+	ATF_REQUIRE_MSG(ev.flags & EV_ONESHOT, "flags %#x", ev.flags);
+	ATF_REQUIRE_EQ(ev.flags & EV_FORCEONESHOT, 0);
+	ATF_REQUIRE_EQ(ev.data, 0);
+	expect_none(kq, 20);
+	ATF_REQUIRE_EQ(kchange(kq, p[0], EVFILT_READ, EV_DELETE, 0, 0, NULL),
+	    -1);
+	ATF_REQUIRE_EQ(errno, ENOENT);
+
+	KCHANGE_OK(kq, 5, EVFILT_USER, EV_ADD | EV_FORCEONESHOT, 0, 0,
+	    (void *)0x5);
+	expect_one(kq, 5, EVFILT_USER, &ev);
+	ATF_REQUIRE(ev.flags & EV_ONESHOT);
+	ATF_REQUIRE_EQ(ev.udata, (void *)0x5);
+	expect_none(kq, 20);
+
+	KCHANGE_OK(kq, 6, EVFILT_USER, EV_ADD | EV_DISABLE, 0, 0, NULL);
+	KCHANGE_OK(kq, 6, EVFILT_USER, EV_FORCEONESHOT | EV_KEEPUDATA, 0, 0,
+	    NULL);
+	expect_none(kq, 20);
+	KCHANGE_OK(kq, 6, EVFILT_USER, EV_ENABLE | EV_KEEPUDATA, 0, 0, NULL);
+	expect_one(kq, 6, EVFILT_USER, &ev);
+	ATF_REQUIRE(ev.flags & EV_ONESHOT);
+	expect_none(kq, 20);
+	expect_knotes(base);
+	ATF_REQUIRE(close(p[0]) == 0 && close(p[1]) == 0);
+	ATF_REQUIRE(close(kq) == 0);
+}
+
 ATF_TC(clear);
 ATF_TC_HEAD(clear, tc)
 {
@@ -727,6 +778,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, disable_drops_queued);
 	ATF_TP_ADD_TC(tp, add_disabled);
 	ATF_TP_ADD_TC(tp, oneshot);
+	ATF_TP_ADD_TC(tp, forceoneshot);
 	ATF_TP_ADD_TC(tp, clear);
 	ATF_TP_ADD_TC(tp, dispatch);
 	ATF_TP_ADD_TC(tp, receipt);
