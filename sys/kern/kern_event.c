@@ -34,7 +34,8 @@
 /* Flags a registration keeps; action flags are not stored. */
 #define	EV_KEPT		(EV_ONESHOT | EV_CLEAR | EV_DISPATCH | EV_RECEIPT)
 #define	EV_SETTABLE	(EV_ADD | EV_DELETE | EV_ENABLE | EV_DISABLE | \
-			    EV_KEEPUDATA | EV_FORCEONESHOT | EV_KEPT)
+			    EV_KEEPUDATA | EV_FORCEONESHOT | EV_KEPT | \
+			    EV_FE_SETFLAGS)
 
 struct kq_sleeper {
 	struct kq_sleeper	*sl_next;
@@ -812,7 +813,11 @@ knote_attach_slot(struct kqueue *kq, struct knote **knp,
  * f_touch, which is how EVFILT_USER is triggered with flags 0 or
  * EV_ENABLE; filter parameters change only on EV_ADD or a change that is
  * not a bare enable/disable (modify), so re-enabling keeps NOTE_LOWAT.
- * f_modify, if the filter has one, ran before, without kq_lock.
+ * A second EV_ADD leaves EV_ONESHOT, EV_CLEAR, EV_DISPATCH and EV_RECEIPT
+ * as they were, as FreeBSD's does, unless a front end asks to replace
+ * them (EV_FE_SETFLAGS: epoll_ctl(EPOLL_CTL_MOD) changes EPOLLET and
+ * EPOLLONESHOT).  f_modify, if the filter has one, ran before, without
+ * kq_lock.
  */
 static void
 knote_modify(struct knote *kn, struct knslot *ks,
@@ -820,7 +825,8 @@ knote_modify(struct knote *kn, struct knslot *ks,
 {
 
 	KQ_OWNED(kn->kn_kq);
-	if (kev->flags & EV_ADD)
+	if ((kev->flags & (EV_ADD | EV_FE_SETFLAGS)) ==
+	    (EV_ADD | EV_FE_SETFLAGS))
 		ks->ks_flags = (uint16_t)((ks->ks_flags & ~EV_KEPT) |
 		    (kev->flags & EV_KEPT) | fops->f_flags);
 	if ((kev->flags & EV_KEEPUDATA) == 0)

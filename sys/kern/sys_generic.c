@@ -146,6 +146,8 @@ fe_register(struct kqueue *kq, int fd, unsigned events,
 	kev.udata = udata;
 	kev.filter = EVFILT_READ;
 	kev.fflags = (events & 0xffffu) << FE_SF_SHIFT;
+	/* EV_FE_SETFLAGS: a change replaces evflags (eventvar.h). */
+	evflags |= EV_FE_SETFLAGS;
 	if (events & (POLLIN | POLLRDNORM)) {
 		kev.flags = EV_ADD | EV_ENABLE | evflags;
 		kev.data = 0;

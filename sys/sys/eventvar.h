@@ -287,6 +287,14 @@ struct kq_personality {
 	    hc_mtx_owned((kq)->kq_lock), ("knote hash read unlocked"))
 #define	KNL_ASSERT_LOCKED(kl)	MTX_ASSERT_OWNED((kl)->kl_lock)
 
+/*
+ * A front end's change (select, poll, epoll): on an existing registration,
+ * EV_ADD replaces its behaviour flags (EV_CLEAR, EV_DISPATCH, ...), where a
+ * kevent() EV_ADD leaves them, as FreeBSD's does.  One of EV_SYSFLAGS,
+ * which kevent() strips from a program's changes.
+ */
+#define	EV_FE_SETFLAGS	EV_FLAG1
+
 /* The event-source API: the only calls a filter makes on a source. */
 void	knlist_init(struct knlist *kl, struct hc_mtx *lock);
 void	knlist_add(struct knlist *kl, struct knote *kn);

@@ -323,6 +323,54 @@ ATF_TC_BODY(forceoneshot, tc)
 	ATF_REQUIRE(close(kq) == 0);
 }
 
+#define	TRIGGER_USER(kq, id) KCHANGE_OK((kq), (id), EVFILT_USER, \
+	EV_KEEPUDATA, NOTE_TRIGGER, 0, NULL)
+
+ATF_TC(readd_keeps_flags);
+ATF_TC_HEAD(readd_keeps_flags, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "A second EV_ADD of a registration changes udata, fflags and "
+	    "data, not EV_CLEAR, EV_ONESHOT or EV_DISPATCH, as FreeBSD's "
+	    "kqueue_register(): an EV_CLEAR pipe stays edge-triggered, an "
+	    "EV_ONESHOT user event still goes after one report, an "
+	    "EV_DISPATCH one still disables itself");
+}
+ATF_TC_BODY(readd_keeps_flags, tc)
+{
+	struct kevent ev;
+	int kq, p[2];
+
+	kq = kq_open();
+	ready_pipe(p, 1);
+	KCHANGE_OK(kq, p[0], EVFILT_READ, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	expect_one(kq, p[0], EVFILT_READ, &ev);
+	KCHANGE_OK(kq, p[0], EVFILT_READ, EV_ADD, 0, 0, (void *)0x2);
+	/* Re-adding on a ready source reports at once, still EV_CLEAR. */
+	expect_one(kq, p[0], EVFILT_READ, &ev);
+	ATF_REQUIRE_MSG(ev.flags & EV_CLEAR, "flags %#x", ev.flags);
+	ATF_REQUIRE_EQ(ev.udata, (void *)0x2);
+	expect_none(kq, 20);
+
+	KCHANGE_OK(kq, 7, EVFILT_USER, EV_ADD | EV_ONESHOT, 0, 0, NULL);
+	KCHANGE_OK(kq, 7, EVFILT_USER, EV_ADD, NOTE_TRIGGER, 0, NULL);
+	expect_one(kq, 7, EVFILT_USER, &ev);
+	ATF_REQUIRE_MSG(ev.flags & EV_ONESHOT, "flags %#x", ev.flags);
+	ATF_REQUIRE_EQ(kchange(kq, 7, EVFILT_USER, EV_DELETE, 0, 0, NULL),
+	    -1);
+	ATF_REQUIRE_EQ(errno, ENOENT);
+
+	KCHANGE_OK(kq, 8, EVFILT_USER, EV_ADD | EV_DISPATCH | EV_CLEAR, 0, 0,
+	    NULL);
+	KCHANGE_OK(kq, 8, EVFILT_USER, EV_ADD, NOTE_TRIGGER, 0, NULL);
+	expect_one(kq, 8, EVFILT_USER, &ev);
+	ATF_REQUIRE(ev.flags & EV_DISPATCH);
+	TRIGGER_USER(kq, 8);
+	expect_none(kq, 20);		/* disabled by the dispatch */
+	ATF_REQUIRE(close(p[0]) == 0 && close(p[1]) == 0);
+	ATF_REQUIRE(close(kq) == 0);
+}
+
 ATF_TC(clear);
 ATF_TC_HEAD(clear, tc)
 {
@@ -779,6 +827,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, add_disabled);
 	ATF_TP_ADD_TC(tp, oneshot);
 	ATF_TP_ADD_TC(tp, forceoneshot);
+	ATF_TP_ADD_TC(tp, readd_keeps_flags);
 	ATF_TP_ADD_TC(tp, clear);
 	ATF_TP_ADD_TC(tp, dispatch);
 	ATF_TP_ADD_TC(tp, receipt);
