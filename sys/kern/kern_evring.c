@@ -1032,26 +1032,18 @@ evring_wait_fast(struct kqueue *kq, uint32_t ringstate, int *retval)
 }
 
 /*
- * kevent_wait().
+ * kevent_wait()'s arguments: the timeout as an absolute deadline (-1:
+ * forever, or as good as; 0: never sleep), the signal mask copied into
+ * kmask (*maskpp NULL when none was given).
  */
-int
-kern_kevent_wait(int fd, unsigned int ringstate,
-    const struct timespec *utimeout, const void *usigmask, int *retval)
+static int
+evring_wait_args(const struct timespec *utimeout, const void *usigmask,
+    uint64_t *kmask, const void **maskpp, long long *deadlinep)
 {
-	uint64_t kmask[HC_SIGSET_SIZE / sizeof(uint64_t)];
-	struct evring_waiter ew;
-	struct hc_sleeper *hs = NULL;
-	struct hc_spin spin;
 	struct timespec ts;
-	struct kevring *kr;
-	struct kqueue *kq;
-	struct file *fp;
-	const void *maskp = NULL;
-	long long deadline;
-	uint32_t spinus, minwake;
-	int error, woken = 0, timedout = 0;
+	int error;
 
-	*retval = 0;
+	*maskpp = NULL;
 	if (utimeout != NULL) {
 		if ((error = hc_copyin(utimeout, &ts, sizeof(ts))) != 0)
 			return (error);
@@ -1060,17 +1052,99 @@ kern_kevent_wait(int fd, unsigned int ringstate,
 			return (EINVAL);
 	}
 	if (usigmask != NULL) {
-		if ((error = hc_copyin(usigmask, kmask, sizeof(kmask))) != 0)
+		if ((error = hc_copyin(usigmask, kmask, HC_SIGSET_SIZE)) != 0)
 			return (error);
-		maskp = kmask;
+		*maskpp = kmask;
 	}
 	if (utimeout == NULL || ts.tv_sec > 1000000000LL * 86400)
-		deadline = -1;		/* forever, or as good as */
+		*deadlinep = -1;
 	else if (ts.tv_sec == 0 && ts.tv_nsec == 0)
-		deadline = 0;
+		*deadlinep = 0;
 	else
-		deadline = hc_clock_monotonic() + ts.tv_sec * 1000000000LL +
+		*deadlinep = hc_clock_monotonic() + ts.tv_sec * 1000000000LL +
 		    ts.tv_nsec;
+	return (0);
+}
+
+/*
+ * The busy poll a kevent_wait() makes before it sleeps, without kq_lock;
+ * 1 with *retval set when it caught a record (answered without the lock
+ * too).  Masked: every signal is blocked after it, so the sleep uses the
+ * mask the caller runs with (or the one it gave).  Counted: the sleep ends
+ * with EINTR at once if a handler ran during the spin.
+ */
+static int
+evring_wait_spin(struct kqueue *kq, uint32_t ringstate, uint32_t minwake,
+    uint32_t us, long long deadline, const void **maskpp, struct hc_spin *sp,
+    int *retval)
+{
+
+	evring_busypoll(kq, ringstate, minwake, us, deadline, *maskpp, sp);
+	if (sp->hs_masked && *maskpp == NULL)
+		*maskpp = sp->hs_saved;
+	return (evring_wait_fast(kq, ringstate, retval));
+}
+
+/*
+ * Sleep once on the queue's wait list, kq_lock held before and after.
+ * Returns EINTR (a signal: a chosen sleeper passes its wakeup on, so the
+ * record that chose it is not stranded), or 0 to look again (woken, timed
+ * out, or spurious); *wokenp and *timedoutp say which.
+ */
+static int
+evring_sleep(struct kqueue *kq, struct hc_sleeper *hs, long long deadline,
+    const void *maskp, int *wokenp, int *timedoutp)
+{
+	struct evring_waiter ew;
+	int error;
+
+	KQ_OWNED(kq);
+	ew.ew_hs = hs;
+	ew.ew_woken = 0;
+	TAILQ_INSERT_TAIL(&kq->kq_ringwait, &ew, ew_link);
+	KQ_UNLOCK(kq);
+	error = hc_sleep(hs, deadline, maskp);
+	KQ_LOCK(kq);
+	if (!ew.ew_woken)
+		TAILQ_REMOVE(&kq->kq_ringwait, &ew, ew_link);
+	else {
+		*wokenp = 1;
+		/* A wakeup posted as we gave up must not linger. */
+		if (error != 0)
+			hc_sleep_reset(hs);
+	}
+	if (error == EINTR) {
+		if (ew.ew_woken)
+			evring_wake(kq, 1, NULL);
+		return (EINTR);
+	}
+	if (error == ETIMEDOUT)
+		*timedoutp = 1;	/* one last look, then return */
+	return (0);		/* woken, timed out, or spurious */
+}
+
+/*
+ * kevent_wait().
+ */
+int
+kern_kevent_wait(int fd, unsigned int ringstate,
+    const struct timespec *utimeout, const void *usigmask, int *retval)
+{
+	uint64_t kmask[HC_SIGSET_SIZE / sizeof(uint64_t)];
+	struct hc_sleeper *hs = NULL;
+	struct hc_spin spin;
+	struct kevring *kr;
+	struct kqueue *kq;
+	struct file *fp;
+	const void *maskp;
+	long long deadline;
+	uint32_t spinus;
+	int error, woken = 0, timedout = 0;
+
+	*retval = 0;
+	if ((error = evring_wait_args(utimeout, usigmask, kmask, &maskp,
+	    &deadline)) != 0)
+		return (error);
 	if ((error = fd_lookup_kqueue(fd, &fp)) != 0)
 		return (error);
 	kq = fp->f_kq;
@@ -1079,22 +1153,18 @@ kern_kevent_wait(int fd, unsigned int ringstate,
 	if (evring_wait_fast(kq, ringstate, retval))
 		goto out;
 	/* The busy poll this call makes before it sleeps, us; 0: none. */
-	spinus = deadline != 0 ?
-	    ck_pr_load_32(&kq->kq_busypoll) : 0;
+	spinus = deadline != 0 ? ck_pr_load_32(&kq->kq_busypoll) : 0;
 	/*
 	 * Nothing for a reap to re-post, flush or report: spin at once,
-	 * without kq_lock, which the posters want meanwhile.  What it
-	 * catches is returned without the lock too.
+	 * without kq_lock, which the posters want meanwhile.
 	 */
 	if (spinus > 0 && !evring_mustreap(kq) &&
 	    ck_pr_load_int(&kq->kq_ndrops) == 0) {
-		evring_busypoll(kq, ringstate, ck_pr_load_32(&kq->kq_minwake),
-		    spinus, deadline, maskp, &spin);
-		spinus = 0;
-		if (spin.hs_masked && maskp == NULL)
-			maskp = spin.hs_saved;
-		if (evring_wait_fast(kq, ringstate, retval))
+		if (evring_wait_spin(kq, ringstate,
+		    ck_pr_load_32(&kq->kq_minwake), spinus, deadline, &maskp,
+		    &spin, retval))
 			goto out;
+		spinus = 0;
 	}
 
 	/*
@@ -1140,19 +1210,12 @@ kern_kevent_wait(int fd, unsigned int ringstate,
 		 * entry after the program consumed the ring).
 		 */
 		if (spinus > 0) {	/* first pass only: before any sleep */
-			minwake = kq->kq_minwake;
 			KQ_UNLOCK(kq);
-			evring_busypoll(kq, ringstate, minwake, spinus,
-			    deadline, maskp, &spin);
-			spinus = 0;
-			/* Masked: every signal is blocked now, so sleep with
-			   the mask the caller runs with (or the one it gave).
-			   Counted: the sleep ends with EINTR at once if a
-			   handler ran during the spin. */
-			if (spin.hs_masked && maskp == NULL)
-				maskp = spin.hs_saved;
-			if (evring_wait_fast(kq, ringstate, retval))
+			if (evring_wait_spin(kq, ringstate,
+			    ck_pr_load_32(&kq->kq_minwake), spinus, deadline,
+			    &maskp, &spin, retval))
 				goto out;
+			spinus = 0;
 			KQ_LOCK(kq);
 			continue;
 		}
@@ -1163,30 +1226,9 @@ kern_kevent_wait(int fd, unsigned int ringstate,
 			break;
 		if (hs == NULL && (error = hc_sleeper_get(&hs)) != 0)
 			break;
-		ew.ew_hs = hs;
-		ew.ew_woken = 0;
-		TAILQ_INSERT_TAIL(&kq->kq_ringwait, &ew, ew_link);
-		KQ_UNLOCK(kq);
-		error = hc_sleep(hs, deadline, maskp);
-		KQ_LOCK(kq);
-		if (!ew.ew_woken)
-			TAILQ_REMOVE(&kq->kq_ringwait, &ew, ew_link);
-		else {
-			woken = 1;
-			/* A wakeup posted as we gave up must not linger. */
-			if (error != 0)
-				hc_sleep_reset(hs);
-		}
-		if (error == EINTR) {
-			/* Chosen, but leaving: the next sleeper takes over,
-			   so the record that chose us is not stranded. */
-			if (ew.ew_woken)
-				evring_wake(kq, 1, NULL);
+		if ((error = evring_sleep(kq, hs, deadline, maskp, &woken,
+		    &timedout)) != 0)
 			break;
-		}
-		if (error == ETIMEDOUT)
-			timedout = 1;	/* one last look, then return */
-		error = 0;		/* woken, timed out, or spurious */
 	}
 	KQ_UNLOCK(kq);
 out:
