@@ -56,11 +56,40 @@
 #include <sys/epoch.h>
 
 #define	KSIG_MAXSIG	64
+#define	EVRING_ARRAY_MIN 16	/* evring_array_grow()'s first size */
 
-struct evring_owner {
-	struct knote	*eo_kn;		/* NULL: consumed, or no knote */
-	int		eo_slot;
-};
+/*
+ * Which slot of which knote a record in flight belongs to: the knote's
+ * address with the slot number in its low bits, or 0 once the record is
+ * consumed or when it has no knote.  One word per ring entry, because a
+ * ring is sized for every descriptor a queue watches (evbench -w scale).
+ */
+typedef uintptr_t evring_owner_t;
+#define	EVRING_OWNER_SLOT	((uintptr_t)7)
+
+static inline evring_owner_t
+evring_owner(struct knote *kn, int slot)
+{
+
+	KASSERT(((uintptr_t)kn & EVRING_OWNER_SLOT) == 0 &&
+	    (uintptr_t)slot <= EVRING_OWNER_SLOT,
+	    ("evring_owner: a knote's address has its low bits set"));
+	return (kn == NULL ? 0 : (uintptr_t)kn | (uintptr_t)slot);
+}
+
+static inline struct knote *
+evring_owner_kn(evring_owner_t eo)
+{
+
+	return ((struct knote *)(eo & ~EVRING_OWNER_SLOT));
+}
+
+static inline int
+evring_owner_slot(evring_owner_t eo)
+{
+
+	return ((int)(eo & EVRING_OWNER_SLOT));
+}
 
 /* A put-back record waiting for room in the ring. */
 struct evring_pb {
@@ -89,13 +118,52 @@ struct kevring {
 	uint32_t		kr_flags;	/* EVRING_F_* */
 	uint32_t		kr_pubflags;	/* the flags last stored */
 	uint32_t		kr_posted;	/* since the last publish */
-	struct evring_owner	*kr_owner;	/* [entries] */
-	struct evring_pb	*kr_pb;		/* [entries], circular */
+	evring_owner_t		*kr_owner;	/* [entries] */
+	struct evring_pb	*kr_pb;		/* [kr_pbcap], circular */
+	uint32_t		kr_pbcap;	/* 0 or a power of two, at
+						   most kr_entries */
 	uint32_t		kr_pbhead;
 	uint32_t		kr_npb;
-	struct evring_drop	*kr_drops;	/* [entries] */
+	struct evring_drop	*kr_drops;	/* [kr_dropcap] */
+	uint32_t		kr_dropcap;	/* a power of two, at most
+						   kr_entries */
 	uint32_t		kr_ndrops;
 };
+
+/*
+ * The private arrays that not every ring needs in full (put-back records
+ * waiting for room, deferred EV_ONESHOT drops) start at EVRING_ARRAY_MIN
+ * elements and double on demand up to the ring's entries, the most either
+ * can hold, because a ring is sized for every descriptor its queue
+ * watches and should not carry them per entry (evbench -w scale).  The
+ * next array for one of cap elements now, or NULL (kmalloc() failed, or
+ * it cannot grow); *ncapp gets its size.  The caller copies and swaps
+ * under kq_lock, holding kq_reglock across, which keeps the ring.
+ */
+static void *
+evring_array_grow(uint32_t cap, uint32_t entries, size_t elsize,
+    uint32_t *ncapp)
+{
+	uint32_t ncap;
+	void *p;
+
+	ncap = cap == 0 ? EVRING_ARRAY_MIN : cap * 2;
+	if (ncap > entries)
+		ncap = entries;
+	if (ncap <= cap || (p = kmalloc(elsize * ncap, M_EVRING,
+	    HC_M_ZERO)) == NULL)
+		return (NULL);
+	*ncapp = ncap;
+	return (p);
+}
+
+/* The n-th put-back record waiting, oldest first. */
+static inline struct evring_pb *
+evring_pb_at(struct kevring *kr, uint32_t n)
+{
+
+	return (&kr->kr_pb[(kr->kr_pbhead + n) & (kr->kr_pbcap - 1)]);
+}
 
 /* A thread in kevent_wait(), on kq_ringwait until it is chosen. */
 struct evring_waiter {
@@ -158,7 +226,7 @@ evring_canpost(const struct kevring *kr)
 {
 
 	return (evring_unread(kr) < kr->kr_entries &&
-	    kr->kr_ndrops < kr->kr_entries);
+	    kr->kr_ndrops < kr->kr_dropcap);
 }
 
 /* KQ_CLOSING, read under kq_lock, where kqueue_close() sets it. */
@@ -246,7 +314,7 @@ evring_wake(struct kqueue *kq, int n, int *wokenp)
 static void
 evring_reap(struct kqueue *kq, struct kevring *kr)
 {
-	struct evring_owner *eo;
+	evring_owner_t eo;
 	struct knslot *ks;
 	struct knote *kn;
 	uint32_t rd, i;
@@ -280,15 +348,15 @@ evring_reap(struct kqueue *kq, struct kevring *kr)
 	if (rd != kr->kr_reaped)
 		ck_pr_store_64(&kq->kq_reapseq, kern_drain_next());
 	for (i = kr->kr_reaped; i != rd; i++) {
-		eo = &kr->kr_owner[i & kr->kr_mask];
-		if ((kn = eo->eo_kn) == NULL)
+		eo = kr->kr_owner[i & kr->kr_mask];
+		if ((kn = evring_owner_kn(eo)) == NULL)
 			continue;
-		eo->eo_kn = NULL;
-		ks = &kn->kn_slot[eo->eo_slot];
+		kr->kr_owner[i & kr->kr_mask] = 0;
+		ks = &kn->kn_slot[evring_owner_slot(eo)];
 		ks->ks_status &= ~KS_INRING;
 		if ((ks->ks_status & (KS_ACTIVE | KS_DISABLED | KS_DROPPING |
 		    KS_PUTBACK)) == KS_ACTIVE)
-			evring_backlog_add(kq, kn, 1u << eo->eo_slot);
+			evring_backlog_add(kq, kn, 1u << evring_owner_slot(eo));
 	}
 	kr->kr_reaped = rd;
 }
@@ -302,8 +370,7 @@ evring_write(struct kevring *kr, const struct kevent *kev, struct knote *kn,
 	struct knslot *ks;
 
 	kr->kr_recs[pos] = *kev;
-	kr->kr_owner[pos].eo_kn = kn;
-	kr->kr_owner[pos].eo_slot = slot;
+	kr->kr_owner[pos] = evring_owner(kn, slot);
 	if (kn != NULL) {
 		ks = &kn->kn_slot[slot];
 		ks->ks_ringpos = (uint16_t)pos;
@@ -348,12 +415,12 @@ evring_flush(struct kqueue *kq, struct kevring *kr)
 
 	KQ_OWNED(kq);
 	while (kr->kr_npb > 0 && evring_unread(kr) < kr->kr_entries) {
-		pb = &kr->kr_pb[kr->kr_pbhead];
+		pb = evring_pb_at(kr, 0);
 		if (pb->pb_kn != NULL)
 			pb->pb_kn->kn_slot[pb->pb_slot].ks_status &=
 			    ~KS_PUTBACK;
 		evring_write(kr, &pb->pb_kev, pb->pb_kn, pb->pb_slot);
-		kr->kr_pbhead = (kr->kr_pbhead + 1) & kr->kr_mask;
+		kr->kr_pbhead = (kr->kr_pbhead + 1) & (kr->kr_pbcap - 1);
 		kr->kr_npb--;
 	}
 	while (kr->kr_npb == 0 && evring_canpost(kr)) {
@@ -520,20 +587,18 @@ evring_slot_gone(struct kqueue *kq, struct knote *kn, int slot)
 {
 	struct kevring *kr = kq->kq_ring;
 	struct knslot *ks = &kn->kn_slot[slot];
-	struct evring_owner *eo;
 	struct evring_pb *pb;
 	uint32_t i;
 
 	KQ_OWNED(kq);
 	if (ks->ks_status & KS_INRING) {
-		eo = &kr->kr_owner[ks->ks_ringpos];
-		KASSERT(eo->eo_kn == kn && eo->eo_slot == slot,
+		KASSERT(kr->kr_owner[ks->ks_ringpos] == evring_owner(kn, slot),
 		    ("evring_slot_gone: owner mismatch"));
-		eo->eo_kn = NULL;
+		kr->kr_owner[ks->ks_ringpos] = 0;
 	}
 	if (ks->ks_status & KS_PUTBACK) {
 		for (i = 0; i < kr->kr_npb; i++) {
-			pb = &kr->kr_pb[(kr->kr_pbhead + i) & kr->kr_mask];
+			pb = evring_pb_at(kr, i);
 			if (pb->pb_kn == kn && pb->pb_slot == slot)
 				pb->pb_kn = NULL;
 		}
@@ -564,18 +629,47 @@ evring_knote_moved(struct kqueue *kq, struct knote *okn, struct knote *nkn)
 	for (i = 0; i < okn->kn_nslots; i++) {
 		ks = &nkn->kn_slot[i];
 		if (ks->ks_status & KS_INRING)
-			kr->kr_owner[ks->ks_ringpos].eo_kn = nkn;
+			kr->kr_owner[ks->ks_ringpos] = evring_owner(nkn, i);
 		if (ks->ks_status & KS_PUTBACK)
 			for (j = 0; j < kr->kr_npb; j++)
-				if (kr->kr_pb[(kr->kr_pbhead + j) &
-				    kr->kr_mask].pb_kn == okn)
-					kr->kr_pb[(kr->kr_pbhead + j) &
-					    kr->kr_mask].pb_kn = nkn;
+				if (evring_pb_at(kr, j)->pb_kn == okn)
+					evring_pb_at(kr, j)->pb_kn = nkn;
 		if (ks->ks_status & KS_DROPPING)
 			for (j = 0; j < kr->kr_ndrops; j++)
 				if (kr->kr_drops[j].ed_kn == okn)
 					kr->kr_drops[j].ed_kn = nkn;
 	}
+}
+
+/*
+ * Grow the deferred drops if they filled up: while they are full, nothing
+ * is posted (evring_canpost()), so a queue that posts more EV_ONESHOT
+ * records between two kernel entries than there is room for gets more
+ * room.  If that fails the posts just wait for the drops to be finished.
+ * kq_reglock held.
+ */
+static void
+evring_drops_grow(struct kqueue *kq)
+{
+	struct evring_drop *nd, *od;
+	struct kevring *kr;
+	uint32_t cap, ocap;
+
+	KQ_LOCK(kq);
+	kr = kq->kq_ring;
+	ocap = kr != NULL && kr->kr_ndrops == kr->kr_dropcap ?
+	    kr->kr_dropcap : 0;
+	KQ_UNLOCK(kq);
+	if (ocap == 0 || (nd = evring_array_grow(ocap, kr->kr_entries,
+	    sizeof(*nd), &cap)) == NULL)
+		return;
+	KQ_LOCK(kq);
+	memcpy(nd, kr->kr_drops, sizeof(*nd) * kr->kr_ndrops);
+	od = kr->kr_drops;
+	kr->kr_drops = nd;
+	kr->kr_dropcap = cap;
+	KQ_UNLOCK(kq);
+	kfree(od, sizeof(*od) * ocap, M_EVRING);
 }
 
 /* Finish the deferred EV_ONESHOT drops.  kq_reglock held, not kq_lock. */
@@ -587,6 +681,7 @@ evring_finish_drops(struct kqueue *kq)
 	int slot;
 
 	KQ_REG_OWNED(kq);
+	evring_drops_grow(kq);
 	for (;;) {
 		KQ_LOCK(kq);
 		kr = kq->kq_ring;
@@ -659,8 +754,8 @@ evring_free_now(struct kevring *kr)
 
 	hc_shm_free(kr->kr_shm);
 	kfree(kr->kr_owner, sizeof(*kr->kr_owner) * kr->kr_entries, M_EVRING);
-	kfree(kr->kr_pb, sizeof(*kr->kr_pb) * kr->kr_entries, M_EVRING);
-	kfree(kr->kr_drops, sizeof(*kr->kr_drops) * kr->kr_entries, M_EVRING);
+	kfree(kr->kr_pb, sizeof(*kr->kr_pb) * kr->kr_pbcap, M_EVRING);
+	kfree(kr->kr_drops, sizeof(*kr->kr_drops) * kr->kr_dropcap, M_EVRING);
 	kfree(kr, sizeof(*kr), M_EVRING);
 }
 
@@ -699,12 +794,9 @@ evring_alloc(uint32_t entries, struct kevring **krp)
 	kr->kr_mask = entries - 1;
 	kr->kr_owner = kmalloc(sizeof(*kr->kr_owner) * entries, M_EVRING,
 	    HC_M_ZERO);
-	kr->kr_pb = kmalloc(sizeof(*kr->kr_pb) * entries, M_EVRING,
-	    HC_M_ZERO);
-	kr->kr_drops = kmalloc(sizeof(*kr->kr_drops) * entries, M_EVRING,
-	    HC_M_ZERO);
-	if (kr->kr_owner == NULL || kr->kr_pb == NULL ||
-	    kr->kr_drops == NULL) {
+	kr->kr_drops = evring_array_grow(0, entries, sizeof(*kr->kr_drops),
+	    &kr->kr_dropcap);
+	if (kr->kr_owner == NULL || kr->kr_drops == NULL) {
 		evring_free_now(kr);
 		return (ENOMEM);
 	}
@@ -749,7 +841,7 @@ static struct kevring *
 evring_detach_locked(struct kqueue *kq)
 {
 	struct kevring *kr;
-	struct evring_owner *eo;
+	evring_owner_t eo;
 	struct evring_pb *pb;
 	struct knslot *ks;
 	struct knote *kn;
@@ -763,18 +855,18 @@ evring_detach_locked(struct kqueue *kq)
 	}
 	evring_reap(kq, kr);
 	for (i = kr->kr_reaped; i != kr->kr_write; i++) {
-		eo = &kr->kr_owner[i & kr->kr_mask];
-		if ((kn = eo->eo_kn) == NULL)
+		eo = kr->kr_owner[i & kr->kr_mask];
+		if ((kn = evring_owner_kn(eo)) == NULL)
 			continue;
-		eo->eo_kn = NULL;
-		ks = &kn->kn_slot[eo->eo_slot];
+		kr->kr_owner[i & kr->kr_mask] = 0;
+		ks = &kn->kn_slot[evring_owner_slot(eo)];
 		ks->ks_status &= ~KS_INRING;
 		if ((ks->ks_status & (KS_ACTIVE | KS_DISABLED |
 		    KS_DROPPING)) == KS_ACTIVE)
-			evring_backlog_add(kq, kn, 1u << eo->eo_slot);
+			evring_backlog_add(kq, kn, 1u << evring_owner_slot(eo));
 	}
 	for (n = 0; n < kr->kr_npb; n++) {
-		pb = &kr->kr_pb[(kr->kr_pbhead + n) & kr->kr_mask];
+		pb = evring_pb_at(kr, n);
 		if ((kn = pb->pb_kn) == NULL)
 			continue;
 		ks = &kn->kn_slot[pb->pb_slot];
@@ -1238,6 +1330,45 @@ out:
 }
 
 /*
+ * Room for one more put-back record.  The array grows on demand, up to
+ * the ring's entries, because few programs put records back and a ring
+ * sized for every descriptor of a queue should not carry an entry's worth
+ * of it per descriptor.  Every put-back holds kq_reglock, as the ring's
+ * detach does, so meanwhile the waiting records can only leave
+ * (evring_flush()) and the ring cannot go.  ENOMEM if it must grow and
+ * cannot; 0 otherwise, including when it is as large as it may be.
+ */
+static int
+evring_pb_reserve(struct kqueue *kq)
+{
+	struct evring_pb *npb, *opb;
+	struct kevring *kr;
+	uint32_t cap, ocap, i;
+
+	KQ_REG_OWNED(kq);
+	KQ_LOCK(kq);
+	kr = kq->kq_ring;
+	ocap = kr != NULL && kr->kr_npb == kr->kr_pbcap &&
+	    kr->kr_pbcap < kr->kr_entries ? kr->kr_pbcap : UINT32_MAX;
+	KQ_UNLOCK(kq);
+	if (ocap == UINT32_MAX)
+		return (0);
+	npb = evring_array_grow(ocap, kr->kr_entries, sizeof(*npb), &cap);
+	if (npb == NULL)
+		return (ENOMEM);
+	KQ_LOCK(kq);
+	for (i = 0; i < kr->kr_npb; i++)
+		npb[i] = *evring_pb_at(kr, i);
+	opb = kr->kr_pb;
+	kr->kr_pb = npb;
+	kr->kr_pbhead = 0;
+	kr->kr_pbcap = cap;
+	KQ_UNLOCK(kq);
+	kfree(opb, sizeof(*opb) * ocap, M_EVRING);
+	return (0);
+}
+
+/*
  * Put a record back (or, with no record, wake every sleeper).
  */
 int
@@ -1251,7 +1382,7 @@ kern_kevent_ring_putback(int fd, const struct kevent *ukev)
 	struct kevent kev;
 	struct kqueue *kq;
 	struct file *fp;
-	int error, woken = 0;
+	int error, pberror = 0, woken = 0;
 
 	if (ukev != NULL) {
 		if ((error = hc_copyin(ukev, &kev, sizeof(kev))) != 0)
@@ -1272,6 +1403,7 @@ kern_kevent_ring_putback(int fd, const struct kevent *ukev)
 			ks = NULL;	/* going: the record stands alone */
 		if (ks == NULL)
 			kn = NULL;
+		pberror = evring_pb_reserve(kq);
 	}
 	KQ_LOCK(kq);
 	kr = kq->kq_ring;
@@ -1286,11 +1418,10 @@ kern_kevent_ring_putback(int fd, const struct kevent *ukev)
 		evring_reap(kq, kr);
 		if (ks != NULL && (ks->ks_status & KS_INFLIGHT)) {
 			/* A record of it is in flight: the event merges. */
-		} else if (kr->kr_npb == kr->kr_entries)
-			error = EAGAIN;
+		} else if (kr->kr_npb == kr->kr_pbcap)
+			error = pberror != 0 ? pberror : EAGAIN;
 		else {
-			pb = &kr->kr_pb[(kr->kr_pbhead + kr->kr_npb) &
-			    kr->kr_mask];
+			pb = evring_pb_at(kr, kr->kr_npb);
 			pb->pb_kev = kev;
 			pb->pb_kn = kn;
 			pb->pb_slot = ks != NULL ? (int)(ks - kn->kn_slot) : 0;

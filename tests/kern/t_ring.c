@@ -792,6 +792,72 @@ ATF_TC_BODY(flag_oneshot, tc)
 	ATF_REQUIRE(close(kq) == 0);
 }
 
+/*
+ * The deferred drops of EV_ONESHOT records start with room for a few and
+ * grow: while they are full nothing is posted.  Here the timers fire
+ * while nobody reads, so most wait in the backlog, and each kernel entry
+ * then flushes as many EV_ONESHOT records at once as the ring and the
+ * drops have room for, filling the drops and growing them.
+ */
+ATF_TC(oneshot_burst);
+ATF_TC_HEAD(oneshot_burst, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "1,000 EV_ONESHOT timers firing together into a ring of 256 "
+	    "entries whose consumer comes late and then reads without "
+	    "system calls while it can: each delivered exactly once, and "
+	    "every knote gone afterwards");
+	atf_tc_set_md_var(tc, "timeout", "60");
+}
+ATF_TC_BODY(oneshot_burst, tc)
+{
+	const int n = 1000;
+	struct timespec zero = { 0, 0 }, ts = { 0, 100000000 };
+	struct kevent *ch;
+	const struct kevent *rec;
+	struct evring r;
+	long long kn0;
+	unsigned char *seen;
+	uint32_t first;
+	int got, i, idle, kq;
+
+	kq = kq_ring(256, &r);
+	kn0 = evring_stat(EVRING_STAT_KNOTES);
+	ATF_REQUIRE((ch = calloc(n, sizeof(*ch))) != NULL);
+	ATF_REQUIRE((seen = calloc(n, 1)) != NULL);
+	for (i = 0; i < n; i++)
+		EV_SET(&ch[i], i, EVFILT_TIMER, EV_ADD | EV_ONESHOT, 0, 2,
+		    NULL);
+	ATF_REQUIRE(kevent(kq, ch, n, NULL, 0, NULL) == 0);
+	usleep(100000);
+	for (got = 0, idle = 0; got < n; ) {
+		if (evring_ready(&r, &first) == 0) {
+			/* Only a long silence makes the consumer ask. */
+			if (++idle < 1000000)
+				continue;
+			ATF_REQUIRE_MSG(kevent_wait(kq, first, &ts, NULL) >= 0,
+			    "kevent_wait: %s", strerror(errno));
+			idle = 0;
+			continue;
+		}
+		idle = 0;
+		rec = evring_record(&r, first);
+		ATF_REQUIRE_EQ(rec->filter, EVFILT_TIMER);
+		ATF_REQUIRE(rec->ident < (uintptr_t)n);
+		ATF_REQUIRE_EQ_MSG(seen[rec->ident], 0, "timer %d twice",
+		    (int)rec->ident);
+		seen[rec->ident] = 1;
+		evring_advance(&r, 1);
+		got++;
+	}
+	ATF_REQUIRE_EQ(kevent_wait(kq, first + 1, &zero, NULL), 0);
+	RING_NONE(kq, &r, 50);
+	ATF_REQUIRE_EQ(evring_stat(EVRING_STAT_KNOTES), kn0);
+	free(seen);
+	free(ch);
+	ATF_REQUIRE(close(kq) == 0);
+}
+
 ATF_TC(flag_dispatch);
 ATF_TC_HEAD(flag_dispatch, tc)
 {
@@ -1957,6 +2023,62 @@ ATF_TC_BODY(putback, tc)
 }
 
 /*
+ * Put-back records waiting for room: as many as the ring has entries,
+ * kept in order, then EAGAIN.  The kernel grows the waiting room on
+ * demand (EVRING_PB_MIN, then doubling), so this crosses several growths
+ * with records waiting.
+ */
+ATF_TC(putback_fill);
+ATF_TC_HEAD(putback_fill, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "On a full ring of 256 entries, 256 more put-back records wait "
+	    "for room and the next fails EAGAIN; as the program consumes, "
+	    "every waiting record comes into the ring, in the order put "
+	    "back and as given; none is lost or doubled");
+}
+ATF_TC_BODY(putback_fill, tc)
+{
+	const unsigned n = 256;
+	struct timespec ts = { 1, 0 };
+	const struct kevent *rec;
+	struct kevent kev;
+	struct evring r;
+	uint32_t first, got, i;
+	int kq;
+
+	kq = kq_ring(n, &r);
+	/* 2n records of knotes that do not exist: each stands alone. */
+	for (i = 0; i < 2 * n; i++) {
+		EV_SET(&kev, 1000 + i, EVFILT_USER, 0, 0, (intptr_t)i,
+		    (void *)(uintptr_t)(0x100 + i));
+		ATF_REQUIRE_MSG(kevent_ring_putback(kq, &kev) == 0,
+		    "putback %u: %s", i, strerror(errno));
+	}
+	EV_SET(&kev, 1, EVFILT_USER, 0, 0, 0, NULL);
+	ATF_REQUIRE(kevent_ring_putback(kq, &kev) == -1 && errno == EAGAIN);
+	ATF_REQUIRE_EQ(evring_ready(&r, NULL), n);
+	for (got = 0; got < 2 * n; ) {
+		if (evring_ready(&r, &first) == 0) {
+			ATF_REQUIRE(kevent_wait(kq, first, &ts, NULL) > 0);
+			continue;
+		}
+		rec = evring_record(&r, first);
+		ATF_REQUIRE_EQ(rec->ident, 1000 + got);
+		ATF_REQUIRE_EQ(rec->filter, EVFILT_USER);
+		ATF_REQUIRE_EQ(rec->data, (intptr_t)got);
+		ATF_REQUIRE_EQ((uintptr_t)rec->udata, 0x100 + got);
+		evring_advance(&r, 1);
+		got++;
+	}
+	RING_NONE(kq, &r, 20);
+	/* The room is free again. */
+	ATF_REQUIRE(kevent_ring_putback(kq, &kev) == 0);
+	ATF_REQUIRE_EQ(evring_ready(&r, NULL), 1);
+	ATF_REQUIRE(close(kq) == 0);
+}
+
+/*
  * The queue's descriptor and kevent() on a ring queue.
  */
 ATF_TC(kqfd_readable);
@@ -3073,6 +3195,8 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, fork_child);
 	ATF_TP_ADD_TC(tp, claim_consumers);
 	ATF_TP_ADD_TC(tp, putback);
+	ATF_TP_ADD_TC(tp, putback_fill);
+	ATF_TP_ADD_TC(tp, oneshot_burst);
 	ATF_TP_ADD_TC(tp, kqfd_readable);
 	ATF_TP_ADD_TC(tp, attach_pending);
 	ATF_TP_ADD_TC(tp, detach_requeue);
