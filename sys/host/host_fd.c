@@ -61,7 +61,8 @@ hc_fd_stat(int fd, struct hc_fdinfo *fi)
 	if (fstat(fd, &st) < 0)
 		return (errno);
 	host_fdtab_note(fd);
-	fi->fi_dev = (unsigned long long)st.st_dev;
+	/* Linux's device numbers have 32 bits; glibc spreads them over 64. */
+	fi->fi_dev = (unsigned)(st.st_dev ^ (st.st_dev >> 32));
 	fi->fi_ino = (unsigned long long)st.st_ino;
 	if (host_fd_isanon(fd, &st))
 		fi->fi_type = HC_FT_EVENTFD;
@@ -87,7 +88,7 @@ hc_fd_stat(int fd, struct hc_fdinfo *fi)
 }
 
 int
-hc_fd_watch(int fd, unsigned long long cookie)
+hc_fd_watch(int fd, unsigned long long cookie, unsigned events)
 {
 	struct epoll_event ev;
 	int epfd, error, was;
@@ -102,7 +103,13 @@ hc_fd_watch(int fd, unsigned long long cookie)
 		return (error);
 	host_fdtab_note(fd);
 	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET;
+	ev.events = EPOLLET;
+	if (events & HC_POLLIN)
+		ev.events |= EPOLLIN | EPOLLRDHUP;
+	if (events & HC_POLLOUT)
+		ev.events |= EPOLLOUT;
+	if (events & HC_POLLPRI)
+		ev.events |= EPOLLPRI;
 	ev.data.u64 = cookie;
 	/*
 	 * Count the watch before the descriptor is in the epoll set, so
@@ -120,10 +127,13 @@ hc_fd_watch(int fd, unsigned long long cookie)
 	}
 	if (host_uring_active())
 		error = host_uring_watch(fd, cookie);
-	else if (host_sys_epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+	else if (host_sys_epoll_ctl(epfd, was ? EPOLL_CTL_MOD : EPOLL_CTL_ADD,
+	    fd, &ev) < 0) {
+		/* The set and the table may disagree after a raw close. */
 		error = errno;
-		if (error == EEXIST &&
-		    host_sys_epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev) == 0)
+		if ((error == EEXIST || error == ENOENT) &&
+		    host_sys_epoll_ctl(epfd, error == EEXIST ? EPOLL_CTL_MOD :
+		    EPOLL_CTL_ADD, fd, &ev) == 0)
 			error = 0;
 	}
 	if (error != 0) {
@@ -133,9 +143,10 @@ hc_fd_watch(int fd, unsigned long long cookie)
 		}
 		return (error);
 	}
-	if (!was)
+	if (!was) {
 		atomic_fetch_add(&host_stats[HC_STAT_FDWATCH], 1);
-	atomic_fetch_add(&host_stats[HC_STAT_FDWATCH_TOTAL], 1);
+		atomic_fetch_add(&host_stats[HC_STAT_FDWATCH_TOTAL], 1);
+	}
 	return (0);
 }
 

@@ -198,6 +198,8 @@ host_dispatch_one(const struct epoll_event *ev)
 
 	if ((tag & HOST_TAG) == 0) {
 		up = atomic_load(&host_upcalls);
+		atomic_fetch_add_explicit(&host_stats[HC_STAT_FDREPORTS], 1,
+		    memory_order_relaxed);
 		if (up != NULL && up->hu_fdready != NULL)
 			up->hu_fdready(tag, (ev->events & (HC_POLLIN |
 			    HC_POLLPRI | HC_POLLOUT | HC_POLLERR | HC_POLLHUP |

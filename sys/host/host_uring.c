@@ -600,6 +600,10 @@ host_uring_drain_locked(void)
 					rearm[nrearm++] = cqe[i].user_data;
 				continue;
 			}
+			if (cqe[i].res > 0)
+				atomic_fetch_add_explicit(
+				    &host_stats[HC_STAT_FDREPORTS], 1,
+				    memory_order_relaxed);
 			if (cqe[i].res > 0 && up != NULL &&
 			    up->hu_fdready != NULL)
 				up->hu_fdready(cqe[i].user_data,

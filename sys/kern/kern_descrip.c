@@ -188,7 +188,7 @@ fdrop(struct file *fp)
 
 	if (__atomic_sub_fetch(&fp->f_refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
-	KASSERT(LIST_EMPTY(&fp->f_knlist.kl_list), ("fdrop: knotes left"));
+	KASSERT(SLIST_EMPTY(&fp->f_knlist.kl_list), ("fdrop: knotes left"));
 	/* A lock-free lookup may still be looking at it, or at its queue. */
 	epoch_call(&fp->f_epoch, file_free);
 }
@@ -452,7 +452,7 @@ fd_drop_knotes(struct file *fp)
 
 	for (;;) {
 		hc_mtx_lock(fp->f_knlist.kl_lock);
-		kn = LIST_FIRST(&fp->f_knlist.kl_list);
+		kn = SLIST_FIRST(&fp->f_knlist.kl_list);
 		if (kn == NULL) {
 			hc_mtx_unlock(fp->f_knlist.kl_lock);
 			break;
@@ -584,35 +584,22 @@ fd_forkchild(void)
 }
 
 /*
- * A knote starts or stops watching fp.  The first knote registers the
- * descriptor with the host and the last one unregisters it: one host
- * registration per descriptor however many queues and filters watch it.
- * Called with the knote's queue registration lock held, no other.
+ * A knote starts or stops watching fp.  The filters register the
+ * descriptor with the host (file_watch()) and the last knote's detach
+ * unregisters it: one host registration per descriptor however many
+ * queues and filters watch it.  The count changes under file_watch_lock,
+ * so a detach that unregisters and an attach that registers again are
+ * ordered.  Called with the knote's queue registration lock held, no
+ * other.
  */
 int
 file_knote_attach(struct file *fp, struct knote *kn)
 {
-	int error;
 
-	if (fp->f_type == DTYPE_HOST) {
-		hc_mtx_lock(file_watch_lock);
-		if (fp->f_watched == 0) {
-			error = hc_fd_watch(fp->f_fd, FILE_COOKIE(fp));
-			if (error == EPERM)
-				fp->f_watched = -1;	/* always ready */
-			else if (error != 0) {
-				hc_mtx_unlock(file_watch_lock);
-				return (error);
-			} else
-				fp->f_watched = 1;
-		}
-		knlist_add(&fp->f_knlist, kn);
-		__atomic_add_fetch(&fp->f_nknotes, 1, __ATOMIC_RELAXED);
-		hc_mtx_unlock(file_watch_lock);
-	} else {
-		knlist_add(&fp->f_knlist, kn);
-		__atomic_add_fetch(&fp->f_nknotes, 1, __ATOMIC_RELAXED);
-	}
+	hc_mtx_lock(file_watch_lock);
+	knlist_add(&fp->f_knlist, kn);
+	__atomic_add_fetch(&fp->f_nknotes, 1, __ATOMIC_RELAXED);
+	hc_mtx_unlock(file_watch_lock);
 	return (0);
 }
 
@@ -627,12 +614,48 @@ file_knote_detach(struct file *fp, struct knote *kn)
 		    __ATOMIC_RELAXED) == 0 && fp->f_watched == 1) {
 			hc_fd_unwatch(fp->f_fd, FILE_COOKIE(fp));
 			fp->f_watched = 0;
+			fp->f_hwant = 0;
 		}
 		hc_mtx_unlock(file_watch_lock);
 	} else {
 		knlist_remove(&fp->f_knlist, kn);
 		__atomic_sub_fetch(&fp->f_nknotes, 1, __ATOMIC_RELAXED);
 	}
+}
+
+/*
+ * The host watches a descriptor for what its filters want (events, in
+ * HC_POLL* bits), the union over every queue, registered by the filters'
+ * f_attach.  Asking for less than everything matters on an edge-triggered
+ * host registration: EPOLLOUT fires when a writable descriptor is
+ * registered and at every ACK that frees space in a socket's send buffer,
+ * each a host thread wakeup and an upcall, which a descriptor watched
+ * only for reading wants none of.  The set grows while knotes remain and
+ * is dropped with the last one (file_knote_detach()).  A descriptor the
+ * host cannot watch (EPERM) is always ready.  Called with the knote's
+ * queue registration lock held, no other.
+ */
+int
+file_watch(struct file *fp, unsigned events)
+{
+	int error = 0;
+
+	if (fp->f_type != DTYPE_HOST)
+		return (0);
+	hc_mtx_lock(file_watch_lock);
+	if (fp->f_watched >= 0 && (fp->f_hwant & events) != events) {
+		error = hc_fd_watch(fp->f_fd, FILE_COOKIE(fp),
+		    fp->f_hwant | events);
+		if (error == EPERM && fp->f_watched == 0) {
+			fp->f_watched = -1;	/* always ready */
+			error = 0;
+		} else if (error == 0) {
+			fp->f_watched = 1;
+			fp->f_hwant |= events;
+		}
+	}
+	hc_mtx_unlock(file_watch_lock);
+	return (error);
 }
 
 /* The vnode watch, shared by the vnode and regular-file read filters. */
@@ -642,7 +665,9 @@ file_vnode_hold(struct file *fp)
 	int error = 0;
 
 	hc_mtx_lock(file_watch_lock);
-	if (fp->f_nvnode == 0)
+	if (fp->f_nvnode == UINT16_MAX)
+		error = ENOMEM;		/* 65,535 queues watching one file */
+	else if (fp->f_nvnode == 0)
 		error = hc_vnode_watch(fp->f_fd, FILE_COOKIE(fp),
 		    &fp->f_vwatch);
 	if (error == 0)

@@ -113,7 +113,7 @@ void
 knlist_init(struct knlist *kl, struct hc_mtx *lock)
 {
 
-	LIST_INIT(&kl->kl_list);
+	SLIST_INIT(&kl->kl_list);
 	kl->kl_lock = lock;
 }
 
@@ -122,21 +122,36 @@ knlist_add(struct knlist *kl, struct knote *kn)
 {
 
 	hc_mtx_lock(kl->kl_lock);
-	LIST_INSERT_HEAD(&kl->kl_list, kn, kn_selnext);
-	kn->kn_knlist = kl;
+	SLIST_INSERT_HEAD(&kl->kl_list, kn, kn_selnext);
 	hc_mtx_unlock(kl->kl_lock);
+}
+
+/*
+ * Where kl links to kn, or NULL if kn is not on kl.  A source's list has
+ * a knote per queue watching it, so the walk is short; a singly linked
+ * list saves a pointer in every knote.
+ */
+static struct knote **
+knlist_find(struct knlist *kl, struct knote *kn)
+{
+	struct knote *it, **prevp;
+
+	KNL_ASSERT_LOCKED(kl);
+	SLIST_FOREACH_PREVPTR(it, prevp, &kl->kl_list, kn_selnext)
+		if (it == kn)
+			return (prevp);
+	return (NULL);
 }
 
 /* Safe on a knote that knlist_teardown() already took off the list. */
 void
 knlist_remove(struct knlist *kl, struct knote *kn)
 {
+	struct knote **prevp;
 
 	hc_mtx_lock(kl->kl_lock);
-	if (kn->kn_knlist == kl) {
-		LIST_REMOVE(kn, kn_selnext);
-		kn->kn_knlist = NULL;
-	}
+	if ((prevp = knlist_find(kl, kn)) != NULL)
+		SLIST_REMOVE_PREVPTR(prevp, kn, kn_selnext);
 	hc_mtx_unlock(kl->kl_lock);
 }
 
@@ -145,7 +160,7 @@ knlist_empty(struct knlist *kl)
 {
 
 	KNL_ASSERT_LOCKED(kl);
-	return (LIST_EMPTY(&kl->kl_list));
+	return (SLIST_EMPTY(&kl->kl_list));
 }
 
 /*
@@ -173,7 +188,7 @@ knote_locked(struct knlist *kl, long long hint)
 	int i;
 
 	KNL_ASSERT_LOCKED(kl);
-	LIST_FOREACH(kn, &kl->kl_list, kn_selnext) {
+	SLIST_FOREACH(kn, &kl->kl_list, kn_selnext) {
 		kq = kn->kn_kq;
 		KQ_LOCK(kq);
 		for (i = 0; i < kn->kn_nslots; i++) {
@@ -202,7 +217,7 @@ knlist_teardown(struct knlist *kl, unsigned vnode_note)
 	int i;
 
 	hc_mtx_lock(kl->kl_lock);
-	while ((kn = LIST_FIRST(&kl->kl_list)) != NULL) {
+	while ((kn = SLIST_FIRST(&kl->kl_list)) != NULL) {
 		kq = kn->kn_kq;
 		KQ_LOCK(kq);
 		kn->kn_status |= KN_DETACHED;
@@ -216,8 +231,7 @@ knlist_teardown(struct knlist *kl, unsigned vnode_note)
 			knote_activate(kn, i);
 		}
 		KQ_UNLOCK(kq);
-		LIST_REMOVE(kn, kn_selnext);
-		kn->kn_knlist = NULL;
+		SLIST_REMOVE_HEAD(&kl->kl_list, kn_selnext);
 	}
 	hc_mtx_unlock(kl->kl_lock);
 }
@@ -552,13 +566,36 @@ knote_hash(uintptr_t ident, int class)
 	    (unsigned long)class);
 }
 
+/* The head of kn's hash chain. */
+static struct knote **
+knote_hash_prevptr(struct kqueue *kq, struct knote *kn)
+{
+	struct knote *it, **prevp;
+
+	SLIST_FOREACH_PREVPTR(it, prevp, &kq->kq_hash[knote_hash(kn->kn_ident,
+	    kn->kn_class) & kq->kq_hashmask], kn_link)
+		if (it == kn)
+			return (prevp);
+	hc_panic("knote_hash_prevptr: knote not in its chain");
+}
+
+/* Take kn off its hash chain.  Both queue locks held (KQ_HASH_READABLE). */
+static void
+knote_hash_remove(struct kqueue *kq, struct knote *kn)
+{
+	struct knote **prevp;
+
+	prevp = knote_hash_prevptr(kq, kn);
+	SLIST_REMOVE_PREVPTR(prevp, kn, kn_link);
+}
+
 struct knote *
 knote_lookup(struct kqueue *kq, uintptr_t ident, int class)
 {
 	struct knote *kn;
 
 	KQ_HASH_READABLE(kq);
-	LIST_FOREACH(kn, &kq->kq_hash[knote_hash(ident, class) &
+	SLIST_FOREACH(kn, &kq->kq_hash[knote_hash(ident, class) &
 	    kq->kq_hashmask], kn_link)
 		if (kn->kn_ident == ident && kn->kn_class == class)
 			return (kn);
@@ -568,7 +605,7 @@ knote_lookup(struct kqueue *kq, uintptr_t ident, int class)
 static void
 knote_hash_grow(struct kqueue *kq)
 {
-	LIST_HEAD(, knote) *nh;
+	SLIST_HEAD(, knote) *nh;
 	struct knote *kn;
 	unsigned long i, n, omask;
 
@@ -582,9 +619,9 @@ knote_hash_grow(struct kqueue *kq)
 		return;		/* longer chains, still correct */
 	KQ_LOCK(kq);
 	for (i = 0; i <= omask; i++)
-		while ((kn = LIST_FIRST(&kq->kq_hash[i])) != NULL) {
-			LIST_REMOVE(kn, kn_link);
-			LIST_INSERT_HEAD(&nh[knote_hash(kn->kn_ident,
+		while ((kn = SLIST_FIRST(&kq->kq_hash[i])) != NULL) {
+			SLIST_REMOVE_HEAD(&kq->kq_hash[i], kn_link);
+			SLIST_INSERT_HEAD(&nh[knote_hash(kn->kn_ident,
 			    kn->kn_class) & (n - 1)], kn, kn_link);
 		}
 	oh = kq->kq_hash;
@@ -625,7 +662,7 @@ knote_free(struct kqueue *kq, struct knote *kn)
 	KQ_REG_OWNED(kq);
 	KASSERT(knote_empty(kn), ("knote_free: slots in use"));
 	KQ_LOCK(kq);
-	LIST_REMOVE(kn, kn_link);
+	knote_hash_remove(kq, kn);
 	knote_dequeue(kn);
 	KQ_UNLOCK(kq);
 	kq->kq_nknotes--;
@@ -692,7 +729,7 @@ knote_drop(struct kqueue *kq, struct knote *kn)
 static struct knote *
 knote_grow(struct kqueue *kq, struct knote *kn)
 {
-	struct knote *nkn;
+	struct knote *nkn, **prevp;
 	struct hc_mtx *kl_lock = kn->kn_fp->f_knlist.kl_lock;
 	int n = kn->kn_nslots;
 
@@ -702,15 +739,12 @@ knote_grow(struct kqueue *kq, struct knote *kn)
 		return (NULL);
 	hc_mtx_lock(kl_lock);
 	KQ_LOCK(kq);
+	/* The copy takes over kn's place, and its successors, in both lists. */
 	memcpy(nkn, kn, knote_size(n));
 	nkn->kn_nslots = n + 1;
-	LIST_INSERT_HEAD(&kq->kq_hash[knote_hash(kn->kn_ident, kn->kn_class) &
-	    kq->kq_hashmask], nkn, kn_link);
-	LIST_REMOVE(kn, kn_link);
-	if (kn->kn_knlist != NULL) {
-		LIST_INSERT_HEAD(&kn->kn_knlist->kl_list, nkn, kn_selnext);
-		LIST_REMOVE(kn, kn_selnext);
-	}
+	*knote_hash_prevptr(kq, kn) = nkn;
+	if ((prevp = knlist_find(&kn->kn_fp->f_knlist, kn)) != NULL)
+		*prevp = nkn;
 	if (kn->kn_status & KN_QUEUED) {
 		TAILQ_INSERT_BEFORE(kn, nkn, kn_tqe);
 		TAILQ_REMOVE(&kq->kq_head, kn, kn_tqe);
@@ -747,7 +781,7 @@ knote_attach_slot(struct kqueue *kq, struct knote **knp,
 		if (kq->kq_nknotes >= (int)kq->kq_hashmask * 2)
 			knote_hash_grow(kq);
 		KQ_LOCK(kq);
-		LIST_INSERT_HEAD(&kq->kq_hash[knote_hash(kn->kn_ident,
+		SLIST_INSERT_HEAD(&kq->kq_hash[knote_hash(kn->kn_ident,
 		    kn->kn_class) & kq->kq_hashmask], kn, kn_link);
 		KQ_UNLOCK(kq);
 		kq->kq_nknotes++;
@@ -758,7 +792,7 @@ knote_attach_slot(struct kqueue *kq, struct knote **knp,
 			if ((error = file_knote_attach(fp, kn)) != 0) {
 				fdrop(fp);
 				KQ_LOCK(kq);
-				LIST_REMOVE(kn, kn_link);
+				knote_hash_remove(kq, kn);
 				KQ_UNLOCK(kq);
 				kq->kq_nknotes--;
 				__atomic_sub_fetch(&kq_nknotes_total, 1,
@@ -1613,7 +1647,7 @@ kqueue_close(struct kqueue *kq)
 	evring_close(kq);
 	KQ_REG_LOCK(kq);
 	for (i = 0; i <= kq->kq_hashmask; i++)
-		while ((kn = LIST_FIRST(&kq->kq_hash[i])) != NULL)
+		while ((kn = SLIST_FIRST(&kq->kq_hash[i])) != NULL)
 			knote_drop(kq, kn);
 	KQ_REG_UNLOCK(kq);
 	if (ktask_cancel(kq->kq_task))

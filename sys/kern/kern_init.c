@@ -97,6 +97,8 @@ kern_stat(int which)
 		return (hc_stat(HC_STAT_URING_CQES));
 	case EVRING_STAT_HOST_QUERIES:
 		return (hc_stat(HC_STAT_FDQUERY));
+	case EVRING_STAT_HOST_REPORTS:
+		return (hc_stat(HC_STAT_FDREPORTS));
 	case EVRING_STAT_KQUEUES:
 		return (kqueue_stat_kqueues());
 	case EVRING_STAT_KNOTES:

@@ -46,7 +46,8 @@ struct ep_moving {
 	uint8_t			em_disarmed;	/* EPOLLONESHOT fired */
 	void			*em_udata;
 	int			em_hosttype;
-	unsigned long long	em_dev, em_ino;
+	unsigned		em_dev;
+	unsigned long long	em_ino;
 };
 
 struct epoll {
@@ -180,7 +181,7 @@ ep_children(struct kqueue *kq, struct file ***arrp, int *np)
 		n = 0;
 		KQ_REG_LOCK(kq);
 		for (b = 0; b <= kq->kq_hashmask; b++)
-			LIST_FOREACH(kn, &kq->kq_hash[b], kn_link) {
+			SLIST_FOREACH(kn, &kq->kq_hash[b], kn_link) {
 				if (kn->kn_class != KNC_FD ||
 				    kn->kn_fp->f_type != DTYPE_KQUEUE ||
 				    !ep_is_epoll(kn->kn_fp->f_kq))
@@ -224,7 +225,7 @@ ep_parents(struct kqueue *kq, struct file ***arrp, int *np)
 	for (;;) {
 		n = 0;
 		hc_mtx_lock(kl->kl_lock);
-		LIST_FOREACH(kn, &kl->kl_list, kn_selnext) {
+		SLIST_FOREACH(kn, &kl->kl_list, kn_selnext) {
 			if (!ep_is_epoll(kn->kn_kq))
 				continue;
 			if (n < cap) {

@@ -123,7 +123,7 @@ filt_readattach(struct knote *kn, struct knslot *ks __unused)
 
 	if (file_is_vnode(kn->kn_fp))
 		return (file_vnode_hold(kn->kn_fp));
-	return (0);
+	return (file_watch(kn->kn_fp, HC_POLLIN));
 }
 
 static void
@@ -220,7 +220,9 @@ filt_writeattach(struct knote *kn, struct knslot *ks __unused)
 
 	if (kn->kn_fp->f_type == DTYPE_KQUEUE)
 		return (EINVAL);
-	return (0);
+	if (file_is_vnode(kn->kn_fp))
+		return (0);
+	return (file_watch(kn->kn_fp, HC_POLLOUT));
 }
 
 static int filt_write_state(struct knslot *ks, const struct hc_fdstate *fs);
@@ -274,7 +276,9 @@ filt_exceptattach(struct knote *kn, struct knslot *ks __unused)
 
 	if (kn->kn_fp->f_type == DTYPE_KQUEUE)
 		return (EINVAL);
-	return (0);
+	if (file_is_vnode(kn->kn_fp))
+		return (0);
+	return (file_watch(kn->kn_fp, HC_POLLPRI));
 }
 
 static int

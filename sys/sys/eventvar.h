@@ -33,7 +33,7 @@ struct evring_waiter;
  * filters use only the knlist_* and knote() calls below on it.
  */
 struct knlist {
-	LIST_HEAD(, knote)	kl_list;
+	SLIST_HEAD(, knote)	kl_list;
 	struct hc_mtx		*kl_lock;
 };
 
@@ -77,11 +77,10 @@ struct knslot {
 #define	KNC_MARKER	5	/* a scan's position in the active queue */
 
 struct knote {
-	LIST_ENTRY(knote)	kn_link;	/* queue's hash chain */
-	LIST_ENTRY(knote)	kn_selnext;	/* source's knlist */
+	SLIST_ENTRY(knote)	kn_link;	/* queue's hash chain */
+	SLIST_ENTRY(knote)	kn_selnext;	/* source's knlist, if on it */
 	TAILQ_ENTRY(knote)	kn_tqe;		/* queue's active list */
 	struct kqueue		*kn_kq;
-	struct knlist		*kn_knlist;	/* NULL when detached */
 	uintptr_t		kn_ident;
 	union {
 		struct file	*p_fp;		/* KNC_FD: the descriptor */
@@ -163,7 +162,7 @@ struct kqueue {
 	int			kq_hostready;	/* host descriptor signalled */
 	struct file		*kq_fp;		/* its descriptor; its f_knlist
 						   holds knotes watching us */
-	LIST_HEAD(, knote)	*kq_hash;	/* (ident, class) -> knote;
+	SLIST_HEAD(, knote)	*kq_hash;	/* (ident, class) -> knote;
 						   changed under kq_reglock
 						   and kq_lock, read under
 						   either */

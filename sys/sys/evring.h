@@ -46,6 +46,8 @@
 #define	EVRING_STAT_HOST_CQES		15	/* io_uring completions taken */
 #define	EVRING_STAT_HOST_QUERIES	16	/* readiness re-checks asked of
 						   the host */
+#define	EVRING_STAT_HOST_REPORTS	17	/* readiness reports the host
+						   delivered */
 
 /*
  * The ring.

@@ -37,30 +37,33 @@
 
 struct file {
 	int			f_fd;
-	uint8_t			f_type;		/* DTYPE_* */
-	uint8_t			f_hosttype;	/* HC_FT_* */
+	uint32_t		f_gen;		/* generation, in the cookie */
+	int			f_refs;		/* atomic */
+	uint32_t		f_hseq;		/* kern_drain_seq then; atomic */
+	int			f_nknotes;	/* knotes attached; knlist lock */
+	uint32_t		f_dev;		/* the host's identity of the */
+	uint64_t		f_ino;		/* object; under fdt_lock */
 	uint16_t		f_hbits;	/* host readiness of the last
 						   drain, if HC_POLLSTATE;
 						   atomic */
-	uint32_t		f_hseq;		/* kern_drain_seq then; atomic */
-	uint32_t		f_gen;		/* generation, in the cookie */
-	int			f_refs;		/* atomic */
-	int			f_nknotes;	/* knotes attached; knlist lock */
-	int			f_watched;	/* host readiness registered */
-	int			f_nvnode;	/* slots needing the vnode watch */
+	uint16_t		f_nvnode;	/* slots needing the vnode watch */
+	uint8_t			f_type;		/* DTYPE_* */
+	uint8_t			f_hosttype;	/* HC_FT_* */
+	int8_t			f_watched;	/* host readiness registered:
+						   1, 0, or -1 always ready */
+	uint8_t			f_hwant;	/* HC_POLL* the host watches */
 	union {
-		/* The host's identity of the object; under fdt_lock. */
-		struct {
-			unsigned long long	f_dev, f_ino;
-		};
+		struct hc_vwatch *f_vwatch;	/* DTYPE_HOST */
+		struct kqueue	*f_kq;		/* DTYPE_KQUEUE */
+	};
+	union {
+		struct knlist	f_knlist;
 		/* Once the last reference is gone, for the deferred free:
 		   lock-free lookups read only f_type, f_gen, f_refs and
-		   f_kq, so this may overlay the identity (fdrop()). */
-		epoch_context_t		f_epoch;
+		   f_kq, so this may overlay the knotes' list, empty by
+		   then (fdrop()). */
+		epoch_context_t	f_epoch;
 	};
-	struct hc_vwatch	*f_vwatch;
-	struct knlist		f_knlist;
-	struct kqueue		*f_kq;		/* DTYPE_KQUEUE */
 };
 
 /* The cookie the host hands back in upcalls. */
@@ -85,6 +88,7 @@ void	fd_init(void);
 
 /* Knote membership of a file: the host watches follow it. */
 int	file_knote_attach(struct file *fp, struct knote *kn);
+int	file_watch(struct file *fp, unsigned events);
 void	file_knote_detach(struct file *fp, struct knote *kn);
 int	file_vnode_hold(struct file *fp);
 void	file_vnode_release(struct file *fp);

@@ -15,7 +15,7 @@
 #ifndef _SYS_HOSTCALL_H_
 #define	_SYS_HOSTCALL_H_
 
-#define	HYPERCALL_VERSION	2
+#define	HYPERCALL_VERSION	3
 
 struct timespec;
 
@@ -203,9 +203,14 @@ int	hc_copyout(const void *kaddr, void *uaddr, unsigned long len);
 #define	HC_FT_DIR	6	/* directory */
 #define	HC_FT_EVENTFD	7	/* eventfd, timerfd, signalfd, other anon */
 
+/*
+ * The identity of the open object is (fi_dev, fi_ino): the host folds its
+ * device number into 32 bits (a Linux device number has 32), since the
+ * kernel keeps one in every struct file.
+ */
 struct hc_fdinfo {
 	int		fi_type;	/* HC_FT_* */
-	unsigned long long fi_dev;	/* identity of the open object */
+	unsigned	fi_dev;
 	unsigned long long fi_ino;
 };
 
@@ -234,14 +239,17 @@ struct hc_fdstate {
 /* The type and identity of an open descriptor; EBADF if not open. */
 int	hc_fd_stat(int fd, struct hc_fdinfo *fi);
 /*
- * Start watching fd for readiness: the host calls hu_fdready(cookie, ...)
- * each time readiness may have changed (edge-triggered, may be spurious).
- * The cookie's high 32 bits must be fd (the io_uring backend finds the
- * descriptor of a completion from them).
+ * Watch fd for readiness, for the HC_POLLIN, HC_POLLOUT and HC_POLLPRI
+ * bits in events (HC_POLLIN includes the peer's shutdown, and hangups and
+ * errors always count): the host calls hu_fdready(cookie, ...) each time
+ * one of them may have changed (edge-triggered, may be spurious).  Called
+ * again for a watched fd, it replaces the set.  A backend may watch for
+ * more than asked.  The cookie's high 32 bits must be fd (the io_uring
+ * backend finds the descriptor of a completion from them).
  * Returns EPERM for descriptors the host cannot watch (regular files,
  * directories, some devices): those are always ready.
  */
-int	hc_fd_watch(int fd, unsigned long long cookie);
+int	hc_fd_watch(int fd, unsigned long long cookie, unsigned events);
 /* Stop watching fd; cookie must match the one given to hc_fd_watch(). */
 void	hc_fd_unwatch(int fd, unsigned long long cookie);
 /*
@@ -341,14 +349,17 @@ void	hc_shm_free(struct hc_shm *shm);
 
 /* Debug counters the tests read through evring_stat(). */
 #define	HC_STAT_FDWATCH		0	/* host fd registrations now */
-#define	HC_STAT_FDWATCH_TOTAL	1	/* hc_fd_watch() successes ever */
+#define	HC_STAT_FDWATCH_TOTAL	1	/* host fd registrations ever (a
+					   new set for a watched fd is not
+					   one) */
 #define	HC_STAT_VWATCH		2	/* host vnode watches now */
 #define	HC_STAT_BACKEND		3	/* readiness backend: 0 none yet,
 					   1 epoll, 2 io_uring */
 #define	HC_STAT_URING_CQES	4	/* io_uring completions taken ever */
 #define	HC_STAT_FDQUERY		5	/* hc_fd_revents()/hc_fd_query()
 					   readiness polls ever */
-#define	HC_NSTATS		6
+#define	HC_STAT_FDREPORTS	6	/* hu_fdready() upcalls ever */
+#define	HC_NSTATS		7
 long long hc_stat(int which);
 
 /* A fatal kernel error: print and abort. */

@@ -1,11 +1,45 @@
 /*
  * Intrusive list macros for the kernel, in the BSD <sys/queue.h> shape so
  * that code reads as BSD kernel code does.  Only the forms the kernel uses
- * are here: LIST (doubly linked, O(1) removal, head is one pointer) and
- * TAILQ (doubly linked with a tail pointer, for FIFO queues).
+ * are here: SLIST (singly linked, one pointer per element, removal walks
+ * from the head: for short lists such as hash chains), LIST (doubly
+ * linked, O(1) removal, head is one pointer) and TAILQ (doubly linked with
+ * a tail pointer, for FIFO queues).
  */
 #ifndef _SYS_QUEUE_H_
 #define	_SYS_QUEUE_H_
+
+#define	SLIST_HEAD(name, type)						\
+struct name {								\
+	struct type *slh_first;						\
+}
+#define	SLIST_ENTRY(type)						\
+struct {								\
+	struct type *sle_next;						\
+}
+#define	SLIST_INIT(head)	((head)->slh_first = NULL)
+#define	SLIST_EMPTY(head)	((head)->slh_first == NULL)
+#define	SLIST_FIRST(head)	((head)->slh_first)
+#define	SLIST_NEXT(elm, field)	((elm)->field.sle_next)
+#define	SLIST_FOREACH(var, head, field)					\
+	for ((var) = SLIST_FIRST(head); (var) != NULL;			\
+	    (var) = SLIST_NEXT(var, field))
+/* varp walks the links: *varp is each element in turn, NULL at the end. */
+#define	SLIST_FOREACH_PREVPTR(var, varp, head, field)			\
+	for ((varp) = &SLIST_FIRST(head); ((var) = *(varp)) != NULL;	\
+	    (varp) = &SLIST_NEXT(var, field))
+#define	SLIST_INSERT_HEAD(head, elm, field) do {			\
+	(elm)->field.sle_next = (head)->slh_first;			\
+	(head)->slh_first = (elm);					\
+} while (0)
+#define	SLIST_REMOVE_HEAD(head, field) do {				\
+	(head)->slh_first = (head)->slh_first->field.sle_next;		\
+} while (0)
+/* Remove *prevp, found with SLIST_FOREACH_PREVPTR. */
+#define	SLIST_REMOVE_PREVPTR(prevp, elm, field) do {			\
+	*(prevp) = SLIST_NEXT(elm, field);				\
+	(elm)->field.sle_next = NULL;					\
+} while (0)
 
 #define	LIST_HEAD(name, type)						\
 struct name {								\

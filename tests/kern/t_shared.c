@@ -208,7 +208,11 @@ ATF_TC_BODY(memory_per_descriptor, tc)
 	    (double)dfile / NSOCK);
 	ATF_CHECK_MSG(dknote > 0, "knote memory did not grow: %lld", dknote);
 	ATF_CHECK_MSG(dfile > 0, "file memory did not grow: %lld", dfile);
-	ATF_CHECK_MSG(per < 256, "%.1f bytes per descriptor", per);
+	/*
+	 * A 64-byte knote with two 40-byte slots, a 64-byte file, and up to
+	 * a pointer per number in the descriptor table, which grew here.
+	 */
+	ATF_CHECK_MSG(per <= 216, "%.1f bytes per descriptor", per);
 
 	/* Every socket is writable: the registrations are live. */
 	{
@@ -255,11 +259,78 @@ ATF_TC_BODY(readiness_reaches_all, tc)
 		KEV_NONE(kq[i], 20);
 }
 
+/*
+ * The host is asked only for what the filters watch for.  A Unix socket
+ * whose peer reads what it wrote becomes writable again each time, which
+ * an edge-triggered host registration for everything reports each time.
+ */
+ATF_TC(hostwant_follows_filters);
+ATF_TC_HEAD(hostwant_follows_filters, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "A socket watched only with "
+	    "EVFILT_READ gets no host readiness report as its send buffer "
+	    "empties again and again; adding EVFILT_WRITE widens the one "
+	    "host registration, reports it writable at once, and then each "
+	    "time it drains");
+}
+ATF_TC_BODY(hostwant_follows_filters, tc)
+{
+	long long r0, t0;
+	char c;
+	int i, kq, s[2];
+
+	ATF_REQUIRE_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, s));
+	ATF_REQUIRE((kq = kqueue()) >= 0);
+	t0 = KEV_STAT(EVRING_STAT_HOSTREG_TOTAL);
+	KEV_CHANGE(kq, s[0], EVFILT_READ, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	if (KEV_STAT(EVRING_STAT_HOST_BACKEND) == 2)
+		atf_tc_skip("the io_uring backend watches for everything");
+	usleep(20000);
+	r0 = KEV_STAT(EVRING_STAT_HOST_REPORTS);
+	for (i = 0; i < 20; i++) {
+		ATF_REQUIRE_EQ(1, write(s[0], "x", 1));
+		ATF_REQUIRE_EQ(1, read(s[1], &c, 1));
+		usleep(1000);
+	}
+	usleep(20000);
+	ATF_CHECK_EQ(r0, KEV_STAT(EVRING_STAT_HOST_REPORTS));
+	KEV_NONE(kq, 0);
+
+	KEV_CHANGE(kq, s[0], EVFILT_WRITE, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	ATF_CHECK_EQ(t0 + 1, KEV_STAT(EVRING_STAT_HOSTREG_TOTAL));
+	KEV_ONE(kq, 1000, s[0], EVFILT_WRITE);
+	usleep(20000);
+	r0 = KEV_STAT(EVRING_STAT_HOST_REPORTS);
+	for (i = 0; i < 20; i++) {
+		ATF_REQUIRE_EQ(1, write(s[0], "x", 1));
+		ATF_REQUIRE_EQ(1, read(s[1], &c, 1));
+		usleep(1000);
+	}
+	usleep(20000);
+	ATF_CHECK(KEV_STAT(EVRING_STAT_HOST_REPORTS) > r0);
+	KEV_ONE(kq, 1000, s[0], EVFILT_WRITE);
+	/* The peer writes: the read filter hears of it. */
+	ATF_REQUIRE_EQ(1, write(s[1], "y", 1));
+	{
+		struct kevent evs[2];
+		int n;
+
+		n = kev_wait(kq, evs, 2, 1000);
+		ATF_REQUIRE(n >= 1);
+		ATF_CHECK(evs[0].filter == EVFILT_READ ||
+		    (n == 2 && evs[1].filter == EVFILT_READ));
+	}
+	ATF_REQUIRE_EQ(0, close(kq));
+	ATF_REQUIRE_EQ(0, close(s[0]));
+	ATF_REQUIRE_EQ(0, close(s[1]));
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	signal(SIGPIPE, SIG_IGN);
 	ATF_TP_ADD_TC(tp, hostreg_one_per_descriptor);
 	ATF_TP_ADD_TC(tp, hostreg_pipe_ends);
+	ATF_TP_ADD_TC(tp, hostwant_follows_filters);
 	ATF_TP_ADD_TC(tp, knote_per_descriptor);
 	ATF_TP_ADD_TC(tp, memory_per_descriptor);
 	ATF_TP_ADD_TC(tp, readiness_reaches_all);
