@@ -88,11 +88,13 @@ hc_fd_stat(int fd, struct hc_fdinfo *fi)
 }
 
 int
-hc_fd_watch(int fd, unsigned long long cookie, unsigned events)
+hc_fd_watch(int fd, unsigned long long cookie, unsigned events,
+    int *reportsp)
 {
 	struct epoll_event ev;
 	int epfd, error, was;
 
+	*reportsp = 0;
 	if (fd < 0)
 		return (EBADF);
 	/* Bit 63 marks the host's own registrations (host_impl.h). */
@@ -143,6 +145,12 @@ hc_fd_watch(int fd, unsigned long long cookie, unsigned events)
 		}
 		return (error);
 	}
+	/*
+	 * epoll_ctl() queues the descriptor's readiness at once if it has
+	 * any: the next drain reports it.  An io_uring poll request that
+	 * was already armed is left alone and reports only changes.
+	 */
+	*reportsp = !host_uring_active();
 	if (!was) {
 		atomic_fetch_add(&host_stats[HC_STAT_FDWATCH], 1);
 		atomic_fetch_add(&host_stats[HC_STAT_FDWATCH_TOTAL], 1);

@@ -625,27 +625,32 @@ file_knote_detach(struct file *fp, struct knote *kn)
 
 /*
  * The host watches a descriptor for what its filters want (events, in
- * HC_POLL* bits), the union over every queue, registered by the filters'
- * f_attach.  Asking for less than everything matters on an edge-triggered
+ * HC_POLL* bits, their f_hostevents), the union over every queue.  Asking for less than everything matters on an edge-triggered
  * host registration: EPOLLOUT fires when a writable descriptor is
  * registered and at every ACK that frees space in a socket's send buffer,
  * each a host thread wakeup and an upcall, which a descriptor watched
  * only for reading wants none of.  The set grows while knotes remain and
  * is dropped with the last one (file_knote_detach()).  A descriptor the
- * host cannot watch (EPERM) is always ready.  Called with the knote's
- * queue registration lock held, no other.
+ * host cannot watch (EPERM) is always ready, and so are regular files and
+ * directories, which are not asked about.  *reportsp is set when the host
+ * will report the descriptor's current readiness for events at its next
+ * drain, as it does when a registration is made or widened, so that the
+ * caller need not ask for it.  Called with the knote's queue registration
+ * lock held, no other.
  */
 int
-file_watch(struct file *fp, unsigned events)
+file_watch(struct file *fp, unsigned events, int *reportsp)
 {
 	int error = 0;
 
-	if (fp->f_type != DTYPE_HOST)
+	*reportsp = 0;
+	if (fp->f_type != DTYPE_HOST || events == 0 ||
+	    fp->f_hosttype == HC_FT_REG || fp->f_hosttype == HC_FT_DIR)
 		return (0);
 	hc_mtx_lock(file_watch_lock);
 	if (fp->f_watched >= 0 && (fp->f_hwant & events) != events) {
 		error = hc_fd_watch(fp->f_fd, FILE_COOKIE(fp),
-		    fp->f_hwant | events);
+		    fp->f_hwant | events, reportsp);
 		if (error == EPERM && fp->f_watched == 0) {
 			fp->f_watched = -1;	/* always ready */
 			error = 0;

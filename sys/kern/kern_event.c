@@ -759,11 +759,14 @@ knote_grow(struct kqueue *kq, struct knote *kn)
 
 /*
  * Add a filter's registration to the knote for (ident, class), creating
- * the knote if needed.  On failure nothing of the registration remains.
+ * the knote if needed, and have the host watch what the filter needs
+ * (file_watch(); *hostreportp as it says).  On failure nothing of the
+ * registration remains.
  */
 static int
 knote_attach_slot(struct kqueue *kq, struct knote **knp,
-    const struct filterops *fops, const struct kevent *kev, struct file *fp)
+    const struct filterops *fops, const struct kevent *kev, struct file *fp,
+    int *hostreportp)
 {
 	struct knote *kn = *knp, *nkn;
 	struct knslot *ks;
@@ -824,7 +827,11 @@ knote_attach_slot(struct kqueue *kq, struct knote **knp,
 	if (fops->f_class == KNC_FD)
 		kn->kn_slotmap[fops->f_slot] = (uint8_t)(i + 1);
 	KQ_UNLOCK(kq);
+	*hostreportp = 0;
 	error = fops->f_attach(kn, ks);
+	if (error == 0 && fops->f_class == KNC_FD && (error = file_watch(fp,
+	    (unsigned)fops->f_hostevents, hostreportp)) != 0)
+		fops->f_detach(kn, ks);
 	KQ_LOCK(kq);
 	kn->kn_status &= ~KN_INFLUX;
 	if (error != 0) {
@@ -880,11 +887,13 @@ knote_modify(struct knote *kn, struct knslot *ks,
  * source must not wait for the source's next change.  EV_FORCEONESHOT
  * makes the registration EV_ONESHOT and activates it whatever its
  * condition, as FreeBSD's kqueue_register() does (an EV_ONESHOT slot is
- * delivered without a re-check, knote_deliver()).  Under kq_lock.
+ * delivered without a re-check, knote_deliver()).  Without probe the
+ * condition is not looked at: the host reports it (kqueue_register()).
+ * Under kq_lock.
  */
 static void
 knote_apply(struct knote *kn, struct knslot *ks,
-    const struct filterops *fops, const struct kevent *kev)
+    const struct filterops *fops, const struct kevent *kev, int probe)
 {
 
 	KQ_OWNED(kn->kn_kq);
@@ -892,7 +901,7 @@ knote_apply(struct knote *kn, struct knslot *ks,
 		ks->ks_status |= KS_DISABLED;
 	if (kev->flags & EV_ENABLE)
 		ks->ks_status &= ~KS_DISABLED;
-	if ((ks->ks_status & KS_DISABLED) == 0 &&
+	if (probe && (ks->ks_status & KS_DISABLED) == 0 &&
 	    (kn->kn_status & KN_DETACHED) == 0 &&
 	    fops->f_event(kn, ks, 0))
 		ks->ks_status |= KS_ACTIVE;
@@ -935,7 +944,7 @@ kqueue_register_user(struct kqueue *kq, const struct kevent *kev)
 	}
 	knote_modify(kn, ks, fops, kev,
 	    (kev->flags & (EV_ENABLE | EV_DISABLE)) == 0);
-	knote_apply(kn, ks, fops, kev);
+	knote_apply(kn, ks, fops, kev, 1);
 	KQ_UNLOCK(kq);
 	return (0);
 }
@@ -944,15 +953,23 @@ kqueue_register_user(struct kqueue *kq, const struct kevent *kev)
  * Apply one change.  Descriptor lookups happen before kq_reglock is taken,
  * because finding a stale descriptor closes it, which takes the
  * registration locks of the queues watching it.
+ *
+ * A registration of a host descriptor is active at once if its condition
+ * holds, as on FreeBSD.  With drainp, a caller that will drain the host
+ * (kern_host_poll()) before anyone can look at the queue lets the host's
+ * report of a new or widened registration (file_watch()) say so: the
+ * registration then costs no host call to ask, and *drainp is set.  A
+ * kevent() call with many changes drains once for them all.
  */
 int
-kqueue_register(struct kqueue *kq, const struct kevent *kev)
+kqueue_register(struct kqueue *kq, const struct kevent *kev, int *drainp)
 {
 	const struct filterops *fops;
 	struct file *fp = NULL;
 	struct knote *kn;
 	struct knslot *ks;
 	int error = 0, modify, vanished = 0, dropping = 0, locked = 0;
+	int hostreport = 0;
 
 	if (kev->filter == EVFILT_USER &&
 	    kqueue_register_user(kq, kev) == 0)
@@ -1042,8 +1059,11 @@ kqueue_register(struct kqueue *kq, const struct kevent *kev)
 			error = ENOENT;
 			goto done;
 		}
-		if ((error = knote_attach_slot(kq, &kn, fops, kev, fp)) != 0)
+		if ((error = knote_attach_slot(kq, &kn, fops, kev, fp,
+		    &hostreport)) != 0)
 			goto done;
+		if (drainp == NULL)
+			hostreport = 0;
 		ks = knote_slot(kn, fops);
 	} else if (kev->flags & EV_DELETE) {
 		if (locked)
@@ -1070,8 +1090,10 @@ kqueue_register(struct kqueue *kq, const struct kevent *kev)
 	}
 	if (!locked)
 		KQ_LOCK(kq);
-	knote_apply(kn, ks, fops, kev);
+	knote_apply(kn, ks, fops, kev, !hostreport);
 	KQ_UNLOCK(kq);
+	if (hostreport)
+		*drainp = 1;
 done:
 	KQ_REG_UNLOCK(kq);
 	if (fp != NULL)
@@ -1473,7 +1495,7 @@ kern_kevent(int fd, const struct kevent *uchanges, int nchanges,
 	struct timespec ts, *tsp = NULL;
 	struct file *fp;
 	struct kqueue *kq;
-	int error = 0, i, n, nerrors = 0;
+	int error = 0, i, n, nerrors = 0, drain = 0;
 
 	*retval = 0;
 	if (nchanges < 0 || nevents < 0)
@@ -1516,7 +1538,7 @@ kern_kevent(int fd, const struct kevent *uchanges, int nchanges,
 			if (kev->filter == 0)	/* an unused entry, as BSD */
 				continue;
 			kev->flags &= ~EV_SYSFLAGS;
-			error = kqueue_register(kq, kev);
+			error = kqueue_register(kq, kev, &drain);
 			if (error != 0 || (kev->flags & EV_RECEIPT)) {
 				if (nevents == 0)
 					goto out;
@@ -1533,6 +1555,14 @@ kern_kevent(int fd, const struct kevent *uchanges, int nchanges,
 		nchanges -= n;
 		uchanges += n;
 	}
+	/*
+	 * The host's reports of the registrations just made say which hold
+	 * already (kqueue_register()); one drain serves them all.
+	 */
+	if (drain) {
+		hc_host_poll();
+		drain = 0;
+	}
 	if (nerrors != 0) {
 		*retval = nerrors;
 		error = 0;
@@ -1540,6 +1570,8 @@ kern_kevent(int fd, const struct kevent *uchanges, int nchanges,
 	}
 	error = kqueue_scan(kq, uevents, nevents, tsp, retval);
 out:
+	if (drain)		/* a change failed to copy out */
+		hc_host_poll();
 	fdrop(fp);
 	return (error);
 }

@@ -193,14 +193,14 @@ dp_register(struct kqueue *kq, int fd, short events)
 		kev.fflags = NOTE_LOWAT;
 		kev.data = (intptr_t)INT64_MAX;
 	}
-	if ((error = kqueue_register(kq, &kev)) != 0)
+	if ((error = kqueue_register(kq, &kev, NULL)) != 0)
 		return (error);
 	/* A queue descriptor has no write or except side: EINVAL there. */
 	if (events & DP_OUT_EVENTS) {
 		kev.filter = EVFILT_WRITE;
 		kev.fflags = 0;
 		kev.data = 0;
-		error = kqueue_register(kq, &kev);
+		error = kqueue_register(kq, &kev, NULL);
 		if (error != 0 && error != EINVAL)
 			return (error);
 	}
@@ -208,7 +208,7 @@ dp_register(struct kqueue *kq, int fd, short events)
 		kev.filter = EVFILT_EXCEPT;
 		kev.fflags = NOTE_OOB;
 		kev.data = 0;
-		error = kqueue_register(kq, &kev);
+		error = kqueue_register(kq, &kev, NULL);
 		if (error != 0 && error != EINVAL)
 			return (error);
 	}
@@ -231,7 +231,7 @@ dp_unregister(struct kqueue *kq, int fd)
 		kev.fflags = 0;
 		kev.data = 0;
 		kev.udata = NULL;
-		(void)kqueue_register(kq, &kev);	/* ENOENT: not there */
+		(void)kqueue_register(kq, &kev, NULL);	/* ENOENT: not there */
 	}
 }
 

@@ -123,7 +123,7 @@ filt_readattach(struct knote *kn, struct knslot *ks __unused)
 
 	if (file_is_vnode(kn->kn_fp))
 		return (file_vnode_hold(kn->kn_fp));
-	return (file_watch(kn->kn_fp, HC_POLLIN));
+	return (0);
 }
 
 static void
@@ -220,9 +220,7 @@ filt_writeattach(struct knote *kn, struct knslot *ks __unused)
 
 	if (kn->kn_fp->f_type == DTYPE_KQUEUE)
 		return (EINVAL);
-	if (file_is_vnode(kn->kn_fp))
-		return (0);
-	return (file_watch(kn->kn_fp, HC_POLLOUT));
+	return (0);
 }
 
 static int filt_write_state(struct knslot *ks, const struct hc_fdstate *fs);
@@ -276,9 +274,7 @@ filt_exceptattach(struct knote *kn, struct knslot *ks __unused)
 
 	if (kn->kn_fp->f_type == DTYPE_KQUEUE)
 		return (EINVAL);
-	if (file_is_vnode(kn->kn_fp))
-		return (0);
-	return (file_watch(kn->kn_fp, HC_POLLPRI));
+	return (0);
 }
 
 static int
@@ -335,6 +331,7 @@ const struct filterops file_filtops[KN_FD_NFILT] = {
 	[KN_FD_READ] = {
 		.f_class = KNC_FD,
 		.f_slot = KN_FD_READ,
+		.f_hostevents = HC_POLLIN,
 		.f_attach = filt_readattach,
 		.f_detach = filt_readdetach,
 		.f_event = filt_read,
@@ -342,6 +339,7 @@ const struct filterops file_filtops[KN_FD_NFILT] = {
 	[KN_FD_WRITE] = {
 		.f_class = KNC_FD,
 		.f_slot = KN_FD_WRITE,
+		.f_hostevents = HC_POLLOUT,
 		.f_attach = filt_writeattach,
 		.f_detach = filt_noop_detach,
 		.f_event = filt_write,
@@ -349,6 +347,7 @@ const struct filterops file_filtops[KN_FD_NFILT] = {
 	[KN_FD_EXCEPT] = {
 		.f_class = KNC_FD,
 		.f_slot = KN_FD_EXCEPT,
+		.f_hostevents = HC_POLLPRI,
 		.f_attach = filt_exceptattach,
 		.f_detach = filt_noop_detach,
 		.f_event = filt_except,

@@ -156,7 +156,7 @@ fe_register(struct kqueue *kq, int fd, unsigned events,
 		kev.fflags |= NOTE_LOWAT;
 		kev.data = FE_LOWAT_NEVER;
 	}
-	if ((error = kqueue_register(kq, &kev)) != 0)
+	if ((error = kqueue_register(kq, &kev, NULL)) != 0)
 		return (error);
 	kev.fflags = 0;
 	kev.data = 0;
@@ -165,7 +165,7 @@ fe_register(struct kqueue *kq, int fd, unsigned events,
 		kev.flags = EV_ADD | EV_ENABLE | evflags;
 	else
 		kev.flags = EV_DELETE;
-	error = kqueue_register(kq, &kev);
+	error = kqueue_register(kq, &kev, NULL);
 	if (error != 0 && !(error == ENOENT && kev.flags == EV_DELETE))
 		return (error);
 	kev.filter = EVFILT_EXCEPT;
@@ -174,7 +174,7 @@ fe_register(struct kqueue *kq, int fd, unsigned events,
 		kev.fflags = NOTE_OOB;
 	} else
 		kev.flags = EV_DELETE;
-	error = kqueue_register(kq, &kev);
+	error = kqueue_register(kq, &kev, NULL);
 	if (error != 0 && !(error == ENOENT && kev.flags == EV_DELETE))
 		return (error);
 	return (0);
@@ -194,7 +194,7 @@ fe_unregister(struct kqueue *kq, int fd)
 	kev.flags = EV_DELETE;
 	for (i = 0; i < nitems(filters); i++) {
 		kev.filter = filters[i];
-		error = kqueue_register(kq, &kev);
+		error = kqueue_register(kq, &kev, NULL);
 		if (error == 0)
 			found = 1;
 		else if (error != ENOENT)

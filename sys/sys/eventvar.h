@@ -133,6 +133,12 @@ struct filterops {
 	int	f_class;		/* KNC_*: which namespace ident is in */
 	int	f_slot;			/* KNC_FD: KN_FD_* slot */
 	int	f_flags;		/* EV_* flags the filter always sets */
+	/*
+	 * KNC_FD: the host readiness (HC_POLL*) the filter needs watched on
+	 * a host descriptor; the core registers it (file_watch()) once
+	 * f_attach succeeds.
+	 */
+	int	f_hostevents;
 	int	(*f_attach)(struct knote *kn, struct knslot *ks);
 	void	(*f_detach)(struct knote *kn, struct knslot *ks);
 	int	(*f_event)(struct knote *kn, struct knslot *ks, long long hint);
@@ -368,7 +374,8 @@ void	knote_enqueue(struct knote *kn);
 /* For front ends built on the core (sys_devpoll.c, sys_epoll.c). */
 int	kqueue_create(const struct kq_personality *pers, void *pdata,
 	    int *fdp);
-int	kqueue_register(struct kqueue *kq, const struct kevent *kev);
+int	kqueue_register(struct kqueue *kq, const struct kevent *kev,
+	    int *drainp);
 int	kqueue_sleep(struct kqueue *kq, struct hc_sleeper **hsp,
 	    long long deadline, const void *sigmask);
 int	kqueue_sleep_woken(struct kqueue *kq, struct hc_sleeper **hsp,

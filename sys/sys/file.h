@@ -88,7 +88,7 @@ void	fd_init(void);
 
 /* Knote membership of a file: the host watches follow it. */
 int	file_knote_attach(struct file *fp, struct knote *kn);
-int	file_watch(struct file *fp, unsigned events);
+int	file_watch(struct file *fp, unsigned events, int *reportsp);
 void	file_knote_detach(struct file *fp, struct knote *kn);
 int	file_vnode_hold(struct file *fp);
 void	file_vnode_release(struct file *fp);

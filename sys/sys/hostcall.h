@@ -245,11 +245,15 @@ int	hc_fd_stat(int fd, struct hc_fdinfo *fi);
  * one of them may have changed (edge-triggered, may be spurious).  Called
  * again for a watched fd, it replaces the set.  A backend may watch for
  * more than asked.  The cookie's high 32 bits must be fd (the io_uring
- * backend finds the descriptor of a completion from them).
+ * backend finds the descriptor of a completion from them).  *reportsp is
+ * set to 1 if the host will report fd's readiness for events as it is now
+ * at its next drain (hc_host_poll()), as epoll does for a registration
+ * made or changed, and to 0 if it may report only later changes.
  * Returns EPERM for descriptors the host cannot watch (regular files,
  * directories, some devices): those are always ready.
  */
-int	hc_fd_watch(int fd, unsigned long long cookie, unsigned events);
+int	hc_fd_watch(int fd, unsigned long long cookie, unsigned events,
+	    int *reportsp);
 /* Stop watching fd; cookie must match the one given to hc_fd_watch(). */
 void	hc_fd_unwatch(int fd, unsigned long long cookie);
 /*

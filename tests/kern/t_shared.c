@@ -8,6 +8,7 @@
  */
 #include <sys/types.h>
 #include <sys/event.h>
+#include <sys/eventfd.h>
 #include <sys/evring.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -17,6 +18,7 @@
 #include <atf-c.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -325,12 +327,73 @@ ATF_TC_BODY(hostwant_follows_filters, tc)
 	ATF_REQUIRE_EQ(0, close(s[1]));
 }
 
+/*
+ * A kevent() call that adds many descriptors asks the host about none of
+ * them one by one: the host reports the ready ones when they are
+ * registered, and one drain before the call's scan takes the reports.
+ */
+ATF_TC(register_batch_ready);
+ATF_TC_HEAD(register_batch_ready, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "Adding 200 eventfds, 10 of them "
+	    "readable, in one kevent() call returns exactly those 10 from "
+	    "the same call and again from the next (level-triggered), and "
+	    "the registrations ask the host nothing one by one "
+	    "(EVRING_STAT_HOST_QUERIES grows by the 10 delivered, not 200)");
+}
+ATF_TC_BODY(register_batch_ready, tc)
+{
+	enum { N = 200, NREADY = 10 };
+	struct timespec zero = { 0, 0 };
+	struct kevent ch[N], evs[N];
+	unsigned char seen[N];
+	long long q0, q1;
+	uint64_t one = 1;
+	int fds[N], i, kq, n, pass;
+
+	ATF_REQUIRE((kq = kqueue()) >= 0);
+	for (i = 0; i < N; i++) {
+		ATF_REQUIRE((fds[i] = eventfd(0, EFD_NONBLOCK)) >= 0);
+		if (i % (N / NREADY) == 0)
+			ATF_REQUIRE_EQ(8, write(fds[i], &one, sizeof(one)));
+		EV_SET(&ch[i], fds[i], EVFILT_READ, EV_ADD, 0, 0,
+		    (void *)(intptr_t)i);
+	}
+	if (KEV_STAT(EVRING_STAT_HOST_BACKEND) == 2)
+		atf_tc_skip("the io_uring backend is asked one by one");
+	q0 = KEV_STAT(EVRING_STAT_HOST_QUERIES);
+	for (pass = 0; pass < 2; pass++) {
+		n = kevent(kq, pass == 0 ? ch : NULL, pass == 0 ? N : 0, evs,
+		    N, &zero);
+		ATF_REQUIRE_EQ_MSG(NREADY, n, "pass %d: %d events", pass, n);
+		memset(seen, 0, sizeof(seen));
+		for (i = 0; i < n; i++) {
+			int k = (int)(intptr_t)evs[i].udata;
+
+			ATF_REQUIRE(k >= 0 && k < N);
+			ATF_CHECK_EQ(0, k % (N / NREADY));
+			ATF_CHECK_EQ(EVFILT_READ, evs[i].filter);
+			ATF_CHECK_EQ(0, seen[k]);
+			seen[k] = 1;
+		}
+		if (pass == 0) {
+			q1 = KEV_STAT(EVRING_STAT_HOST_QUERIES);
+			ATF_CHECK_MSG(q1 - q0 <= 2 * NREADY, "%lld host "
+			    "queries for %d registrations", q1 - q0, N);
+		}
+	}
+	for (i = 0; i < N; i++)
+		ATF_REQUIRE_EQ(0, close(fds[i]));
+	ATF_REQUIRE_EQ(0, close(kq));
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	signal(SIGPIPE, SIG_IGN);
 	ATF_TP_ADD_TC(tp, hostreg_one_per_descriptor);
 	ATF_TP_ADD_TC(tp, hostreg_pipe_ends);
 	ATF_TP_ADD_TC(tp, hostwant_follows_filters);
+	ATF_TP_ADD_TC(tp, register_batch_ready);
 	ATF_TP_ADD_TC(tp, knote_per_descriptor);
 	ATF_TP_ADD_TC(tp, memory_per_descriptor);
 	ATF_TP_ADD_TC(tp, readiness_reaches_all);
