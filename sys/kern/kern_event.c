@@ -1525,7 +1525,8 @@ kern_kevent(int fd, const struct kevent *uchanges, int nchanges,
 	 * seen by it.
 	 */
 	evring_enter(kq, 1);
-	hc_host_poll();
+	/* Numbered: bits it stamps are current for this call's re-checks. */
+	__atomic_store_n(&kq->kq_drainseq, kern_host_poll(), __ATOMIC_RELAXED);
 	ktask_run_pending();
 
 	while (nchanges > 0) {

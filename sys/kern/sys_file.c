@@ -55,7 +55,9 @@ filt_hbits(struct file *fp, struct kqueue *kq, unsigned *reventsp)
 }
 
 /*
- * The host's state of the descriptor for a re-check.  A front end's queue
+ * The host's state of the descriptor for a re-check.  kevent() uses the
+ * bits its own drain stamped (filt_hbits()) and asks the host only for
+ * the numbers it reports (none for an eventfd).  A front end's queue
  * without a ring (epoll_wait(), poll(), select(), /dev/poll) reports poll
  * bits, never the numbers in ks_data, so there only the bits are read:
  * one host call instead of the four a socket's whole state costs, which
@@ -91,8 +93,12 @@ filt_query(struct knote *kn, int want, struct hc_fdstate *fs)
 		}
 		return (hc_fd_query(fp->f_fd, fp->f_hosttype, want, fs));
 	}
-	if (kq->kq_pers == NULL)
+	if (kq->kq_pers == NULL) {
+		/* kevent(): fresh bits save the poll, not the numbers. */
+		if (filt_hbits(fp, kq, &fs->fs_revents))
+			want |= HC_FDQ_HAVEBITS;
 		return (hc_fd_query(fp->f_fd, fp->f_hosttype, want, fs));
+	}
 	fs->fs_nread = -1;
 	fs->fs_nwrite = -1;
 	fs->fs_error = 0;

@@ -210,9 +210,10 @@ struct kqueue {
 	int			kq_hasbits;
 	unsigned		kq_bits;
 	/*
-	 * A front end's wait: the drain sequence its own host drain was
-	 * given (kern_host_poll()); host bits stamped with it were sampled
-	 * after the wait began (sys_file.c filt_query()).  Atomic.
+	 * A kevent() call's or a front end's wait: the drain sequence its
+	 * own host drain was given (kern_host_poll()); host bits stamped
+	 * with it were sampled after the call began (sys_file.c
+	 * filt_query()).  Atomic.
 	 */
 	uint32_t		kq_drainseq;
 	/*
