@@ -112,6 +112,14 @@ void	host_epoll_drain_locked(void);
 extern _Atomic int host_backend;
 extern _Atomic int host_urfd;
 void	host_backend_choose(int epfd);
+/* The descriptor a kernel cookie names (hc_fd_watch() checks it). */
+static inline int
+host_cookie_fd(unsigned long long cookie)
+{
+
+	return ((int)(cookie >> 32));
+}
+
 int	host_uring_active(void);
 int	host_uring_pending(void);
 void	host_uring_drain_locked(void);

@@ -256,6 +256,43 @@ host_epoll_drain_locked(void)
 }
 
 void
+hc_fd_resample(const unsigned long long *cookies, int n)
+{
+	const struct hc_upcalls *up;
+	struct pollfd pfd[HC_RESAMPLE_MAX];
+	int i, r;
+
+	if (n <= 0 || n > HC_RESAMPLE_MAX || host_lock_owned(&host_poll_lock))
+		return;
+	for (i = 0; i < n; i++) {
+		pfd[i].fd = host_cookie_fd(cookies[i]);
+		pfd[i].events = POLLIN | POLLPRI | POLLOUT | POLLRDHUP;
+		pfd[i].revents = 0;
+	}
+	up = atomic_load(&host_upcalls);
+	/* Sampled and delivered under the drain lock, as a drain is. */
+	host_lock_acquire(&host_poll_lock);
+	if (up != NULL && up->hu_drainstart != NULL)
+		up->hu_drainstart();
+	do {
+		r = host_sys_poll(pfd, (nfds_t)n, 0);
+	} while (r < 0 && errno == EINTR);
+	atomic_fetch_add_explicit(&host_stats[HC_STAT_FDQUERY], 1,
+	    memory_order_relaxed);
+	for (i = 0; r >= 0 && i < n; i++) {
+		if (pfd[i].revents & POLLNVAL)
+			continue;
+		atomic_fetch_add_explicit(&host_stats[HC_STAT_FDREPORTS], 1,
+		    memory_order_relaxed);
+		if (up != NULL && up->hu_fdready != NULL)
+			up->hu_fdready(cookies[i], ((unsigned)pfd[i].revents &
+			    (HC_POLLIN | HC_POLLPRI | HC_POLLOUT | HC_POLLERR |
+			    HC_POLLHUP | HC_POLLRDHUP)) | HC_POLLSTATE);
+	}
+	host_lock_release(&host_poll_lock);
+}
+
+void
 hc_host_poll(void)
 {
 

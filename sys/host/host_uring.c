@@ -143,14 +143,6 @@ host_urtab_slot(int fd, int create)
 	return (chunk == NULL ? NULL : &chunk[fd & (URTAB_CHUNK - 1)]);
 }
 
-/* The descriptor a kernel cookie names (hc_fd_watch() checks it). */
-static int
-host_cookie_fd(unsigned long long cookie)
-{
-
-	return ((int)(cookie >> 32));
-}
-
 static int
 host_uring_enter(unsigned tosubmit, unsigned mincomplete, unsigned flags)
 {

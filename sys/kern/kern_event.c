@@ -1176,6 +1176,51 @@ kqueue_marker_remove(struct kqueue *kq, struct knote *marker)
 	}
 }
 
+/*
+ * Before a collection re-checks the knotes at the head of the active list
+ * one by one, have the host report their descriptors' readiness in one
+ * call (hc_fd_resample()), under a new drain number for the queue: each
+ * re-check then finds bits its own wait's drain stamped (sys_file.c
+ * filt_hbits()) and asks the host for nothing but the numbers it reports.
+ * A level-triggered knote is re-checked by the call after its delivery,
+ * ready or not, so a busy queue saves a host call per event.  The walk
+ * stops at the caller's marker.  Drops and retakes kq_lock; the caller
+ * holds kq_reglock, so no knote leaves meanwhile.
+ */
+static void
+kqueue_resample(struct kqueue *kq, struct knote *marker, int want)
+{
+	unsigned long long cookies[HC_RESAMPLE_MAX];
+	struct knote *kn;
+	struct file *fp;
+	int n = 0;
+
+	KQ_REG_OWNED(kq);
+	KQ_OWNED(kq);
+	if (kq->kq_count < 2)
+		return;
+	if (want > HC_RESAMPLE_MAX)
+		want = HC_RESAMPLE_MAX;
+	TAILQ_FOREACH(kn, &kq->kq_head, kn_tqe) {
+		if (kn == marker || n == want)
+			break;
+		if (kn->kn_class != KNC_FD)
+			continue;
+		/* Regular files and queues are not the host's to poll. */
+		fp = kn->kn_fp;
+		if (fp->f_type == DTYPE_HOST && fp->f_hosttype != HC_FT_REG &&
+		    fp->f_hosttype != HC_FT_DIR)
+			cookies[n++] = FILE_COOKIE(fp);
+	}
+	if (n < 2)
+		return;		/* one re-check costs what this would */
+	__atomic_store_n(&kq->kq_drainseq, (uint32_t)kern_drain_next(),
+	    __ATOMIC_RELAXED);
+	KQ_UNLOCK(kq);
+	hc_fd_resample(cookies, n);
+	KQ_LOCK(kq);
+}
+
 static int
 kqueue_collect(struct kqueue *kq, struct knote *marker, struct kevent *kbuf,
     int want, struct kq_drop *drops, int *ndropp)
@@ -1195,6 +1240,7 @@ kqueue_collect(struct kqueue *kq, struct knote *marker, struct kevent *kbuf,
 		TAILQ_INSERT_TAIL(&kq->kq_head, marker, kn_tqe);
 		marker->kn_status |= KN_QUEUED;
 	}
+	kqueue_resample(kq, marker, want);
 	while (n < want) {
 		/* Other calls' markers stay where they are. */
 		kn = TAILQ_FIRST(&kq->kq_head);
@@ -1275,6 +1321,7 @@ kqueue_collect_knotes(struct kqueue *kq, struct knote *marker,
 		TAILQ_INSERT_TAIL(&kq->kq_head, marker, kn_tqe);
 		marker->kn_status |= KN_QUEUED;
 	}
+	kqueue_resample(kq, marker, want);
 	while (n < want) {
 		kn = TAILQ_FIRST(&kq->kq_head);
 		while (kn->kn_class == KNC_MARKER && kn != marker)

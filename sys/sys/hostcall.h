@@ -298,6 +298,16 @@ int	hc_fd_limit(void);
  * change).  The caller holds no kernel lock.
  */
 void	hc_host_poll(void);
+/*
+ * Report the readiness of the n (at most HC_RESAMPLE_MAX) descriptors
+ * named by cookies now, as a drain reports it (hu_drainstart, then
+ * hu_fdready with HC_POLLSTATE for each, ready or not, in order with every
+ * other drain), in one host call for them all.  A descriptor no longer
+ * open is left out.  The caller holds no kernel lock but, possibly, a
+ * queue's registration lock, which no upcall takes.
+ */
+#define	HC_RESAMPLE_MAX	64
+void	hc_fd_resample(const unsigned long long *cookies, int n);
 
 /*
  * A queue's own host descriptor, which the host's poll()/epoll see readable

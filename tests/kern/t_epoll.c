@@ -1068,6 +1068,56 @@ ATF_TC_BODY(fresh_bits, tc)
 	ATF_REQUIRE(close(sp[1]) == 0);
 }
 
+/*
+ * epoll_wait() re-checks its level-triggered descriptors with one host
+ * call for all of them (kqueue_resample()), as kevent() does.
+ */
+ATF_TC(recheck_batched);
+ATF_TC_HEAD(recheck_batched, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "50 readable pipes, "
+	    "level-triggered: 10 epoll_wait() calls each return all 50 "
+	    "once, asking the host about them in one call each (at most "
+	    "20 host queries, where one per re-check costs 500)");
+}
+ATF_TC_BODY(recheck_batched, tc)
+{
+	enum { N = 50 };
+	struct epoll_event evs[N + 1];
+	unsigned char seen[N];
+	long long q0;
+	int p[N][2], i, k, ep, n, pass;
+
+	ATF_REQUIRE((ep = epoll_create1(EPOLL_CLOEXEC)) >= 0);
+	for (i = 0; i < N; i++) {
+		ATF_REQUIRE_EQ(0, pipe(p[i]));
+		ATF_REQUIRE_EQ(1, write(p[i][1], "x", 1));
+		ADD(ep, p[i][0], EPOLLIN, (uint64_t)i);
+	}
+	if (KEV_STAT(EVRING_STAT_HOST_BACKEND) == 2)
+		atf_tc_skip("stamped bits are the epoll backend's");
+	q0 = KEV_STAT(EVRING_STAT_HOST_QUERIES);
+	for (pass = 0; pass < 10; pass++) {
+		n = epoll_wait(ep, evs, N + 1, 0);
+		ATF_REQUIRE_EQ_MSG(N, n, "pass %d: %d", pass, n);
+		memset(seen, 0, sizeof(seen));
+		for (i = 0; i < n; i++) {
+			k = (int)evs[i].data.u64;
+			ATF_REQUIRE(k >= 0 && k < N && !seen[k]);
+			ATF_REQUIRE_EQ(EPOLLIN, evs[i].events);
+			seen[k] = 1;
+		}
+	}
+	ATF_CHECK_MSG(KEV_STAT(EVRING_STAT_HOST_QUERIES) - q0 <= 20,
+	    "%lld host queries for 10 collections of %d",
+	    KEV_STAT(EVRING_STAT_HOST_QUERIES) - q0, N);
+	for (i = 0; i < N; i++) {
+		ATF_REQUIRE_EQ(0, close(p[i][0]));
+		ATF_REQUIRE_EQ(0, close(p[i][1]));
+	}
+	ATF_REQUIRE_EQ(0, close(ep));
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 
@@ -1098,5 +1148,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, cancel_sleeper);
 	ATF_TP_ADD_TC(tp, close_removes);
 	ATF_TP_ADD_TC(tp, fork_child);
+	ATF_TP_ADD_TC(tp, recheck_batched);
 	return (atf_no_error());
 }

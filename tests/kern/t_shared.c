@@ -464,6 +464,64 @@ ATF_TC_BODY(kevent_fresh_bits, tc)
 	}
 }
 
+/*
+ * A collection re-checks its level-triggered knotes with one host call for
+ * all of them (kqueue_resample()), not one each.
+ */
+ATF_TC(recheck_batched);
+ATF_TC_HEAD(recheck_batched, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "50 readable eventfds, "
+	    "level-triggered: 10 kevent() calls each return all 50 once, "
+	    "asking the host about them in one call each (at most 20 host "
+	    "queries, where one per re-check costs 500); after 25 are read, "
+	    "exactly the other 25 are returned");
+}
+ATF_TC_BODY(recheck_batched, tc)
+{
+	enum { N = 50 };
+	struct timespec zero = { 0, 0 };
+	struct kevent ch[N], evs[N + 1];
+	unsigned char seen[N];
+	long long q0;
+	uint64_t v = 1;
+	int fds[N], i, k, kq, n, pass;
+
+	ATF_REQUIRE((kq = kqueue()) >= 0);
+	for (i = 0; i < N; i++) {
+		ATF_REQUIRE((fds[i] = eventfd(0, EFD_NONBLOCK)) >= 0);
+		ATF_REQUIRE_EQ(8, write(fds[i], &v, sizeof(v)));
+		EV_SET(&ch[i], fds[i], EVFILT_READ, EV_ADD, 0, 0,
+		    (void *)(intptr_t)i);
+	}
+	ATF_REQUIRE_EQ(0, kevent(kq, ch, N, NULL, 0, NULL));
+	if (KEV_STAT(EVRING_STAT_HOST_BACKEND) == 2)
+		atf_tc_skip("stamped bits are the epoll backend's");
+	q0 = KEV_STAT(EVRING_STAT_HOST_QUERIES);
+	for (pass = 0; pass < 11; pass++) {
+		if (pass == 10)		/* read the even ones */
+			for (i = 0; i < N; i += 2)
+				ATF_REQUIRE_EQ(8, read(fds[i], &v, sizeof(v)));
+		n = kevent(kq, NULL, 0, evs, N + 1, &zero);
+		ATF_REQUIRE_EQ_MSG(pass == 10 ? N / 2 : N, n, "pass %d: %d",
+		    pass, n);
+		memset(seen, 0, sizeof(seen));
+		for (i = 0; i < n; i++) {
+			k = (int)(intptr_t)evs[i].udata;
+			ATF_REQUIRE(k >= 0 && k < N && !seen[k]);
+			ATF_REQUIRE(pass < 10 || k % 2 == 1);
+			seen[k] = 1;
+		}
+		if (pass == 9)
+			ATF_CHECK_MSG(KEV_STAT(EVRING_STAT_HOST_QUERIES) - q0 <=
+			    20, "%lld host queries for 10 collections of %d",
+			    KEV_STAT(EVRING_STAT_HOST_QUERIES) - q0, N);
+	}
+	for (i = 0; i < N; i++)
+		ATF_REQUIRE_EQ(0, close(fds[i]));
+	ATF_REQUIRE_EQ(0, close(kq));
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -472,6 +530,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, hostwant_follows_filters);
 	ATF_TP_ADD_TC(tp, register_batch_ready);
 	ATF_TP_ADD_TC(tp, kevent_fresh_bits);
+	ATF_TP_ADD_TC(tp, recheck_batched);
 	ATF_TP_ADD_TC(tp, knote_per_descriptor);
 	ATF_TP_ADD_TC(tp, memory_per_descriptor);
 	ATF_TP_ADD_TC(tp, readiness_reaches_all);
