@@ -634,6 +634,73 @@ ATF_TC_BODY(readd_ready_clear, tc)
 	ATF_REQUIRE(close(kq) == 0);
 }
 
+/*
+ * Issue 12, item 1: adding an EV_CLEAR registration on a descriptor that
+ * is already ready, in the call that collects, reported the event twice:
+ * once from the registration's own look at the descriptor and again from
+ * the host's first report of the new registration, which came after the
+ * collection.  The host's report is now the one activation.
+ */
+ATF_TC(clear_add_ready_once);
+ATF_TC_HEAD(clear_add_ready_once, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "EV_ADD|EV_CLEAR on an already readable socket, pipe or eventfd, "
+	    "or an idle pipe's write end, in a kevent() call that collects: "
+	    "reported by that call once, and not by the next (20 rounds "
+	    "each)");
+}
+ATF_TC_BODY(clear_add_ready_once, tc)
+{
+	struct timespec zero = { 0, 0 };
+	struct kevent ch, ev[4];
+	uint64_t one = 1;
+	int kind, i, kq, n, fd, fds[2];
+
+	for (kind = 0; kind < 4; kind++)
+		for (i = 0; i < 20; i++) {
+			short filter = EVFILT_READ;
+
+			switch (kind) {
+			case 0:
+				ATF_REQUIRE_EQ(0, socketpair(AF_UNIX,
+				    SOCK_STREAM, 0, fds));
+				ATF_REQUIRE_EQ(1, write(fds[1], "x", 1));
+				fd = fds[0];
+				break;
+			case 1:
+				ready_pipe(fds, 1);
+				fd = fds[0];
+				break;
+			case 2:
+				ATF_REQUIRE((fds[0] = eventfd(0, 0)) >= 0);
+				ATF_REQUIRE_EQ(8, write(fds[0], &one, 8));
+				fds[1] = -1;
+				fd = fds[0];
+				break;
+			default:
+				ready_pipe(fds, 0);
+				fd = fds[1];
+				filter = EVFILT_WRITE;
+				break;
+			}
+			kq = kq_open();
+			EV_SET(&ch, fd, filter, EV_ADD | EV_CLEAR, 0, 0, NULL);
+			n = kevent(kq, &ch, 1, ev, 4, &zero);
+			ATF_REQUIRE_EQ_MSG(1, n, "kind %d round %d: %d events",
+			    kind, i, n);
+			ATF_REQUIRE_EQ((uintptr_t)fd, ev[0].ident);
+			usleep(2000);	/* the host's reports are in */
+			n = kevent(kq, NULL, 0, ev, 4, &zero);
+			ATF_REQUIRE_EQ_MSG(0, n, "kind %d round %d: reported "
+			    "again (%d)", kind, i, n);
+			ATF_REQUIRE(close(kq) == 0);
+			ATF_REQUIRE(close(fds[0]) == 0);
+			if (fds[1] >= 0)
+				ATF_REQUIRE(close(fds[1]) == 0);
+		}
+}
+
 ATF_TC(modify_ready_lowat);
 ATF_TC_HEAD(modify_ready_lowat, tc)
 {
@@ -836,6 +903,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, error_fills_eventlist);
 	ATF_TP_ADD_TC(tp, keepudata);
 	ATF_TP_ADD_TC(tp, readd_ready_clear);
+	ATF_TP_ADD_TC(tp, clear_add_ready_once);
 	ATF_TP_ADD_TC(tp, modify_ready_lowat);
 	ATF_TP_ADD_TC(tp, failed_change_no_knote);
 	ATF_TP_ADD_TC(tp, per_filter_state);
