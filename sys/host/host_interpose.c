@@ -13,6 +13,11 @@
  * first and calls ours).  Closes inside the C library call its internal
  * close; fclose(), pclose() and freopen() are interposed too (see there),
  * others are noticed at the next registration of the number.
+ *
+ * The host layer's own descriptors (host_fd_own()) are not the program's
+ * to close: close() of one fails EBADF, as if it were not open, and
+ * close_range() and closefrom() close around them.  A daemon that closes
+ * every descriptor at start-up keeps a working library.
  */
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -118,10 +123,41 @@ host_interpose_resolve(void)
 #define	host_real_dup3		host_sys_dup3
 #endif
 
+/*
+ * close_range(lo, hi, flags) by system call, around the host's own
+ * descriptors.  CLOSE_RANGE_UNSHARE goes with the first piece only.
+ */
+static int
+host_close_range_around(unsigned lo, unsigned hi, int flags)
+{
+	unsigned fd, max;
+	int r = 0;
+
+	max = host_fd_maxinternal() < 0 ? 0 :
+	    (unsigned)host_fd_maxinternal();
+	if (host_fd_maxinternal() >= 0 && !(flags & CLOSE_RANGE_CLOEXEC))
+		for (fd = lo; fd <= hi && fd <= max; fd++) {
+			if (!host_fd_internal((int)fd))
+				continue;
+			if (fd > lo && (r = (int)syscall(SYS_close_range, lo,
+			    fd - 1, flags)) != 0)
+				return (r);
+			flags &= ~CLOSE_RANGE_UNSHARE;
+			if (fd == hi)
+				return (0);
+			lo = fd + 1;
+		}
+	return ((int)syscall(SYS_close_range, lo, hi, flags));
+}
+
 HOST_EXPORT int
 close(int fd)
 {
 
+	if (host_fd_internal(fd)) {
+		errno = EBADF;
+		return (-1);
+	}
 	if (fd >= 0) {
 		host_fdclose_range((unsigned)fd, (unsigned)fd);
 		host_soerr_forget((unsigned)fd, (unsigned)fd);
@@ -167,7 +203,7 @@ close_range(unsigned int lo, unsigned int hi, int flags)
 		host_fdclose_range(lo, hi);
 		host_soerr_forget(lo, hi);
 	}
-	return ((int)syscall(SYS_close_range, lo, hi, flags));
+	return (host_close_range_around(lo, hi, flags));
 }
 
 HOST_EXPORT void
@@ -180,11 +216,12 @@ closefrom(int lowfd)
 		lowfd = 0;
 	host_fdclose_range((unsigned)lowfd, UINT_MAX);
 	host_soerr_forget((unsigned)lowfd, UINT_MAX);
-	if (syscall(SYS_close_range, (unsigned)lowfd, UINT_MAX, 0) != 0) {
+	if (host_close_range_around((unsigned)lowfd, UINT_MAX, 0) != 0) {
 		/* No close_range(2): close what can be open, one by one. */
 		max = (int)sysconf(_SC_OPEN_MAX);
 		for (fd = lowfd; fd < max; fd++)
-			(void)syscall(SYS_close, fd);
+			if (!host_fd_internal(fd))
+				(void)syscall(SYS_close, fd);
 	}
 	errno = saved;
 }

@@ -74,16 +74,20 @@ host_dispatcher_park(void)
 #define	HOST_BATCH	64
 
 /*
- * Which descriptors have a readiness registration, one byte each, in
- * chunks allocated on first use and never freed (so no lock is needed to
- * read them).  hc_fd_unwatch() uses it to know whether there is anything
- * to remove, which keeps the counters right across a fork.
+ * A byte per descriptor, in chunks allocated on first use and never freed
+ * (so no lock is needed to read them): HOST_FDT_WATCHED if it has a
+ * readiness registration, which hc_fd_unwatch() uses to know whether there
+ * is anything to remove (that keeps the counters right across a fork), and
+ * HOST_FDT_INTERNAL if it is one of the host layer's own (host_fd_own()).
  */
+#define	HOST_FDT_WATCHED	0x1
+#define	HOST_FDT_INTERNAL	0x2
 #define	FDTAB_CHUNKSHIFT	16
 #define	FDTAB_CHUNK		(1 << FDTAB_CHUNKSHIFT)
 #define	FDTAB_NCHUNKS		(1 << (31 - FDTAB_CHUNKSHIFT))
 static _Atomic(_Atomic unsigned char *) host_fdtab[FDTAB_NCHUNKS];
 static _Atomic int host_maxfd = -1;
+static _Atomic int host_maxinternal = -1;
 
 int
 host_epoll_get(int *epfdp)
@@ -103,6 +107,7 @@ host_epoll_get(int *epfdp)
 			host_lock_release(&host_setup_lock);
 			return (errno);
 		}
+		host_fd_own(fd);
 		host_backend_choose(fd);
 		atomic_store(&host_epfd, fd);
 	}
@@ -330,22 +335,22 @@ host_fd_maxfd(void)
 }
 
 /* Set fd's registration byte to on; return what it was, or -1. */
-int
-host_fdtab_set(int fd, int on)
+static _Atomic unsigned char *
+host_fdtab_byte(int fd, int create)
 {
 	_Atomic unsigned char *chunk, *expect;
 	unsigned idx;
 
 	if (fd < 0)
-		return (-1);
+		return (NULL);
 	idx = (unsigned)fd >> FDTAB_CHUNKSHIFT;
 	chunk = atomic_load(&host_fdtab[idx]);
 	if (chunk == NULL) {
-		if (!on)
-			return (0);
+		if (!create)
+			return (NULL);
 		chunk = calloc(FDTAB_CHUNK, sizeof(*chunk));
 		if (chunk == NULL)
-			return (-1);
+			return (NULL);
 		expect = NULL;
 		if (!atomic_compare_exchange_strong(&host_fdtab[idx], &expect,
 		    chunk)) {
@@ -353,8 +358,72 @@ host_fdtab_set(int fd, int on)
 			chunk = expect;
 		}
 	}
-	return (atomic_exchange(&chunk[fd & (FDTAB_CHUNK - 1)],
-	    on ? 1 : 0));
+	return (&chunk[fd & (FDTAB_CHUNK - 1)]);
+}
+
+int
+host_fdtab_set(int fd, int on)
+{
+	_Atomic unsigned char *b;
+
+	if ((b = host_fdtab_byte(fd, on)) == NULL)
+		return (fd < 0 || on ? -1 : 0);
+	if (on)
+		return ((atomic_fetch_or(b, HOST_FDT_WATCHED) &
+		    HOST_FDT_WATCHED) != 0);
+	return ((atomic_fetch_and(b, (unsigned char)~HOST_FDT_WATCHED) &
+	    HOST_FDT_WATCHED) != 0);
+}
+
+/*
+ * The host layer's own descriptors (its epoll instance, sleepers'
+ * eventfds, the signal eventfd, inotify, io_uring, pidfds) are marked, so
+ * that a program's close(), close_range() or closefrom() leaves them open
+ * (host_interpose.c): daemons close every descriptor at start-up, and the
+ * library would stop working.  Best effort: a descriptor whose mark cannot
+ * be stored (no memory for its chunk) is not protected.
+ */
+void
+host_fd_own(int fd)
+{
+	_Atomic unsigned char *b;
+	int cur;
+
+	if ((b = host_fdtab_byte(fd, 1)) == NULL)
+		return;
+	atomic_fetch_or(b, HOST_FDT_INTERNAL);
+	cur = atomic_load_explicit(&host_maxinternal, memory_order_relaxed);
+	while (fd > cur &&
+	    !atomic_compare_exchange_weak(&host_maxinternal, &cur, fd))
+		;
+}
+
+void
+host_fd_disown(int fd)
+{
+	_Atomic unsigned char *b;
+
+	if ((b = host_fdtab_byte(fd, 0)) != NULL)
+		atomic_fetch_and(b, (unsigned char)~HOST_FDT_INTERNAL);
+}
+
+int
+host_fd_internal(int fd)
+{
+	_Atomic unsigned char *b;
+
+	if (fd < 0 || fd > atomic_load_explicit(&host_maxinternal,
+	    memory_order_relaxed) || (b = host_fdtab_byte(fd, 0)) == NULL)
+		return (0);
+	return ((atomic_load(b) & HOST_FDT_INTERNAL) != 0);
+}
+
+/* The highest of the host's own descriptors ever, or -1. */
+int
+host_fd_maxinternal(void)
+{
+
+	return (atomic_load_explicit(&host_maxinternal, memory_order_relaxed));
 }
 
 void
@@ -380,8 +449,11 @@ host_poll_forkchild(void)
 		chunk = atomic_load(&host_fdtab[i]);
 		if (chunk == NULL)
 			continue;
+		/* Registrations are the parent's; own descriptors stay. */
 		for (j = 0; j < FDTAB_CHUNK; j++)
-			atomic_store_explicit(&chunk[j], 0,
+			atomic_store_explicit(&chunk[j],
+			    atomic_load_explicit(&chunk[j],
+			    memory_order_relaxed) & ~HOST_FDT_WATCHED,
 			    memory_order_relaxed);
 	}
 	atomic_store(&host_stats[HC_STAT_FDWATCH], 0);

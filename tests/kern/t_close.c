@@ -29,6 +29,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/close_range.h>
+
 #include "h_evring.h"
 
 ATF_TC(close_removes_knote);
@@ -512,6 +514,82 @@ ATF_TC_BODY(pclose_closes_pipe, tc)
 	close(kq);
 }
 
+/*
+ * Issue 15, item 4: a program that closes every descriptor (a daemon at
+ * start-up) used to close the library's own too (its epoll instance, the
+ * sleepers' eventfds), after which nothing was ever reported again.
+ */
+static void
+closeall_then_watch(int how)
+{
+	struct timespec ts = { 0, 20000000 };
+	struct kevent ev;
+	int fd, kq, left, p[2];
+
+	/* Make the host's descriptors: readiness, a sleeper, signals. */
+	kq = kqueue();
+	ATF_REQUIRE(kq >= 0);
+	ATF_REQUIRE_EQ(0, pipe(p));
+	KEV_CHANGE(kq, p[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
+	KEV_CHANGE(kq, SIGUSR2, EVFILT_SIGNAL, EV_ADD, 0, 0, NULL);
+	ATF_REQUIRE_EQ(0, kevent(kq, NULL, 0, &ev, 1, &ts));
+
+	if (how == 0)
+		closefrom(3);
+	else
+		ATF_REQUIRE_EQ(0, close_range(3, ~0U, 0));
+
+	/* What is still open is the library's: not the program's. */
+	for (fd = 3, left = 0; fd < 1024; fd++) {
+		if (fcntl(fd, F_GETFD) == -1)
+			continue;
+		left++;
+		ATF_CHECK_MSG(close(fd) == -1 && errno == EBADF,
+		    "close(%d) of a library descriptor: %s", fd,
+		    strerror(errno));
+		ATF_CHECK(fcntl(fd, F_GETFD) != -1);
+	}
+	ATF_CHECK(left > 0);
+
+	/* And the library still works. */
+	kq = kqueue();
+	ATF_REQUIRE(kq >= 0);
+	ATF_REQUIRE_EQ(0, pipe(p));
+	KEV_CHANGE(kq, p[0], EVFILT_READ, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	KEV_NONE(kq, 0);
+	ATF_REQUIRE_EQ(1, write(p[1], "x", 1));
+	KEV_ONE(kq, 1000, p[0], EVFILT_READ);
+	ATF_REQUIRE_EQ(0, close(p[0]));
+	ATF_REQUIRE_EQ(0, close(p[1]));
+	ATF_REQUIRE_EQ(0, close(kq));
+}
+
+ATF_TC(closefrom_keeps_library);
+ATF_TC_HEAD(closefrom_keeps_library, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "closefrom(3) leaves the library's "
+	    "own descriptors open (a close() of one fails EBADF), and "
+	    "readiness is reported afterwards");
+}
+ATF_TC_BODY(closefrom_keeps_library, tc)
+{
+
+	closeall_then_watch(0);
+}
+
+ATF_TC(close_range_keeps_library);
+ATF_TC_HEAD(close_range_keeps_library, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "close_range(3, ~0U, 0) leaves the "
+	    "library's own descriptors open, and readiness is reported "
+	    "afterwards");
+}
+ATF_TC_BODY(close_range_keeps_library, tc)
+{
+
+	closeall_then_watch(1);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -526,6 +604,8 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, kevent_not_kqueue);
 	ATF_TP_ADD_TC(tp, no_leak);
 	ATF_TP_ADD_TC(tp, close_other_thread_watch);
+	ATF_TP_ADD_TC(tp, closefrom_keeps_library);
+	ATF_TP_ADD_TC(tp, close_range_keeps_library);
 	ATF_TP_ADD_TC(tp, close_frees_port);
 	ATF_TP_ADD_TC(tp, fclose_closes);
 	ATF_TP_ADD_TC(tp, pclose_closes_pipe);
