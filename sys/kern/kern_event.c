@@ -950,6 +950,43 @@ kqueue_register_user(struct kqueue *kq, const struct kevent *kev)
 }
 
 /*
+ * The file a descriptor change names, held in *fpp: EV_ADD finds or makes
+ * it, other changes only find it (*fpp NULL for a number the kernel does
+ * not know).  A registration whose source went away (a watched queue
+ * closed) outlives the number while it waits, disabled, to report EV_EOF,
+ * so an EV_DELETE of a number no longer open sets *vanishedp instead of
+ * failing.  A queue does not watch itself (FreeBSD refuses it too): its
+ * readiness is its own active list, under the lock a knote on it would
+ * take.
+ */
+static int
+kqueue_register_fd(struct kqueue *kq, const struct kevent *kev,
+    struct file **fpp, int *vanishedp)
+{
+	struct file *fp = NULL;
+	int error;
+
+	if (kev->ident > (uintptr_t)INT_MAX)
+		return (EBADF);
+	if (kev->flags & EV_ADD)
+		error = fd_lookup_host((int)kev->ident, &fp);
+	else
+		error = fd_lookup((int)kev->ident, &fp);
+	if (error == EBADF && (kev->flags & EV_DELETE)) {
+		*vanishedp = 1;
+		return (0);
+	}
+	if (error != 0)
+		return (error);
+	if (fp != NULL && fp->f_type == DTYPE_KQUEUE && fp->f_kq == kq) {
+		fdrop(fp);
+		return (EINVAL);
+	}
+	*fpp = fp;
+	return (0);
+}
+
+/*
  * Apply one change.  Descriptor lookups happen before kq_reglock is taken,
  * because finding a stale descriptor closes it, which takes the
  * registration locks of the queues watching it.
@@ -981,33 +1018,9 @@ kqueue_register(struct kqueue *kq, const struct kevent *kev, int *drainp)
 	    (kev->flags & (EV_ENABLE | EV_DISABLE)) ==
 	    (EV_ENABLE | EV_DISABLE))
 		return (EINVAL);
-	if (fops->f_class == KNC_FD) {
-		if (kev->ident > (uintptr_t)INT_MAX)
-			return (EBADF);
-		if (kev->flags & EV_ADD)
-			error = fd_lookup_host((int)kev->ident, &fp);
-		else
-			error = fd_lookup((int)kev->ident, &fp);
-		/*
-		 * A registration whose source went away (a watched queue
-		 * closed) outlives the number while it waits, disabled, to
-		 * report EV_EOF: EV_DELETE must still be able to remove it.
-		 */
-		if (error == EBADF && (kev->flags & EV_DELETE))
-			vanished = 1;
-		else if (error != 0)
-			return (error);
-		/*
-		 * A queue does not watch itself (FreeBSD refuses it too): its
-		 * readiness is its own active list, under the lock a knote
-		 * on it would take.
-		 */
-		if (fp != NULL && fp->f_type == DTYPE_KQUEUE &&
-		    fp->f_kq == kq) {
-			fdrop(fp);
-			return (EINVAL);
-		}
-	}
+	if (fops->f_class == KNC_FD &&
+	    (error = kqueue_register_fd(kq, kev, &fp, &vanished)) != 0)
+		return (error);
 
 	KQ_REG_LOCK(kq);
 	if (kq->kq_state & KQ_CLOSING) {
