@@ -954,8 +954,8 @@ kqueue_register_user(struct kqueue *kq, const struct kevent *kev)
  * it, other changes only find it (*fpp NULL for a number the kernel does
  * not know).  A registration whose source went away (a watched queue
  * closed) outlives the number while it waits, disabled, to report EV_EOF,
- * so an EV_DELETE of a number no longer open sets *vanishedp instead of
- * failing.  A queue does not watch itself (FreeBSD refuses it too): its
+ * so an EV_DELETE of a number no longer open also sets *vanishedp: it
+ * fails EBADF unless it finds such a registration to remove.  A queue does not watch itself (FreeBSD refuses it too): its
  * readiness is its own active list, under the lock a knote on it would
  * take.
  */
@@ -972,10 +972,8 @@ kqueue_register_fd(struct kqueue *kq, const struct kevent *kev,
 		error = fd_lookup_host((int)kev->ident, &fp);
 	else
 		error = fd_lookup((int)kev->ident, &fp);
-	if (error == EBADF && (kev->flags & EV_DELETE)) {
-		*vanishedp = 1;
-		return (0);
-	}
+	if (error == EBADF && (kev->flags & EV_DELETE))
+		*vanishedp = 1;		/* EBADF unless one is removed */
 	if (error != 0)
 		return (error);
 	if (fp != NULL && fp->f_type == DTYPE_KQUEUE && fp->f_kq == kq) {
@@ -1019,7 +1017,8 @@ kqueue_register(struct kqueue *kq, const struct kevent *kev, int *drainp)
 	    (EV_ENABLE | EV_DISABLE))
 		return (EINVAL);
 	if (fops->f_class == KNC_FD &&
-	    (error = kqueue_register_fd(kq, kev, &fp, &vanished)) != 0)
+	    (error = kqueue_register_fd(kq, kev, &fp, &vanished)) != 0 &&
+	    !vanished)
 		return (error);
 
 	KQ_REG_LOCK(kq);
