@@ -412,8 +412,10 @@ hc_fd_close(int fd)
 int
 hc_kqfd_create(int *fdp)
 {
-	int fd;
+	int error, fd;
 
+	if ((error = host_epoll_get(&fd)) != 0)
+		return (error);
 	fd = host_eventfd();
 	if (fd < 0)
 		return (errno);

@@ -7,11 +7,13 @@
  * epoll_wait().
  */
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 
 #include <linux/futex.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -107,7 +109,7 @@ host_epoll_get(int *epfdp)
 			host_lock_release(&host_setup_lock);
 			return (errno);
 		}
-		host_fd_own(fd);
+		fd = host_fd_own(fd);
 		host_backend_choose(fd);
 		atomic_store(&host_epfd, fd);
 	}
@@ -376,26 +378,64 @@ host_fdtab_set(int fd, int on)
 }
 
 /*
- * The host layer's own descriptors (its epoll instance, sleepers'
- * eventfds, the signal eventfd, inotify, io_uring, pidfds) are marked, so
- * that a program's close(), close_range() or closefrom() leaves them open
- * (host_interpose.c): daemons close every descriptor at start-up, and the
- * library would stop working.  Best effort: a descriptor whose mark cannot
- * be stored (no memory for its chunk) is not protected.
+ * Where the host layer's own descriptors go: from HOST_FD_HIGH below the
+ * soft RLIMIT_NOFILE, or below 1,024 if that is higher, so that the
+ * numbers a program is given are the ones Linux would give it (the lowest
+ * free), a number it closed stays closed, and fd_set programs, whose
+ * descriptors stay under 1,024, never meet them.  Not higher than that:
+ * the host kernel sizes a process's descriptor table by its highest
+ * number.
  */
-void
+#define	HOST_FD_HIGH	64
+#define	HOST_FD_CEIL	1024
+
+static int
+host_fd_move_high(int fd)
+{
+	struct rlimit rl;
+	rlim_t top;
+	int nfd;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return (fd);
+	top = rl.rlim_cur < HOST_FD_CEIL ? rl.rlim_cur : HOST_FD_CEIL;
+	if (top <= HOST_FD_HIGH || (rlim_t)fd >= top - HOST_FD_HIGH)
+		return (fd);
+	/* Close-on-exec, as every one of them is made. */
+	nfd = host_sys_fcntl(fd, F_DUPFD_CLOEXEC, (long)(top - HOST_FD_HIGH));
+	if (nfd < 0)
+		return (fd);	/* all taken: where it is will do */
+	(void)syscall(SYS_close, fd);
+	return (nfd);
+}
+
+/*
+ * The host layer's own descriptors (its epoll instance, sleepers'
+ * eventfds, the signal eventfd, inotify, io_uring, pidfds) are moved out
+ * of the program's way (host_fd_move_high()) and marked, so that a
+ * program's close(), close_range() or closefrom() leaves them open
+ * (host_interpose.c): daemons close every descriptor at start-up, and the
+ * library would stop working.  Returns the descriptor to use.  Best
+ * effort: one whose mark cannot be stored (no memory for its chunk) is
+ * not protected.
+ */
+int
 host_fd_own(int fd)
 {
 	_Atomic unsigned char *b;
 	int cur;
 
+	if (fd < 0)
+		return (fd);
+	fd = host_fd_move_high(fd);
 	if ((b = host_fdtab_byte(fd, 1)) == NULL)
-		return;
+		return (fd);
 	atomic_fetch_or(b, HOST_FDT_INTERNAL);
 	cur = atomic_load_explicit(&host_maxinternal, memory_order_relaxed);
 	while (fd > cur &&
 	    !atomic_compare_exchange_weak(&host_maxinternal, &cur, fd))
 		;
+	return (fd);
 }
 
 void

@@ -45,7 +45,7 @@ hc_proc_watch(int pid, unsigned long long cookie, struct hc_pwatch **wp)
 	fd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (fd < 0)
 		return (errno);
-	host_fd_own(fd);
+	fd = host_fd_own(fd);
 	/* pidfd_open() makes its descriptor close-on-exec itself. */
 	pw = calloc(1, sizeof(*pw));
 	if (pw == NULL) {

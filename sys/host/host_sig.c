@@ -365,7 +365,7 @@ host_sig_efd_get(void)
 			error = errno;
 			goto out;
 		}
-		host_fd_own(efd);
+		efd = host_fd_own(efd);
 		memset(&ev, 0, sizeof(ev));
 		ev.events = EPOLLIN | EPOLLET;
 		ev.data.u64 = HOST_MKTAG(HOST_TAG_SIGNAL, 0);

@@ -103,7 +103,7 @@ hc_sleeper_get(struct hc_sleeper **sp)
 		free(s);
 		return (error);
 	}
-	host_fd_own(s->s_efd);
+	s->s_efd = host_fd_own(s->s_efd);
 	error = pthread_setspecific(host_sleeper_key, s);
 	if (error != 0) {
 		host_close(s->s_efd);
@@ -289,6 +289,6 @@ host_sleep_forkchild(void)
 		s->s_efd = host_eventfd();
 		if (s->s_efd < 0)
 			hc_panic("fork child: cannot recreate sleeper");
-		host_fd_own(s->s_efd);
+		s->s_efd = host_fd_own(s->s_efd);
 	}
 }

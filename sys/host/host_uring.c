@@ -276,7 +276,7 @@ host_uring_setup(int epfd)
 	fd = (int)syscall(SYS_io_uring_setup, HOST_URING_SQ, &p);
 	if (fd < 0)
 		return (-1);
-	host_fd_own(fd);
+	fd = host_fd_own(fd);
 	/* NODROP: a full completion queue keeps what overflows. */
 	if ((p.features & (IORING_FEAT_SINGLE_MMAP | IORING_FEAT_NODROP)) !=
 	    (IORING_FEAT_SINGLE_MMAP | IORING_FEAT_NODROP)) {

@@ -149,7 +149,7 @@ host_ino_get(int *fdp)
 			error = errno;
 			goto out;
 		}
-		host_fd_own(fd);
+		fd = host_fd_own(fd);
 		memset(&ev, 0, sizeof(ev));
 		ev.events = EPOLLIN | EPOLLET;
 		ev.data.u64 = HOST_MKTAG(HOST_TAG_INOTIFY, 0);

@@ -311,7 +311,11 @@ void	hc_fd_resample(const unsigned long long *cookies, int n);
 
 /*
  * A queue's own host descriptor, which the host's poll()/epoll see readable
- * exactly while the queue has pending events.
+ * exactly while the queue has pending events.  The first also makes what
+ * watching descriptors takes (the host's readiness instance), so that no
+ * registration needs a descriptor of its own: a program at its descriptor
+ * limit gets EMFILE from kqueue() or epoll_create(), as it would anyway,
+ * and never from an EV_ADD.
  */
 int	hc_kqfd_create(int *fdp);
 void	hc_kqfd_set(int fd, int ready);

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 #include <sys/event.h>
 #include <sys/evring.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -590,6 +591,96 @@ ATF_TC_BODY(close_range_keeps_library, tc)
 	closeall_then_watch(1);
 }
 
+/*
+ * Issue 11, item 2: the library's own descriptors live at high numbers, so
+ * a program is given the numbers Linux would give it.
+ */
+ATF_TC(numbers_are_the_programs);
+ATF_TC_HEAD(numbers_are_the_programs, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "kqueue(), pipe() and open() return "
+	    "the lowest free numbers, one after another, while the library "
+	    "makes its own descriptors (host readiness, a sleeper, the "
+	    "signal eventfd, inotify) in between; those are at 960 or above "
+	    "and close-on-exec");
+}
+ATF_TC_BODY(numbers_are_the_programs, tc)
+{
+	struct timespec ts = { 0, 10000000 };
+	char path[] = "/tmp/t_close.XXXXXX";
+	struct kevent ev;
+	unsigned char before[1024];
+	int base, fd, kq, p[2], tmp, x;
+
+	/* What the test was started with is not the library's. */
+	for (fd = 0; fd < 1024; fd++)
+		before[fd] = fcntl(fd, F_GETFD) != -1;
+	base = dup(0);
+	ATF_REQUIRE(base >= 0);
+	ATF_REQUIRE_EQ(0, close(base));
+	kq = kqueue();
+	ATF_REQUIRE_EQ(base, kq);
+	ATF_REQUIRE_EQ(0, pipe(p));
+	ATF_REQUIRE_EQ(base + 1, p[0]);
+	ATF_REQUIRE_EQ(base + 2, p[1]);
+	KEV_CHANGE(kq, p[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
+	KEV_CHANGE(kq, SIGUSR2, EVFILT_SIGNAL, EV_ADD, 0, 0, NULL);
+	ATF_REQUIRE_EQ(0, kevent(kq, NULL, 0, &ev, 1, &ts));	/* sleeps */
+	tmp = mkstemp(path);
+	ATF_REQUIRE_EQ(base + 3, tmp);
+	ATF_REQUIRE_EQ(0, unlink(path));
+	KEV_CHANGE(kq, tmp, EVFILT_VNODE, EV_ADD, NOTE_WRITE, 0, NULL);
+	x = dup(0);
+	ATF_CHECK_EQ_MSG(base + 4, x, "dup() gave %d, not %d", x, base + 4);
+	for (fd = base + 5; fd < 960; fd++)
+		ATF_CHECK_MSG(before[fd] || fcntl(fd, F_GETFD) == -1,
+		    "%d is open", fd);
+	for (fd = 960; fd < 1024; fd++)
+		if (!before[fd] && fcntl(fd, F_GETFD) != -1)
+			ATF_CHECK_EQ(FD_CLOEXEC, fcntl(fd, F_GETFD));
+	ATF_REQUIRE_EQ(0, close(x));
+	ATF_REQUIRE_EQ(0, close(tmp));
+	ATF_REQUIRE_EQ(0, close(p[0]));
+	ATF_REQUIRE_EQ(0, close(p[1]));
+	ATF_REQUIRE_EQ(0, close(kq));
+}
+
+/*
+ * Issue 11 item 2, issue 12 item 6: no registration needs a descriptor of
+ * its own, so a program at its descriptor limit can still add.
+ */
+ATF_TC(add_at_fd_limit);
+ATF_TC_HEAD(add_at_fd_limit, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "With RLIMIT_NOFILE lowered to the "
+	    "descriptors a program has open right after its first kqueue(), "
+	    "EV_ADD of a pipe succeeds and its event is reported");
+}
+ATF_TC_BODY(add_at_fd_limit, tc)
+{
+	struct timespec zero = { 0, 0 };
+	struct rlimit rl, low;
+	struct kevent ev;
+	int kq, p[2];
+
+	ATF_REQUIRE_EQ(0, pipe(p));
+	kq = kqueue();
+	ATF_REQUIRE(kq >= 0);
+	ATF_REQUIRE_EQ(0, getrlimit(RLIMIT_NOFILE, &rl));
+	low = rl;
+	low.rlim_cur = (rlim_t)kq + 1;	/* no new number fits */
+	ATF_REQUIRE_EQ(0, setrlimit(RLIMIT_NOFILE, &low));
+	ATF_REQUIRE(dup(0) == -1 && errno == EMFILE);
+	KEV_CHANGE(kq, p[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
+	ATF_REQUIRE_EQ(1, write(p[1], "x", 1));
+	ATF_REQUIRE_EQ(1, kevent(kq, NULL, 0, &ev, 1, &zero));
+	ATF_CHECK_EQ((uintptr_t)p[0], ev.ident);
+	ATF_REQUIRE_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	ATF_REQUIRE_EQ(0, close(kq));
+	ATF_REQUIRE_EQ(0, close(p[0]));
+	ATF_REQUIRE_EQ(0, close(p[1]));
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -606,6 +697,8 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, close_other_thread_watch);
 	ATF_TP_ADD_TC(tp, closefrom_keeps_library);
 	ATF_TP_ADD_TC(tp, close_range_keeps_library);
+	ATF_TP_ADD_TC(tp, numbers_are_the_programs);
+	ATF_TP_ADD_TC(tp, add_at_fd_limit);
 	ATF_TP_ADD_TC(tp, close_frees_port);
 	ATF_TP_ADD_TC(tp, fclose_closes);
 	ATF_TP_ADD_TC(tp, pclose_closes_pipe);
