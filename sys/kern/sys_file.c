@@ -309,8 +309,14 @@ filt_except(struct knote *kn, struct knslot *ks, long long hint)
 }
 
 /*
- * EVFILT_VNODE: changes to a file or directory, accumulated in fflags
- * until delivered (the filter always behaves as EV_CLEAR, as on BSD).
+ * EVFILT_VNODE: changes to a file or directory, accumulated in fflags.  As
+ * on FreeBSD, a change reports every note it carries once one of them is
+ * subscribed (an extending write subscribed for NOTE_WRITE reports
+ * NOTE_WRITE|NOTE_EXTEND), and without EV_CLEAR the notes stay, so the
+ * event is reported again by every call until it is cleared or deleted.
+ * FreeBSD's file systems report a write and its extension together and
+ * every other note on its own; the host reports what one inotify event
+ * meant at once, so the notes are grouped here the way FreeBSD's are.
  */
 static int
 filt_vnodeattach(struct knote *kn, struct knslot *ks __unused)
@@ -325,12 +331,23 @@ static int
 filt_vnode(struct knote *kn __unused, struct knslot *ks, long long hint)
 {
 
+	uint32_t notes, group;
+
 	if (hint & KNH_VNODE) {
-		ks->ks_fflags |= (uint32_t)KNH_DETAIL(hint) & ks->ks_sfflags;
+		notes = (uint32_t)KNH_DETAIL(hint);
+		while (notes != 0) {
+			group = notes & -notes;
+			if (group & (NOTE_WRITE | NOTE_EXTEND))
+				group = notes & (NOTE_WRITE | NOTE_EXTEND);
+			notes &= ~group;
+			if (group & ks->ks_sfflags)
+				ks->ks_fflags |= group;
+		}
+		/* A revoked file reports EOF, subscribed or not. */
 		if (KNH_DETAIL(hint) & NOTE_REVOKE)
 			ks->ks_flags |= EV_EOF;
 	}
-	return (ks->ks_fflags != 0);
+	return (ks->ks_fflags != 0 || (ks->ks_flags & EV_EOF) != 0);
 }
 
 const struct filterops file_filtops[KN_FD_NFILT] = {
@@ -361,7 +378,6 @@ const struct filterops file_filtops[KN_FD_NFILT] = {
 	[KN_FD_VNODE] = {
 		.f_class = KNC_FD,
 		.f_slot = KN_FD_VNODE,
-		.f_flags = EV_CLEAR,
 		.f_attach = filt_vnodeattach,
 		.f_detach = filt_readdetach,
 		.f_event = filt_vnode,

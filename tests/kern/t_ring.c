@@ -603,8 +603,8 @@ ATF_TC_BODY(filter_vnode, tc)
 	wfd = open("vnode.file", O_WRONLY);
 	ATF_REQUIRE(wfd >= 0);
 	kq = kq_ring(8, &r);
-	KCHANGE_OK(kq, fd, EVFILT_VNODE, EV_ADD, NOTE_WRITE | NOTE_EXTEND,
-	    0, NULL);
+	KCHANGE_OK(kq, fd, EVFILT_VNODE, EV_ADD | EV_CLEAR,
+	    NOTE_WRITE | NOTE_EXTEND, 0, NULL);
 	RING_NONE(kq, &r, 50);
 	ATF_REQUIRE(write(wfd, "abc", 3) == 3);
 	kev = RING_ONE(kq, &r, 2000, fd, EVFILT_VNODE);

@@ -96,8 +96,10 @@ ATF_TC(note_extend);
 ATF_TC_HEAD(note_extend, tc)
 {
 	atf_tc_set_md_var(tc, "descr", "A write past the end reports "
-	    "NOTE_EXTEND; with only NOTE_EXTEND registered, an overwrite "
-	    "inside the file reports nothing");
+	    "NOTE_EXTEND, and with it NOTE_WRITE, as on FreeBSD, where a "
+	    "change reports all its notes once one is registered; with only "
+	    "NOTE_EXTEND registered, an overwrite inside the file reports "
+	    "nothing");
 }
 ATF_TC_BODY(note_extend, tc)
 {
@@ -113,7 +115,7 @@ ATF_TC_BODY(note_extend, tc)
 
 	ATF_REQUIRE_EQ(4, pwrite(fx.fd, "tail", 4, 100));
 	ff = VNODE_NOW(&fx);
-	ATF_CHECK_EQ_MSG(NOTE_EXTEND, ff, "fflags %#x", ff);
+	ATF_CHECK_EQ_MSG(NOTE_EXTEND | NOTE_WRITE, ff, "fflags %#x", ff);
 
 	/* With NOTE_WRITE too, growth reports both. */
 	KEV_CHANGE(fx.kq, fx.fd, EVFILT_VNODE, EV_ADD | EV_CLEAR,
@@ -307,9 +309,11 @@ ATF_TC_BODY(dir_link, tc)
 ATF_TC(only_registered);
 ATF_TC_HEAD(only_registered, tc)
 {
-	atf_tc_set_md_var(tc, "descr", "Only registered notes are reported: "
-	    "with NOTE_WRITE alone, fchmod() reports nothing and a growing "
-	    "write reports exactly NOTE_WRITE");
+	atf_tc_set_md_var(tc, "descr", "Only changes with a registered note "
+	    "are reported: with NOTE_WRITE alone, fchmod() reports nothing, "
+	    "a write inside the file exactly NOTE_WRITE, and a growing write "
+	    "NOTE_WRITE|NOTE_EXTEND (FreeBSD reports every note of a change "
+	    "that has a registered one)");
 }
 ATF_TC_BODY(only_registered, tc)
 {
@@ -323,9 +327,55 @@ ATF_TC_BODY(only_registered, tc)
 	KEV_NONE(fx.kq, 0);
 	KEV_NONE(fx.kq, 50);
 
-	ATF_REQUIRE_EQ(8, pwrite(fx.fd, "grow!!!!", 8, 16));
+	ATF_REQUIRE_EQ(2, pwrite(fx.fd, "in", 2, 0));
 	ff = VNODE_NOW(&fx);
 	ATF_CHECK_EQ_MSG(NOTE_WRITE, ff, "fflags %#x", ff);
+	ATF_REQUIRE_EQ(8, pwrite(fx.fd, "grow!!!!", 8, 16));
+	ff = VNODE_NOW(&fx);
+	ATF_CHECK_EQ_MSG(NOTE_WRITE | NOTE_EXTEND, ff, "fflags %#x", ff);
+	teardown(&fx);
+}
+
+/*
+ * Issue 12, item 5: EVFILT_VNODE is not EV_CLEAR unless asked; as on
+ * FreeBSD, its notes then stay and every call reports them again.
+ */
+ATF_TC(no_clear_repeats);
+ATF_TC_HEAD(no_clear_repeats, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "Without EV_CLEAR the event carries "
+	    "no EV_CLEAR and is reported by every call with the notes it "
+	    "has gathered, until it is deleted; with EV_CLEAR it is "
+	    "reported once and carries EV_CLEAR");
+}
+ATF_TC_BODY(no_clear_repeats, tc)
+{
+	struct fixture fx;
+	struct kevent ev;
+	int i;
+
+	setup(&fx);
+	KEV_CHANGE(fx.kq, fx.fd, EVFILT_VNODE, EV_ADD, NOTE_WRITE | NOTE_ATTRIB,
+	    0, NULL);
+	ATF_REQUIRE_EQ(2, pwrite(fx.fd, "in", 2, 0));
+	for (i = 0; i < 3; i++) {
+		ev = KEV_ONE(fx.kq, i == 0 ? 1000 : 0, fx.fd, EVFILT_VNODE);
+		ATF_CHECK_EQ(0, ev.flags & EV_CLEAR);
+		ATF_CHECK_EQ(NOTE_WRITE, ev.fflags);
+	}
+	ATF_REQUIRE_EQ(0, fchmod(fx.fd, 0640));
+	usleep(50000);
+	ev = KEV_ONE(fx.kq, 0, fx.fd, EVFILT_VNODE);
+	ATF_CHECK_EQ(NOTE_WRITE | NOTE_ATTRIB, ev.fflags);
+	KEV_CHANGE(fx.kq, fx.fd, EVFILT_VNODE, EV_DELETE, 0, 0, NULL);
+	KEV_NONE(fx.kq, 0);
+
+	KEV_CHANGE(fx.kq, fx.fd, EVFILT_VNODE, EV_ADD | EV_CLEAR, NOTE_WRITE,
+	    0, NULL);
+	ATF_REQUIRE_EQ(2, pwrite(fx.fd, "in", 2, 0));
+	ev = KEV_ONE(fx.kq, 1000, fx.fd, EVFILT_VNODE);
+	ATF_CHECK(ev.flags & EV_CLEAR);
+	KEV_NONE(fx.kq, 50);
 	teardown(&fx);
 }
 
@@ -394,6 +444,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, dir_write);
 	ATF_TP_ADD_TC(tp, dir_link);
 	ATF_TP_ADD_TC(tp, only_registered);
+	ATF_TP_ADD_TC(tp, no_clear_repeats);
 	ATF_TP_ADD_TC(tp, clear_accumulates);
 	ATF_TP_ADD_TC(tp, udata_and_delete);
 	return (atf_no_error());
