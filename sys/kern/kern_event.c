@@ -1205,7 +1205,8 @@ kqueue_resample(struct kqueue *kq, struct knote *marker, int want)
 	unsigned long long cookies[HC_RESAMPLE_MAX];
 	struct knote *kn;
 	struct file *fp;
-	int n = 0;
+	uint32_t seq;
+	int n = 0, stale = 0;
 
 	KQ_REG_OWNED(kq);
 	KQ_OWNED(kq);
@@ -1213,6 +1214,7 @@ kqueue_resample(struct kqueue *kq, struct knote *marker, int want)
 		return;
 	if (want > HC_RESAMPLE_MAX)
 		want = HC_RESAMPLE_MAX;
+	seq = __atomic_load_n(&kq->kq_drainseq, __ATOMIC_RELAXED);
 	TAILQ_FOREACH(kn, &kq->kq_head, kn_tqe) {
 		if (kn == marker || n == want)
 			break;
@@ -1220,12 +1222,21 @@ kqueue_resample(struct kqueue *kq, struct knote *marker, int want)
 			continue;
 		/* Regular files and queues are not the host's to poll. */
 		fp = kn->kn_fp;
-		if (fp->f_type == DTYPE_HOST && fp->f_hosttype != HC_FT_REG &&
-		    fp->f_hosttype != HC_FT_DIR)
-			cookies[n++] = FILE_COOKIE(fp);
+		if (fp->f_type != DTYPE_HOST || fp->f_hosttype == HC_FT_REG ||
+		    fp->f_hosttype == HC_FT_DIR)
+			continue;
+		/*
+		 * All of them are asked about, the fresh ones too: they
+		 * would be stale under the new drain number.
+		 */
+		cookies[n++] = FILE_COOKIE(fp);
+		if (seq == 0 ||
+		    __atomic_load_n(&fp->f_hseq, __ATOMIC_RELAXED) != seq)
+			stale++;
 	}
-	if (n < 2)
-		return;		/* one re-check costs what this would */
+	/* One re-check costs what this would; none costs nothing. */
+	if (stale < 2)
+		return;
 	__atomic_store_n(&kq->kq_drainseq, (uint32_t)kern_drain_next(),
 	    __ATOMIC_RELAXED);
 	KQ_UNLOCK(kq);
