@@ -3684,7 +3684,7 @@ examples_dir(char *dir, size_t len)
 static int
 server_start(struct server *sv, const char *dir)
 {
-	char path[PATH_MAX + 64], line[256];
+	char path[PATH_MAX + 64], line[256], busy[32];
 	struct pollfd pfd;
 	long long deadline;
 	size_t len = 0;
@@ -3708,7 +3708,12 @@ server_start(struct server *sv, const char *dir)
 		/* dup2 clears close-on-exec on the copy. */
 		if (dup2(out[1], STDOUT_FILENO) < 0)
 			_exit(127);
-		execl(path, path, "0", (char *)NULL);
+		/* evring-ring busy polls as its other rows do (--busy-poll). */
+		snprintf(busy, sizeof(busy), "%ld", opt.o_busypoll);
+		if (strcmp(sv->sv_mech->m_httpd, "httpd-ring") == 0)
+			execl(path, path, "0", busy, (char *)NULL);
+		else
+			execl(path, path, "0", (char *)NULL);
 		_exit(127);
 	}
 	close(out[1]);

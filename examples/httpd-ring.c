@@ -1,6 +1,9 @@
 /*
  * httpd-ring: the bench HTTP/1.1 server on evring's mmap'd event ring,
- * one thread.  Usage: httpd-ring PORT (0: any).  The request handling is
+ * one thread.  Usage: httpd-ring PORT [BUSYPOLL_US] (port 0: any).  With
+ * BUSYPOLL_US, the queue's EVRING_PROP_BUSYPOLL: a kevent_wait() that
+ * finds the ring empty polls that long, taking the host's readiness
+ * itself, before it sleeps.  The request handling is
  * examples/httpd_common.h, shared by every httpd-<mechanism>;
  * bench/evbench's tcp workload drives them.
  *
@@ -101,11 +104,24 @@ main(int argc, char **argv)
 	const struct kevent *kev;
 	struct httpd_conn lc, *c;
 	uint32_t first, i, n;
+	long busypoll = 0;
+	char *end;
 	int kq, fd, r;
 
+	if (argc == 3) {
+		busypoll = strtol(argv[2], &end, 10);
+		if (busypoll < 0 || *end != '\0') {
+			fprintf(stderr, "usage: %s port [busypoll_us]\n", name);
+			exit(2);
+		}
+		argc = 2;
+	}
 	lc.hc_fd = httpd_listen(argc, argv, name);
 	if ((kq = kqueue()) < 0)
 		httpd_die(name, "kqueue");
+	if (busypoll > 0 &&
+	    kqueue_setprop(kq, EVRING_PROP_BUSYPOLL, busypoll) != 0)
+		httpd_die(name, "kqueue_setprop");
 	if (kevent_ring_attach(kq, RING_ENTRIES) != 0)
 		httpd_die(name, "kevent_ring_attach");
 	if (kevent_ring_map(kq, &ring) != 0)
