@@ -93,6 +93,7 @@ int	host_soerr_take(int fd);
 void	host_soerr_forget(unsigned lo, unsigned hi);
 int	host_fd_maxfd(void);
 int	host_fdtab_set(int fd, int on);
+void	host_close_moved(int fd);
 int	host_fd_own(int fd);
 void	host_fd_disown(int fd);
 int	host_fd_internal(int fd);

@@ -101,6 +101,26 @@ typedef int (*host_dup3_fn)(int, int, int);
 static host_close_fn host_next_close = host_sys_close;
 static host_dup3_fn host_next_dup3 = host_sys_dup3;
 
+/*
+ * host_fd_move_high() gives up the number it moved one of the host's
+ * descriptors from, which the program is given next.  TSan must see that
+ * close, or it takes the program's new descriptor for the old one and
+ * reports its creation as a race: so it goes through the first close()
+ * in the process, TSan's interceptor, which calls ours, which then only
+ * closes it (host_closing_moved).
+ */
+static host_close_fn host_first_close = host_sys_close;
+static __thread int host_closing_moved = -1;
+
+void
+host_close_moved(int fd)
+{
+
+	host_closing_moved = fd;
+	(void)host_first_close(fd);
+	host_closing_moved = -1;
+}
+
 __attribute__((constructor(101)))
 static void
 host_interpose_resolve(void)
@@ -108,6 +128,9 @@ host_interpose_resolve(void)
 	host_close_fn cfn;
 	host_dup3_fn dfn;
 
+	cfn = (host_close_fn)dlsym(RTLD_DEFAULT, "close");
+	if (cfn != NULL)
+		host_first_close = cfn;
 	cfn = (host_close_fn)dlsym(RTLD_NEXT, "close");
 	if (cfn != NULL && cfn != close)
 		host_next_close = cfn;
@@ -118,9 +141,18 @@ host_interpose_resolve(void)
 
 #define	host_real_close(fd)		host_next_close(fd)
 #define	host_real_dup3(o, n, f)		host_next_dup3((o), (n), (f))
+#define	host_moved(fd)			((fd) == host_closing_moved)
 #else
 #define	host_real_close		host_sys_close
 #define	host_real_dup3		host_sys_dup3
+#define	host_moved(fd)		0
+
+void
+host_close_moved(int fd)
+{
+
+	(void)host_sys_close(fd);
+}
 #endif
 
 /*
@@ -154,6 +186,8 @@ HOST_EXPORT int
 close(int fd)
 {
 
+	if (host_moved(fd))
+		return (host_real_close(fd));
 	if (host_fd_internal(fd)) {
 		errno = EBADF;
 		return (-1);

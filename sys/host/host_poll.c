@@ -405,7 +405,7 @@ host_fd_move_high(int fd)
 	nfd = host_sys_fcntl(fd, F_DUPFD_CLOEXEC, (long)(top - HOST_FD_HIGH));
 	if (nfd < 0)
 		return (fd);	/* all taken: where it is will do */
-	(void)syscall(SYS_close, fd);
+	host_close_moved(fd);
 	return (nfd);
 }
 
