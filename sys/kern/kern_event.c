@@ -1556,16 +1556,67 @@ kqueue_scan(struct kqueue *kq, struct kevent *ulist, int maxevents,
 	return (total > 0 && error == EFAULT ? 0 : error);
 }
 
+/*
+ * Apply a kevent() call's changelist.  A change that fails, or asks for
+ * EV_RECEIPT, is answered in the event list (*ueventsp, *neventsp move
+ * past it, *nerrorsp counts it) while there is room; without room the
+ * call ends there (*endp), returning that change's error, as FreeBSD's
+ * does.  The host's reports of the registrations made say which hold
+ * already (kqueue_register()): one drain at the end serves them all.
+ */
+static int
+kqueue_apply_changes(struct kqueue *kq, const struct kevent *uchanges,
+    int nchanges, struct kevent **ueventsp, int *neventsp, int *nerrorsp,
+    int *endp)
+{
+	struct kevent kchanges[KQ_NEVENTS], *kev;
+	int error = 0, i, n, drain = 0;
+
+	while (nchanges > 0) {
+		n = nchanges > KQ_NEVENTS ? KQ_NEVENTS : nchanges;
+		if ((error = hc_copyin(uchanges, kchanges,
+		    (unsigned long)n * sizeof(*kev))) != 0)
+			goto out;
+		for (i = 0; i < n; i++) {
+			kev = &kchanges[i];
+			if (kev->filter == 0)	/* an unused entry, as BSD */
+				continue;
+			kev->flags &= ~EV_SYSFLAGS;
+			error = kqueue_register(kq, kev, &drain);
+			if (error == 0 && (kev->flags & EV_RECEIPT) == 0)
+				continue;
+			/* No room: the call ends here, with this error. */
+			if (*neventsp == 0) {
+				*endp = 1;
+				goto out;
+			}
+			kev->flags = EV_ERROR;
+			kev->data = error;
+			if ((error = hc_copyout(kev, *ueventsp,
+			    sizeof(*kev))) != 0)
+				goto out;
+			(*ueventsp)++;
+			(*neventsp)--;
+			(*nerrorsp)++;
+		}
+		nchanges -= n;
+		uchanges += n;
+	}
+out:
+	if (drain)
+		hc_host_poll();
+	return (error);
+}
+
 int
 kern_kevent(int fd, const struct kevent *uchanges, int nchanges,
     struct kevent *uevents, int nevents, const struct timespec *utimeout,
     int *retval)
 {
-	struct kevent kchanges[KQ_NEVENTS], *kev;
 	struct timespec ts, *tsp = NULL;
 	struct file *fp;
 	struct kqueue *kq;
-	int error = 0, i, n, nerrors = 0, drain = 0;
+	int error = 0, nerrors = 0, ended = 0;
 
 	*retval = 0;
 	if (nchanges < 0 || nevents < 0)
@@ -1599,50 +1650,12 @@ kern_kevent(int fd, const struct kevent *uchanges, int nchanges,
 	__atomic_store_n(&kq->kq_drainseq, kern_host_poll(), __ATOMIC_RELAXED);
 	ktask_run_pending();
 
-	while (nchanges > 0) {
-		n = nchanges > KQ_NEVENTS ? KQ_NEVENTS : nchanges;
-		if ((error = hc_copyin(uchanges, kchanges,
-		    (unsigned long)n * sizeof(*kev))) != 0)
-			goto out;
-		for (i = 0; i < n; i++) {
-			kev = &kchanges[i];
-			if (kev->filter == 0)	/* an unused entry, as BSD */
-				continue;
-			kev->flags &= ~EV_SYSFLAGS;
-			error = kqueue_register(kq, kev, &drain);
-			if (error != 0 || (kev->flags & EV_RECEIPT)) {
-				if (nevents == 0)
-					goto out;
-				kev->flags = EV_ERROR;
-				kev->data = error;
-				if ((error = hc_copyout(kev, uevents,
-				    sizeof(*kev))) != 0)
-					goto out;
-				uevents++;
-				nevents--;
-				nerrors++;
-			}
-		}
-		nchanges -= n;
-		uchanges += n;
-	}
-	/*
-	 * The host's reports of the registrations just made say which hold
-	 * already (kqueue_register()); one drain serves them all.
-	 */
-	if (drain) {
-		hc_host_poll();
-		drain = 0;
-	}
-	if (nerrors != 0) {
+	error = kqueue_apply_changes(kq, uchanges, nchanges, &uevents,
+	    &nevents, &nerrors, &ended);
+	if (error == 0 && !ended && nerrors != 0)
 		*retval = nerrors;
-		error = 0;
-		goto out;
-	}
-	error = kqueue_scan(kq, uevents, nevents, tsp, retval);
-out:
-	if (drain)		/* a change failed to copy out */
-		hc_host_poll();
+	else if (error == 0 && !ended)
+		error = kqueue_scan(kq, uevents, nevents, tsp, retval);
 	fdrop(fp);
 	return (error);
 }
