@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -258,6 +259,74 @@ closefrom(int lowfd)
 				(void)syscall(SYS_close, fd);
 	}
 	errno = saved;
+}
+
+/*
+ * fcntl(): F_GETFL and F_SETFL on a queue's descriptor show and set the
+ * program's O_NONBLOCK, kept by the kernel (hu_qnonblock), as Linux's
+ * epoll descriptor would have it: the host descriptor behind a queue stays
+ * non-blocking.  Everything else goes to the C library's fcntl(), which
+ * keeps its cancellation point for F_SETLKW.  fcntl64 is the same call
+ * under the name large-file programs use.
+ */
+typedef int (*host_fcntl_fn)(int, int, ...);
+static host_fcntl_fn host_next_fcntl;
+
+__attribute__((constructor(101)))
+static void
+host_fcntl_resolve(void)
+{
+
+	host_next_fcntl = (host_fcntl_fn)dlsym(RTLD_NEXT, "fcntl");
+}
+
+static int
+host_fcntl(int fd, int cmd, long arg)
+{
+	const struct hc_upcalls *up;
+	int flags, nb;
+
+	up = atomic_load_explicit(&host_upcalls, memory_order_acquire);
+	if ((cmd == F_GETFL || cmd == F_SETFL) && up != NULL &&
+	    up->hu_qnonblock != NULL && (nb = up->hu_qnonblock(fd, -1)) >= 0) {
+		if (cmd == F_SETFL) {
+			if ((int)syscall(SYS_fcntl, fd, F_SETFL,
+			    arg | O_NONBLOCK) != 0)
+				return (-1);
+			(void)up->hu_qnonblock(fd, (arg & O_NONBLOCK) != 0);
+			return (0);
+		}
+		if ((flags = (int)syscall(SYS_fcntl, fd, F_GETFL)) < 0)
+			return (-1);
+		return (nb ? flags | O_NONBLOCK : flags & ~O_NONBLOCK);
+	}
+	if (host_next_fcntl != NULL && host_next_fcntl != fcntl)
+		return (host_next_fcntl(fd, cmd, arg));
+	return ((int)syscall(SYS_fcntl, fd, cmd, arg));
+}
+
+HOST_EXPORT int
+fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	long arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, long);
+	va_end(ap);
+	return (host_fcntl(fd, cmd, arg));
+}
+
+HOST_EXPORT int
+fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	long arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, long);
+	va_end(ap);
+	return (host_fcntl(fd, cmd, arg));
 }
 
 /*

@@ -371,6 +371,32 @@ fd_lookup_kqueue(int fd, struct file **fpp)
 	return (EBADF);
 }
 
+/*
+ * The program's O_NONBLOCK on a queue's descriptor (hu_qnonblock): the
+ * host descriptor is always non-blocking, which Linux's epoll descriptor
+ * is not, so fcntl(F_GETFL) shows the program's bit, as on Linux.  Only
+ * the number the table knows the queue by: a dup() of it shows the host's
+ * flags.  -1 if fd is not a queue.
+ */
+int
+fd_queue_nonblock(int fd, int op)
+{
+	struct file *fp;
+	int nb = -1;
+
+	if ((fp = fdt_acquire(fd)) == NULL)
+		return (-1);
+	if (fp->f_type == DTYPE_KQUEUE) {
+		if (op >= 0)
+			__atomic_store_n(&fp->f_kq->kq_nonblock, op != 0,
+			    __ATOMIC_RELAXED);
+		nb = __atomic_load_n(&fp->f_kq->kq_nonblock,
+		    __ATOMIC_RELAXED);
+	}
+	fdrop(fp);
+	return (nb);
+}
+
 /* Resolve an upcall's cookie; NULL when the object is gone. */
 struct file *
 fd_lookup_cookie(unsigned long long cookie)

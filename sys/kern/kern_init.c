@@ -66,6 +66,7 @@ static const struct hc_upcalls kern_upcalls = {
 	.hu_forkchild = upcall_forkchild,
 	.hu_drainstart = kern_drain_start,
 	.hu_threadexit = epoch_threadexit,
+	.hu_qnonblock = fd_queue_nonblock,
 };
 
 int

@@ -166,6 +166,8 @@ struct kqueue {
 	int			kq_fd;		/* its host descriptor */
 	int			kq_nknotes;
 	int			kq_hostready;	/* host descriptor signalled */
+	int			kq_nonblock;	/* the program's O_NONBLOCK on
+						   the descriptor; atomic */
 	struct file		*kq_fp;		/* its descriptor; its f_knlist
 						   holds knotes watching us */
 	SLIST_HEAD(, knote)	*kq_hash;	/* (ident, class) -> knote;

@@ -76,6 +76,7 @@ int	fd_lookup(int fd, struct file **fpp);
 int	fd_lookup_host(int fd, struct file **fpp);
 int	fd_lookup_kqueue(int fd, struct file **fpp);
 struct file *fd_lookup_cookie(unsigned long long cookie);
+int	fd_queue_nonblock(int fd, int op);
 int	fd_install_kqueue(int fd, struct kqueue *kq, struct file **fpp);
 void	fhold(struct file *fp);
 void	fdrop(struct file *fp);

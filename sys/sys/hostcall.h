@@ -80,6 +80,14 @@ struct hc_upcalls {
 	 * host lock held.  Appended in version 2.
 	 */
 	void	(*hu_threadexit)(void *td);
+	/*
+	 * The program's fcntl(F_GETFL or F_SETFL) on fd.  A queue's host
+	 * descriptor stays non-blocking for the kernel's sake, so if fd is
+	 * one of the kernel's queues the kernel keeps the program's
+	 * O_NONBLOCK instead: op -1 asks for it, 0 or 1 sets it.  Returns
+	 * it (0 or 1), or -1 if fd is not a queue.  Appended in version 3.
+	 */
+	int	(*hu_qnonblock)(int fd, int op);
 };
 
 /* Initialization; called once, before any other hypercall. */

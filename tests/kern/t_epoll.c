@@ -1118,6 +1118,52 @@ ATF_TC_BODY(recheck_batched, tc)
 	ATF_REQUIRE_EQ(0, close(ep));
 }
 
+/*
+ * Issue 11, item 2: fcntl(F_GETFL) on an epoll instance or a kqueue shows
+ * what Linux's epoll descriptor shows: O_RDWR, and O_NONBLOCK only once
+ * the program sets it, though the host descriptor behind is non-blocking.
+ */
+ATF_TC(getfl_as_linux);
+ATF_TC_HEAD(getfl_as_linux, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "fcntl(F_GETFL) on an epoll instance "
+	    "and on a kqueue is O_RDWR without O_NONBLOCK (Linux: 0x2); "
+	    "F_SETFL sets and clears O_NONBLOCK as the program sees it, the "
+	    "queue keeps working, and other descriptors' flags are their own");
+}
+ATF_TC_BODY(getfl_as_linux, tc)
+{
+	struct epoll_event ev;
+	struct pollfd pfd;
+	int fl, i, q[2], p[2];
+
+	ATF_REQUIRE((q[0] = epoll_create1(0)) >= 0);
+	ATF_REQUIRE((q[1] = kqueue()) >= 0);
+	for (i = 0; i < 2; i++) {
+		fl = fcntl(q[i], F_GETFL);
+		ATF_CHECK_EQ_MSG(O_RDWR, fl & (O_ACCMODE | O_NONBLOCK),
+		    "queue %d: flags %#x", i, fl);
+		ATF_REQUIRE_EQ(0, fcntl(q[i], F_SETFL, fl | O_NONBLOCK));
+		ATF_CHECK(fcntl(q[i], F_GETFL) & O_NONBLOCK);
+		ATF_REQUIRE_EQ(0, fcntl(q[i], F_SETFL, fl & ~O_NONBLOCK));
+		ATF_CHECK_EQ(0, fcntl(q[i], F_GETFL) & O_NONBLOCK);
+	}
+	/* The epoll instance still reports, and polls readable. */
+	ATF_REQUIRE_EQ(0, pipe2(p, O_NONBLOCK));
+	ADD(q[0], p[0], EPOLLIN, 7);
+	ATF_REQUIRE_EQ(1, write(p[1], "x", 1));
+	ATF_REQUIRE_EQ(1, epoll_wait(q[0], &ev, 1, 1000));
+	ATF_CHECK_EQ(7, ev.data.u64);
+	pfd.fd = q[0];
+	pfd.events = POLLIN;
+	ATF_CHECK_EQ(1, poll(&pfd, 1, 0));
+	ATF_CHECK(fcntl(p[0], F_GETFL) & O_NONBLOCK);
+	for (i = 0; i < 2; i++)
+		ATF_REQUIRE_EQ(0, close(q[i]));
+	ATF_REQUIRE_EQ(0, close(p[0]));
+	ATF_REQUIRE_EQ(0, close(p[1]));
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 
@@ -1149,5 +1195,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, close_removes);
 	ATF_TP_ADD_TC(tp, fork_child);
 	ATF_TP_ADD_TC(tp, recheck_batched);
+	ATF_TP_ADD_TC(tp, getfl_as_linux);
 	return (atf_no_error());
 }
