@@ -651,8 +651,9 @@ file_knote_detach(struct file *fp, struct knote *kn)
 
 /*
  * The host watches a descriptor for what its filters want (events, in
- * HC_POLL* bits, their f_hostevents), the union over every queue.  Asking for less than everything matters on an edge-triggered
- * host registration: EPOLLOUT fires when a writable descriptor is
+ * HC_POLL* bits, their f_hostevents), the union over every queue.  Asking
+ * for less than everything matters on an edge-triggered host
+ * registration: EPOLLOUT fires when a writable descriptor is
  * registered and at every ACK that frees space in a socket's send buffer,
  * each a host thread wakeup and an upcall, which a descriptor watched
  * only for reading wants none of.  The set grows while knotes remain and

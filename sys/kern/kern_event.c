@@ -955,9 +955,9 @@ kqueue_register_user(struct kqueue *kq, const struct kevent *kev)
  * not know).  A registration whose source went away (a watched queue
  * closed) outlives the number while it waits, disabled, to report EV_EOF,
  * so an EV_DELETE of a number no longer open also sets *vanishedp: it
- * fails EBADF unless it finds such a registration to remove.  A queue does not watch itself (FreeBSD refuses it too): its
- * readiness is its own active list, under the lock a knote on it would
- * take.
+ * fails EBADF unless it finds such a registration to remove.  A queue
+ * does not watch itself (FreeBSD refuses it too): its readiness is its
+ * own active list, under the lock a knote on it would take.
  */
 static int
 kqueue_register_fd(struct kqueue *kq, const struct kevent *kev,
@@ -1174,8 +1174,9 @@ knote_deliver(struct knote *kn, int i, struct kevent *kev)
  * marker ends the pass so that requeued level-triggered knotes are not
  * reported twice in one call: it is the caller's, and stays on the queue
  * between the batches of one kevent() call (while no lock is held, so
- * other calls step over it) until the pass reaches it or the call ends.  EV_ONESHOT slots are marked and returned in
- * drops, to be detached after kq_lock is dropped.
+ * other calls step over it) until the pass reaches it or the call ends.
+ * EV_ONESHOT slots are marked and returned in drops, to be detached after
+ * kq_lock is dropped.
  */
 static void
 kqueue_marker_remove(struct kqueue *kq, struct knote *marker)

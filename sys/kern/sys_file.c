@@ -330,7 +330,6 @@ filt_vnodeattach(struct knote *kn, struct knslot *ks __unused)
 static int
 filt_vnode(struct knote *kn __unused, struct knslot *ks, long long hint)
 {
-
 	uint32_t notes, group;
 
 	if (hint & KNH_VNODE) {
