@@ -72,4 +72,30 @@ evring_cancel_restore(int old)
 	evring_testcancel();
 }
 
+/*
+ * The same, for a call that is a cancellation point only when it may
+ * block (entry) and acts on a request at its return only when act says
+ * so: kevent(2), as FreeBSD's libthr has it.
+ */
+static inline int
+evring_cancel_off_if(int point)
+{
+	int old;
+
+	if (point)
+		evring_testcancel();
+	(void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+	return (old);
+}
+
+static inline void
+evring_cancel_restore_if(int old, int act)
+{
+	int dummy;
+
+	(void)pthread_setcancelstate(old, &dummy);
+	if (act)
+		evring_testcancel();
+}
+
 #endif /* !_LIBEVRING_CANCEL_H_ */

@@ -80,10 +80,19 @@ kevent(int kq, const struct kevent *changelist, int nchanges,
 {
 	int cs, error, n;
 
-	cs = evring_cancel_off();
+	/*
+	 * As FreeBSD's libthr: a call with no room for events cannot block
+	 * and is not a cancellation point; one with room acts on a request
+	 * at its entry, and at its return only if it failed and made no
+	 * changes, so that a cancelled thread never loses knowledge of
+	 * changes applied or events taken.  Inside, cancellation is off
+	 * (cancel.h).
+	 */
+	cs = evring_cancel_off_if(nevents > 0);
 	error = kern_kevent(kq, changelist, nchanges, eventlist, nevents,
 	    timeout, &n);
-	evring_cancel_restore(cs);
+	evring_cancel_restore_if(cs, nevents > 0 && error != 0 &&
+	    nchanges == 0);
 	if (error != 0) {
 		errno = error;
 		return (-1);

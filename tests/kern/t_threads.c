@@ -657,6 +657,73 @@ ATF_TC_BODY(churn, tc)
 	expect_knotes(base0);
 }
 
+/*
+ * kevent() and cancellation, as FreeBSD's libthr has them: a call with no
+ * room for events cannot block and is not a cancellation point; one with
+ * room acts on a pending request at its entry.
+ */
+struct cancel_arg {
+	int		 ca_kq;
+	atomic_int	 ca_cancelled;
+	atomic_int	 ca_after_changes;
+	atomic_int	 ca_after_collect;
+};
+
+static void *
+cancel_thread(void *arg)
+{
+	struct timespec zero = { 0, 0 };
+	struct cancel_arg *ca = arg;
+	struct kevent kev;
+	int old;
+
+	(void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+	while (atomic_load(&ca->ca_cancelled) == 0)
+		usleep(1000);
+	(void)pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &old);
+	EV_SET(&kev, 1, EVFILT_USER, 0, NOTE_TRIGGER, 0, NULL);
+	if (kevent(ca->ca_kq, &kev, 1, NULL, 0, NULL) == 0)
+		atomic_store(&ca->ca_after_changes, 1);
+	(void)kevent(ca->ca_kq, NULL, 0, &kev, 1, &zero);
+	atomic_store(&ca->ca_after_collect, 1);
+	return (NULL);
+}
+
+ATF_TC(cancel_points);
+ATF_TC_HEAD(cancel_points, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "With a cancel request pending, "
+	    "kevent() of changes only (no event list) returns and applies "
+	    "them, as on FreeBSD, and the next kevent() that could collect "
+	    "acts on the request at its entry");
+}
+ATF_TC_BODY(cancel_points, tc)
+{
+	struct timespec zero = { 0, 0 };
+	struct cancel_arg ca;
+	struct kevent kev;
+	pthread_t t;
+	void *ret;
+
+	ATF_REQUIRE((ca.ca_kq = kqueue()) >= 0);
+	atomic_init(&ca.ca_cancelled, 0);
+	atomic_init(&ca.ca_after_changes, 0);
+	atomic_init(&ca.ca_after_collect, 0);
+	EV_SET(&kev, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	ATF_REQUIRE_EQ(0, kevent(ca.ca_kq, &kev, 1, NULL, 0, NULL));
+	ATF_REQUIRE_EQ(0, pthread_create(&t, NULL, cancel_thread, &ca));
+	ATF_REQUIRE_EQ(0, pthread_cancel(t));
+	atomic_store(&ca.ca_cancelled, 1);
+	ATF_REQUIRE_EQ(0, pthread_join(t, &ret));
+	ATF_CHECK(ret == PTHREAD_CANCELED);
+	ATF_CHECK_EQ(1, atomic_load(&ca.ca_after_changes));
+	ATF_CHECK_EQ(0, atomic_load(&ca.ca_after_collect));
+	/* The trigger was applied, and its event was not taken. */
+	ATF_REQUIRE_EQ(1, kevent(ca.ca_kq, NULL, 0, &kev, 1, &zero));
+	ATF_CHECK_EQ(1, kev.ident);
+	ATF_REQUIRE_EQ(0, close(ca.ca_kq));
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, producers_consumers);
@@ -665,5 +732,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, wake_null_timeout_pipe);
 	ATF_TP_ADD_TC(tp, level_two_scanners);
 	ATF_TP_ADD_TC(tp, churn);
+	ATF_TP_ADD_TC(tp, cancel_points);
 	return (atf_no_error());
 }
