@@ -92,7 +92,7 @@ hc_fd_watch(int fd, unsigned long long cookie, unsigned events,
     int *reportsp)
 {
 	struct epoll_event ev;
-	int epfd, error, was;
+	int epfd, error, locked, was;
 
 	*reportsp = 0;
 	if (fd < 0)
@@ -127,6 +127,15 @@ hc_fd_watch(int fd, unsigned long long cookie, unsigned events,
 			return (error);
 		}
 	}
+	/*
+	 * A change of a registration's set is made under the drain lock:
+	 * then no drain has sampled fd under the old set and reports it
+	 * afterwards, and the kernel can forget what earlier drains said of
+	 * fd (file_watch()) knowing that every later report covers the set.
+	 */
+	locked = was && !host_lock_owned(&host_poll_lock);
+	if (locked)
+		host_lock_acquire(&host_poll_lock);
 	if (host_uring_active())
 		error = host_uring_watch(fd, cookie);
 	else if (host_sys_epoll_ctl(epfd, was ? EPOLL_CTL_MOD : EPOLL_CTL_ADD,
@@ -138,6 +147,8 @@ hc_fd_watch(int fd, unsigned long long cookie, unsigned events,
 		    EPOLL_CTL_ADD, fd, &ev) == 0)
 			error = 0;
 	}
+	if (locked)
+		host_lock_release(&host_poll_lock);
 	if (error != 0) {
 		if (!was) {
 			host_fdtab_set(fd, 0);

@@ -684,6 +684,13 @@ file_watch(struct file *fp, unsigned events, int *reportsp)
 		} else if (error == 0) {
 			fp->f_watched = 1;
 			fp->f_hwant |= events;
+			/*
+			 * Bits a drain stamped before are for the old set:
+			 * a re-check must not take them for the new one.
+			 * The host changed the set under its drain lock, so
+			 * every drain from now on samples the new set.
+			 */
+			__atomic_store_n(&fp->f_hseq, 0, __ATOMIC_RELEASE);
 		}
 	}
 	hc_mtx_unlock(file_watch_lock);
