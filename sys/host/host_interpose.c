@@ -266,8 +266,7 @@ closefrom(int lowfd)
  * program's O_NONBLOCK, kept by the kernel (hu_qnonblock), as Linux's
  * epoll descriptor would have it: the host descriptor behind a queue stays
  * non-blocking.  Everything else goes to the C library's fcntl(), which
- * keeps its cancellation point for F_SETLKW.  fcntl64 is the same call
- * under the name large-file programs use.
+ * keeps its cancellation point for F_SETLKW.
  */
 typedef int (*host_fcntl_fn)(int, int, ...);
 static host_fcntl_fn host_next_fcntl;
@@ -317,17 +316,9 @@ fcntl(int fd, int cmd, ...)
 	return (host_fcntl(fd, cmd, arg));
 }
 
-HOST_EXPORT int
-fcntl64(int fd, int cmd, ...)
-{
-	va_list ap;
-	long arg;
-
-	va_start(ap, cmd);
-	arg = va_arg(ap, long);
-	va_end(ap);
-	return (host_fcntl(fd, cmd, arg));
-}
+/* The same call under the name large-file programs use. */
+HOST_EXPORT int	fcntl64(int fd, int cmd, ...)
+    __attribute__((__alias__("fcntl")));
 
 /*
  * getsockopt(SO_ERROR) also returns an error that the kernel read (and so

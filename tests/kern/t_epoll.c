@@ -1147,6 +1147,12 @@ ATF_TC_BODY(getfl_as_linux, tc)
 		ATF_CHECK(fcntl(q[i], F_GETFL) & O_NONBLOCK);
 		ATF_REQUIRE_EQ(0, fcntl(q[i], F_SETFL, fl & ~O_NONBLOCK));
 		ATF_CHECK_EQ(0, fcntl(q[i], F_GETFL) & O_NONBLOCK);
+		/* The large-file name is the same call. */
+		ATF_REQUIRE_EQ(0, fcntl64(q[i], F_SETFL, fl | O_NONBLOCK));
+		ATF_CHECK(fcntl64(q[i], F_GETFL) & O_NONBLOCK);
+		ATF_REQUIRE_EQ(0, fcntl64(q[i], F_SETFL, fl & ~O_NONBLOCK));
+		ATF_CHECK_EQ(O_RDWR, fcntl64(q[i], F_GETFL) &
+		    (O_ACCMODE | O_NONBLOCK));
 	}
 	/* The epoll instance still reports, and polls readable. */
 	ATF_REQUIRE_EQ(0, pipe2(p, O_NONBLOCK));
