@@ -27,6 +27,7 @@
 #include <sys/eventvar.h>
 #include <sys/file.h>
 #include <sys/evring.h>
+#include <sys/kwheel.h>
 
 #define	KQ_NEVENTS	64	/* events handled per lock hold */
 #define	KQ_HASHSIZE	16	/* initial hash buckets */
@@ -46,6 +47,21 @@ struct kq_sleeper {
 struct kq_drop {
 	struct knote	*kd_kn;
 	int		kd_slot;
+};
+
+/* A queue's timers and one of them (EVFILT_TIMER, below). */
+struct kqtimers {
+	struct kwheel		kt_wheel;
+	struct hc_callout	*kt_callout;	/* fires them when no thread
+						   is in the kernel */
+	long long		kt_armed;	/* its deadline; KW_NEVER when
+						   idle.  Atomic reads */
+};
+
+struct ktimer {
+	struct kwtimer		kt_entry;	/* its deadline: next expiry */
+	struct knote		*kt_kn;
+	long long		kt_period;	/* ns; 0 when one-shot */
 };
 
 static long long kq_nkqueues;
@@ -1207,7 +1223,7 @@ kqueue_resample(struct kqueue *kq, struct knote *marker, int want)
 	struct knote *kn;
 	struct file *fp;
 	uint32_t seq;
-	int n = 0, stale = 0;
+	int n = 0, seen = 0, stale = 0;
 
 	KQ_REG_OWNED(kq);
 	KQ_OWNED(kq);
@@ -1216,8 +1232,9 @@ kqueue_resample(struct kqueue *kq, struct knote *marker, int want)
 	if (want > HC_RESAMPLE_MAX)
 		want = HC_RESAMPLE_MAX;
 	seq = __atomic_load_n(&kq->kq_drainseq, __ATOMIC_RELAXED);
+	/* The knotes the collect will look at: no more (timers, users). */
 	TAILQ_FOREACH(kn, &kq->kq_head, kn_tqe) {
-		if (kn == marker || n == want)
+		if (kn == marker || seen++ == want)
 			break;
 		if (kn->kn_class != KNC_FD)
 			continue;
@@ -1443,20 +1460,43 @@ knote_drop_slots(struct kqueue *kq, struct knote *kn, unsigned mask)
 	}
 }
 
+/*
+ * A relative timeout as an absolute monotonic deadline: -1 for none (no
+ * timeout, or one too long for the clock to reach), 0 for a poll.  The
+ * caller has checked that it is a valid timespec.
+ */
+long long
+kern_deadline(const struct timespec *ts)
+{
+	long long now;
+
+	if (ts == NULL)
+		return (-1);
+	if (ts->tv_sec == 0 && ts->tv_nsec == 0)
+		return (0);
+	now = hc_clock_monotonic();
+	if (ts->tv_sec >= (INT64_MAX - now) / 1000000000LL - 1)
+		return (-1);
+	return (now + ts->tv_sec * 1000000000LL + ts->tv_nsec);
+}
+
 static int
 kqueue_scan(struct kqueue *kq, struct kevent *ulist, int maxevents,
     const struct timespec *tsp, int *retval)
 {
 	struct kevent kbuf[KQ_NEVENTS], probe;
 	struct kq_drop drops[KQ_NEVENTS];
-	struct kq_sleeper sl, **slp;
+	struct hc_sleeper *hs = NULL;
 	struct knote marker;
-	long long deadline, ns;
+	long long deadline, sleepto;
 	int error = 0, n, nd, total = 0, want, i;
 
 	*retval = 0;
-	if (maxevents == 0)
+	if (maxevents == 0) {
+		/* Nothing to collect, but what is due fires all the same. */
+		kqueue_timers_expire(kq);
 		return (0);
+	}
 	/*
 	 * Prove the event list writable before consuming anything, so that
 	 * a bad pointer costs the caller EFAULT, not its events.
@@ -1468,19 +1508,7 @@ kqueue_scan(struct kqueue *kq, struct kevent *ulist, int maxevents,
 	    (error = hc_copyout(&probe, &ulist[maxevents - 1],
 	    sizeof(probe))) != 0)
 		return (error);
-	if (tsp == NULL)
-		deadline = -1;
-	else if (tsp->tv_sec == 0 && tsp->tv_nsec == 0)
-		deadline = 0;
-	else {
-		if (tsp->tv_sec > 1000000000LL * 86400)	/* ~forever */
-			deadline = -1;
-		else {
-			ns = tsp->tv_sec * 1000000000LL + tsp->tv_nsec;
-			deadline = hc_clock_monotonic() + ns;
-		}
-	}
-	sl.sl_hs = NULL;
+	deadline = kern_deadline(tsp);
 	memset(&marker, 0, sizeof(marker));
 	marker.kn_class = KNC_MARKER;
 	for (;;) {
@@ -1492,6 +1520,7 @@ kqueue_scan(struct kqueue *kq, struct kevent *ulist, int maxevents,
 			error = EBADF;
 			break;
 		}
+		kqueue_timers_run(kq);
 		if (kq->kq_ring != NULL) {
 			/* Its events go to the ring: kevent() neither returns
 			   nor waits for them (see kevent_wait()). */
@@ -1504,31 +1533,14 @@ kqueue_scan(struct kqueue *kq, struct kevent *ulist, int maxevents,
 			want = KQ_NEVENTS;
 		n = kqueue_collect(kq, &marker, kbuf, want, drops, &nd);
 		if (n == 0 && total == 0 && deadline != 0) {
-			if (sl.sl_hs == NULL &&
-			    (error = hc_sleeper_get(&sl.sl_hs)) != 0) {
-				KQ_UNLOCK(kq);
-				KQ_REG_UNLOCK(kq);
-				break;
-			}
-			sl.sl_woken = 0;
-			sl.sl_next = kq->kq_sleepers;
-			kq->kq_sleepers = &sl;
-			KQ_UNLOCK(kq);
 			KQ_REG_UNLOCK(kq);
-			if (deadline > 0 && hc_clock_monotonic() >= deadline)
-				error = ETIMEDOUT;
-			else
-				error = hc_sleep(sl.sl_hs, deadline, NULL);
-			KQ_LOCK(kq);
-			for (slp = &kq->kq_sleepers; *slp != &sl;
-			    slp = &(*slp)->sl_next)
-				;
-			*slp = sl.sl_next;
-			/* A wakeup posted as we gave up must not linger. */
-			if (sl.sl_woken && error != 0)
-				hc_sleep_reset(sl.sl_hs);
+			/* No later than the queue's next timer, to fire it. */
+			sleepto = kqueue_timers_bound(kq, deadline);
+			error = kqueue_sleep(kq, &hs, sleepto, NULL);
 			KQ_UNLOCK(kq);
-			if (error == ETIMEDOUT) {
+			if (error == ETIMEDOUT && sleepto != deadline)
+				error = 0;	/* a timer is due: look again */
+			else if (error == ETIMEDOUT) {
 				error = 0;
 				break;
 			}
@@ -1657,6 +1669,7 @@ kern_kevent(int fd, const struct kevent *uchanges, int nchanges,
 		*retval = nerrors;
 	else if (error == 0 && !ended)
 		error = kqueue_scan(kq, uevents, nevents, tsp, retval);
+	kqueue_timers_leave(kq);
 	fdrop(fp);
 	return (error);
 }
@@ -1767,6 +1780,9 @@ kqueue_close(struct kqueue *kq)
 		while ((kn = SLIST_FIRST(&kq->kq_hash[i])) != NULL)
 			knote_drop(kq, kn);
 	KQ_REG_UNLOCK(kq);
+	/* KQ_CLOSING keeps it from being armed again. */
+	if (kq->kq_timers != NULL)
+		(void)hc_callout_stop(kq->kq_timers->kt_callout);
 	if (ktask_cancel(kq->kq_task))
 		fdrop(kq->kq_fp);
 	knlist_teardown(&kq->kq_fp->f_knlist, NOTE_REVOKE);
@@ -1786,6 +1802,12 @@ kqueue_free(struct kqueue *kq)
 		hc_mtx_destroy(kq->kq_lock);
 	if (kq->kq_reglock != NULL)
 		hc_mtx_destroy(kq->kq_reglock);
+	if (kq->kq_timers != NULL) {
+		KASSERT(kq->kq_timers->kt_wheel.w_count == 0,
+		    ("kqueue_free: timers armed"));
+		hc_callout_destroy(kq->kq_timers->kt_callout);
+		kfree(kq->kq_timers, sizeof(*kq->kq_timers), M_KQUEUE);
+	}
 	kfree(kq->kq_hash, sizeof(*kq->kq_hash) * (kq->kq_hashmask + 1),
 	    M_KQUEUE);
 	kfree(kq->kq_task, sizeof(*kq->kq_task), M_KQUEUE);
@@ -1886,14 +1908,173 @@ static const struct filterops user_filtops = {
 
 /*
  * EVFILT_TIMER: data counts expirations since the last delivery.
+ *
+ * A queue's timers are on its own timing wheel (kern_timeout.c), under
+ * kq_lock, and fire in the threads that use the queue: every kevent() and
+ * kevent_wait() runs what is due before it collects, and sleeps no later
+ * than the next deadline.  Firing a timer is then a count and an
+ * activation under a lock already held, with no thread to wake.  A host
+ * callout per queue fires them when no thread is in the kernel for the
+ * queue when they are due (a ring consumer busy with its records, a queue
+ * that another queue or poll() watches): every thread leaving the kernel
+ * sees that it is armed no later than the wheel's next deadline
+ * (kqueue_timers_leave()).
  */
-struct ktimer {
-	struct hc_callout	*kt_callout;
-	long long		kt_period;	/* ns; 0 when one-shot */
-	long long		kt_next;	/* next expiry, monotonic ns */
-};
-
 #define	TIMER_MINPERIOD	10000LL		/* 10 us: no periodic spinning */
+
+static void kqueue_timeout(void *arg);
+
+/* The queue's wheel, made at its first timer. */
+static int
+kqueue_timers_init(struct kqueue *kq)
+{
+	struct kqtimers *kt;
+	int error;
+
+	KQ_REG_OWNED(kq);
+	if (kq->kq_timers != NULL)
+		return (0);
+	kt = kmalloc(sizeof(*kt), M_KQUEUE, 0);
+	if (kt == NULL)
+		return (ENOMEM);
+	if ((error = hc_callout_init(&kt->kt_callout, kqueue_timeout,
+	    kq)) != 0) {
+		kfree(kt, sizeof(*kt), M_KQUEUE);
+		return (error);
+	}
+	kwheel_init(&kt->kt_wheel, hc_clock_monotonic());
+	kt->kt_armed = KW_NEVER;
+	KQ_LOCK(kq);
+	/* Lock-free readers see an initialized wheel or none. */
+	__atomic_store_n(&kq->kq_timers, kt, __ATOMIC_RELEASE);
+	KQ_UNLOCK(kq);
+	return (0);
+}
+
+static void
+filt_timerexpire(struct kwtimer *e, void *arg)
+{
+	struct ktimer *kt = __containerof(e, struct ktimer, kt_entry);
+	struct knote *kn = kt->kt_kn;
+	struct knslot *ks = &kn->kn_slot[0];
+	long long now = *(long long *)arg, next = e->kw_deadline, n = 1;
+
+	if (kt->kt_period > 0) {
+		if (now >= next)
+			n += (now - next) / kt->kt_period;
+		next += n * kt->kt_period;
+		kwheel_add(&kn->kn_kq->kq_timers->kt_wheel, e, next);
+	}
+	ks->ks_data += n;
+	if ((ks->ks_status & KS_DROPPING) == 0)
+		knote_activate(kn, 0);
+}
+
+/* Fire the queue's timers that are due.  Under kq_lock. */
+void
+kqueue_timers_run(struct kqueue *kq)
+{
+	struct kqtimers *kt = kq->kq_timers;
+	long long now;
+
+	KQ_OWNED(kq);
+	if (kt == NULL)
+		return;
+	now = hc_clock_monotonic();
+	if (now >= kwheel_next(&kt->kt_wheel))
+		kwheel_expire(&kt->kt_wheel, now, filt_timerexpire, &now);
+}
+
+/* Whether a timer may be due by now: a hint, without kq_lock. */
+int
+kqueue_timers_due(struct kqueue *kq, long long now)
+{
+	struct kqtimers *kt = __atomic_load_n(&kq->kq_timers,
+	    __ATOMIC_ACQUIRE);
+
+	return (kt != NULL && now >= kwheel_next(&kt->kt_wheel));
+}
+
+/* kqueue_timers_run() for a caller without kq_lock. */
+void
+kqueue_timers_expire(struct kqueue *kq)
+{
+
+	if (__atomic_load_n(&kq->kq_timers, __ATOMIC_RELAXED) == NULL ||
+	    !kqueue_timers_due(kq, hc_clock_monotonic()))
+		return;
+	KQ_LOCK(kq);
+	kqueue_timers_run(kq);
+	KQ_UNLOCK(kq);
+}
+
+/*
+ * The deadline a thread that serves the queue sleeps to: its own (-1:
+ * none), or the next timer's if that comes first.
+ */
+long long
+kqueue_timers_bound(struct kqueue *kq, long long deadline)
+{
+	struct kqtimers *kt = __atomic_load_n(&kq->kq_timers,
+	    __ATOMIC_ACQUIRE);
+	long long next;
+
+	if (kt == NULL || deadline == 0)
+		return (deadline);
+	next = kwheel_next(&kt->kt_wheel);
+	if (next == KW_NEVER || (deadline > 0 && deadline <= next))
+		return (deadline);
+	return (next > 0 ? next : 1);
+}
+
+/*
+ * A thread leaves the kernel: the callout must fire the queue's timers
+ * from now on, unless a thread comes back first (it then finds nothing
+ * to do, and arms itself for the next).  An earlier deadline than the one
+ * armed moves it; a later one does not, which costs at most a spurious
+ * firing, and saves a host call for every timer cancelled or fired by a
+ * thread.  Without kq_lock: nothing to do is the common case.
+ */
+void
+kqueue_timers_leave(struct kqueue *kq)
+{
+	struct kqtimers *kt = __atomic_load_n(&kq->kq_timers,
+	    __ATOMIC_ACQUIRE);
+	long long next;
+
+	if (kt == NULL || kwheel_next(&kt->kt_wheel) >=
+	    __atomic_load_n(&kt->kt_armed, __ATOMIC_RELAXED))
+		return;
+	KQ_LOCK(kq);
+	next = kwheel_next(&kt->kt_wheel);
+	if (next < kt->kt_armed && (kq->kq_state & KQ_CLOSING) == 0) {
+		__atomic_store_n(&kt->kt_armed, next, __ATOMIC_RELAXED);
+		hc_callout_reset(kt->kt_callout, next);
+	}
+	KQ_UNLOCK(kq);
+}
+
+/* The callout: no thread was in the kernel for the queue in time. */
+static void
+kqueue_timeout(void *arg)
+{
+	struct kqueue *kq = arg;
+	struct kqtimers *kt = kq->kq_timers;
+	long long next;
+
+	KQ_LOCK(kq);
+	__atomic_store_n(&kt->kt_armed, KW_NEVER, __ATOMIC_RELAXED);
+	if ((kq->kq_state & KQ_CLOSING) == 0) {
+		kqueue_timers_run(kq);
+		next = kwheel_next(&kt->kt_wheel);
+		if (next != KW_NEVER) {
+			__atomic_store_n(&kt->kt_armed, next,
+			    __ATOMIC_RELAXED);
+			hc_callout_reset(kt->kt_callout, next);
+		}
+	}
+	KQ_UNLOCK(kq);
+}
 
 /* Translate a registration into a first expiry and a period. */
 static int
@@ -1942,65 +2123,54 @@ timer_params(unsigned fflags, long long data, int oneshot,
 	return (0);
 }
 
-static void
-filt_timerexpire(void *arg)
-{
-	struct knote *kn = arg;
-	struct kqueue *kq = kn->kn_kq;
-	struct ktimer *kt = kn->kn_ptr.p_v;
-	struct knslot *ks = &kn->kn_slot[0];
-	long long now, n = 1;
-
-	KQ_LOCK(kq);
-	if (kt->kt_period > 0) {
-		now = hc_clock_monotonic();
-		if (now > kt->kt_next)
-			n += (now - kt->kt_next) / kt->kt_period;
-		kt->kt_next += n * kt->kt_period;
-		hc_callout_reset(kt->kt_callout, kt->kt_next);
-	}
-	ks->ks_data += n;
-	if ((ks->ks_status & KS_DROPPING) == 0)
-		knote_activate(kn, 0);
-	KQ_UNLOCK(kq);
-}
-
 static int
 filt_timerattach(struct knote *kn, struct knslot *ks)
 {
+	struct kqueue *kq = kn->kn_kq;
 	struct ktimer *kt;
+	long long next;
 	int error;
 
-	kt = kmalloc(sizeof(*kt), M_KNOTE, HC_M_ZERO);
+	KASSERT(kn->kn_class == KNC_TIMER, ("filt_timerattach: class"));
+	if ((error = kqueue_timers_init(kq)) != 0)
+		return (error);
+	kt = kmalloc(sizeof(*kt), M_KNOTE, 0);
 	if (kt == NULL)
 		return (ENOMEM);
 	error = timer_params(ks->ks_sfflags, ks->ks_sdata,
-	    (ks->ks_flags & EV_ONESHOT) != 0, &kt->kt_next, &kt->kt_period);
-	if (error == 0)
-		error = hc_callout_init(&kt->kt_callout, filt_timerexpire, kn);
+	    (ks->ks_flags & EV_ONESHOT) != 0, &next, &kt->kt_period);
 	if (error != 0) {
 		kfree(kt, sizeof(*kt), M_KNOTE);
 		return (error);
 	}
+	kwtimer_init(&kt->kt_entry);
+	kt->kt_kn = kn;
 	kn->kn_ptr.p_v = kt;
-	hc_callout_reset(kt->kt_callout, kt->kt_next);
+	KQ_LOCK(kq);
+	kwheel_add(&kq->kq_timers->kt_wheel, &kt->kt_entry, next);
+	KQ_UNLOCK(kq);
 	return (0);
 }
 
+/* Under kq_lock, so the timer cannot fire after: expiry takes it too. */
 static void
 filt_timerdetach(struct knote *kn, struct knslot *ks __unused)
 {
+	struct kqueue *kq = kn->kn_kq;
 	struct ktimer *kt = kn->kn_ptr.p_v;
 
-	hc_callout_destroy(kt->kt_callout);
-	kfree(kt, sizeof(*kt), M_KNOTE);
+	KQ_LOCK(kq);
+	kwheel_remove(&kq->kq_timers->kt_wheel, &kt->kt_entry);
 	kn->kn_ptr.p_v = NULL;
+	KQ_UNLOCK(kq);
+	kfree(kt, sizeof(*kt), M_KNOTE);
 }
 
 /* Re-adding a timer restarts it with the new period and a zero count. */
 static int
 filt_timermodify(struct knote *kn, struct knslot *ks, const struct kevent *kev)
 {
+	struct kqueue *kq = kn->kn_kq;
 	struct ktimer *kt = kn->kn_ptr.p_v;
 	long long next, period;
 	int error;
@@ -2011,17 +2181,16 @@ filt_timermodify(struct knote *kn, struct knslot *ks, const struct kevent *kev)
 	    &next, &period);
 	if (error != 0)
 		return (error);
-	(void)hc_callout_stop(kt->kt_callout);
-	KQ_LOCK(kn->kn_kq);
+	KQ_LOCK(kq);
+	kwheel_remove(&kq->kq_timers->kt_wheel, &kt->kt_entry);
 	ks->ks_sfflags = kev->fflags;
 	ks->ks_sdata = kev->data;
 	ks->ks_data = 0;
 	ks->ks_status &= ~KS_ACTIVE;
-	kt->kt_next = next;
 	kt->kt_period = period;
 	knote_requeue(kn);
-	KQ_UNLOCK(kn->kn_kq);
-	hc_callout_reset(kt->kt_callout, next);
+	kwheel_add(&kq->kq_timers->kt_wheel, &kt->kt_entry, next);
+	KQ_UNLOCK(kq);
 	return (0);
 }
 

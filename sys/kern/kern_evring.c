@@ -1067,6 +1067,9 @@ evring_busypoll(struct kqueue *kq, uint32_t ringstate, uint32_t minwake,
 		if (turn % EVRING_BUSYPOLL_CLOCK == 0) {
 			if ((now = hc_clock_monotonic()) >= end)
 				break;
+			/* A timer is due: the caller fires it under kq_lock. */
+			if (kqueue_timers_due(kq, now))
+				break;
 			if (sp->hs_masked && now >= nextsig) {
 				if (hc_spin_signalled(sp, maskp))
 					break;
@@ -1148,13 +1151,7 @@ evring_wait_args(const struct timespec *utimeout, const void *usigmask,
 			return (error);
 		*maskpp = kmask;
 	}
-	if (utimeout == NULL || ts.tv_sec > 1000000000LL * 86400)
-		*deadlinep = -1;
-	else if (ts.tv_sec == 0 && ts.tv_nsec == 0)
-		*deadlinep = 0;
-	else
-		*deadlinep = hc_clock_monotonic() + ts.tv_sec * 1000000000LL +
-		    ts.tv_nsec;
+	*deadlinep = kern_deadline(utimeout != NULL ? &ts : NULL);
 	return (0);
 }
 
@@ -1229,7 +1226,7 @@ kern_kevent_wait(int fd, unsigned int ringstate,
 	struct kqueue *kq;
 	struct file *fp;
 	const void *maskp;
-	long long deadline;
+	long long deadline, sleepto;
 	uint32_t spinus;
 	int error, woken = 0, timedout = 0;
 
@@ -1283,6 +1280,7 @@ kern_kevent_wait(int fd, unsigned int ringstate,
 			error = ENXIO;
 			break;
 		}
+		kqueue_timers_run(kq);
 		evring_update(kq, kr, NULL);
 		if (kr->kr_flags & EVRING_F_BADINDEX) {
 			error = EOVERFLOW;
@@ -1318,11 +1316,16 @@ kern_kevent_wait(int fd, unsigned int ringstate,
 			break;
 		if (hs == NULL && (error = hc_sleeper_get(&hs)) != 0)
 			break;
-		if ((error = evring_sleep(kq, hs, deadline, maskp, &woken,
+		/* No later than the queue's next timer, to fire it. */
+		sleepto = kqueue_timers_bound(kq, deadline);
+		if ((error = evring_sleep(kq, hs, sleepto, maskp, &woken,
 		    &timedout)) != 0)
 			break;
+		if (sleepto != deadline)
+			timedout = 0;	/* a timer is due: look again */
 	}
 	KQ_UNLOCK(kq);
+	kqueue_timers_leave(kq);
 out:
 	hc_spin_end(&spin);
 	fdrop(fp);

@@ -227,6 +227,11 @@ struct kqueue {
 	/* A front end's queue (epoll, /dev/poll); NULL for kqueue(). */
 	const struct kq_personality *kq_pers;
 	void			*kq_pdata;	/* the front end's state */
+	/*
+	 * Its EVFILT_TIMER wheel, made at the first timer (kern_event.c);
+	 * set under both locks, read lock-free, freed with the queue.
+	 */
+	struct kqtimers		*kq_timers;
 };
 
 /*
@@ -373,6 +378,15 @@ int	kern_upcall_fresh(struct file *fp, struct kqueue *kq);
 void	kqueue_set_hostready(struct kqueue *kq);
 void	kqueue_wakeup(struct kqueue *kq);
 void	knote_enqueue(struct knote *kn);
+
+long long kern_deadline(const struct timespec *ts);
+
+/* A queue's timers, fired by the threads that serve it (kern_event.c). */
+void	kqueue_timers_run(struct kqueue *kq);
+void	kqueue_timers_expire(struct kqueue *kq);
+int	kqueue_timers_due(struct kqueue *kq, long long now);
+long long kqueue_timers_bound(struct kqueue *kq, long long deadline);
+void	kqueue_timers_leave(struct kqueue *kq);
 
 /* For front ends built on the core (sys_devpoll.c, sys_epoll.c). */
 int	kqueue_create(const struct kq_personality *pers, void *pdata,
