@@ -1651,6 +1651,7 @@ kern_kevent(int fd, const struct kevent *uchanges, int nchanges,
 		return (EBADF);
 	}
 
+	kqueue_enter(kq);
 	/*
 	 * Every kernel entry reaps and flushes the backlog (the ring
 	 * protocol), even one whose changes post nothing; reaping before
@@ -1669,7 +1670,7 @@ kern_kevent(int fd, const struct kevent *uchanges, int nchanges,
 		*retval = nerrors;
 	else if (error == 0 && !ended)
 		error = kqueue_scan(kq, uevents, nevents, tsp, retval);
-	kqueue_timers_leave(kq);
+	kqueue_leave(kq);
 	fdrop(fp);
 	return (error);
 }
@@ -2052,6 +2053,28 @@ kqueue_timers_leave(struct kqueue *kq)
 		hc_callout_reset(kt->kt_callout, next);
 	}
 	KQ_UNLOCK(kq);
+}
+
+/*
+ * A thread enters the kernel for the queue (kevent(), kevent_wait()), and
+ * leaves it: what was left for it to see to as it leaves is done (the
+ * ring's drops, evring_leave(); the timers' callout,
+ * kqueue_timers_leave()).
+ */
+void
+kqueue_enter(struct kqueue *kq)
+{
+
+	__atomic_add_fetch(&kq->kq_inside, 1, __ATOMIC_SEQ_CST);
+}
+
+void
+kqueue_leave(struct kqueue *kq)
+{
+
+	__atomic_sub_fetch(&kq->kq_inside, 1, __ATOMIC_SEQ_CST);
+	evring_leave(kq);
+	kqueue_timers_leave(kq);
 }
 
 /* The callout: no thread was in the kernel for the queue in time. */

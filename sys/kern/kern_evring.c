@@ -398,9 +398,24 @@ evring_post_slot(struct kqueue *kq, struct kevring *kr, struct knote *kn,
 	if (r & KD_DROP) {
 		kr->kr_drops[kr->kr_ndrops].ed_kn = kn;
 		kr->kr_drops[kr->kr_ndrops].ed_slot = i;
-		if (kr->kr_ndrops++ == 0)
-			evring_task_schedule(kq);
-		ck_pr_store_int(&kq->kq_ndrops, (int)kr->kr_ndrops);
+		kr->kr_ndrops++;
+		__atomic_store_n(&kq->kq_ndrops, (int)kr->kr_ndrops,
+		    __ATOMIC_SEQ_CST);
+		/*
+		 * A thread in kevent() or kevent_wait() for the queue (this
+		 * one, if a timer fired or a change posted) finishes the
+		 * drop as it leaves (evring_leave()), with no task to wake
+		 * a thread for; a sleeping one does not count
+		 * (evring_sleep()).  Nor does one when the drops are full:
+		 * posts wait for the finish, which must not wait for a
+		 * thread to leave.
+		 */
+		if (kr->kr_ndrops == 1 || kr->kr_ndrops == kr->kr_dropcap) {
+			if (kr->kr_ndrops == kr->kr_dropcap ||
+			    __atomic_load_n(&kq->kq_inside,
+			    __ATOMIC_SEQ_CST) == 0)
+				evring_task_schedule(kq);
+		}
 	}
 }
 
@@ -721,6 +736,19 @@ evring_enter(struct kqueue *kq, int reap)
 	if (kq->kq_ring != NULL && (kq->kq_state & KQ_CLOSING) == 0)
 		evring_update(kq, kq->kq_ring, NULL);
 	KQ_UNLOCK(kq);
+}
+
+/*
+ * A thread leaves the kernel for the queue (kqueue_leave()): it finishes
+ * the drops of EV_ONESHOT records posted while it was inside, for which
+ * no ring task was scheduled (evring_post_slot()).
+ */
+void
+evring_leave(struct kqueue *kq)
+{
+
+	if (__atomic_load_n(&kq->kq_ndrops, __ATOMIC_SEQ_CST) > 0)
+		evring_enter(kq, 1);
 }
 
 static void
@@ -1191,9 +1219,20 @@ evring_sleep(struct kqueue *kq, struct hc_sleeper *hs, long long deadline,
 	ew.ew_hs = hs;
 	ew.ew_woken = 0;
 	TAILQ_INSERT_TAIL(&kq->kq_ringwait, &ew, ew_link);
+	/*
+	 * A sleeping thread finishes nothing: drops posted while it sleeps
+	 * need the ring task, and so do those posted before, left for this
+	 * thread to finish as it left (evring_post_slot()).  The decrement
+	 * comes before the look at kq_ndrops, as the poster's store before
+	 * its look at kq_inside, so one of the two sees the other.
+	 */
+	__atomic_sub_fetch(&kq->kq_inside, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&kq->kq_ndrops, __ATOMIC_SEQ_CST) > 0)
+		evring_task_schedule(kq);
 	KQ_UNLOCK(kq);
 	error = hc_sleep(hs, deadline, maskp);
 	KQ_LOCK(kq);
+	__atomic_add_fetch(&kq->kq_inside, 1, __ATOMIC_SEQ_CST);
 	if (!ew.ew_woken)
 		TAILQ_REMOVE(&kq->kq_ringwait, &ew, ew_link);
 	else {
@@ -1239,8 +1278,11 @@ kern_kevent_wait(int fd, unsigned int ringstate,
 	kq = fp->f_kq;
 	spin.hs_counted = spin.hs_masked = 0;
 	/* The caller has records to read: no lock (the ring protocol). */
-	if (evring_wait_fast(kq, ringstate, retval))
-		goto out;
+	if (evring_wait_fast(kq, ringstate, retval)) {
+		fdrop(fp);
+		return (0);
+	}
+	kqueue_enter(kq);
 	/* The busy poll this call makes before it sleeps, us; 0: none. */
 	spinus = deadline != 0 ? ck_pr_load_32(&kq->kq_busypoll) : 0;
 	/*
@@ -1325,9 +1367,9 @@ kern_kevent_wait(int fd, unsigned int ringstate,
 			timedout = 0;	/* a timer is due: look again */
 	}
 	KQ_UNLOCK(kq);
-	kqueue_timers_leave(kq);
 out:
 	hc_spin_end(&spin);
+	kqueue_leave(kq);
 	fdrop(fp);
 	return (error);
 }

@@ -232,6 +232,12 @@ struct kqueue {
 	 * set under both locks, read lock-free, freed with the queue.
 	 */
 	struct kqtimers		*kq_timers;
+	/*
+	 * Threads in kevent() or kevent_wait() for the queue and not
+	 * asleep: work they will see to as they leave needs no task
+	 * (kqueue_leave()).  Atomic.
+	 */
+	int			kq_inside;
 };
 
 /*
@@ -387,6 +393,8 @@ void	kqueue_timers_expire(struct kqueue *kq);
 int	kqueue_timers_due(struct kqueue *kq, long long now);
 long long kqueue_timers_bound(struct kqueue *kq, long long deadline);
 void	kqueue_timers_leave(struct kqueue *kq);
+void	kqueue_enter(struct kqueue *kq);
+void	kqueue_leave(struct kqueue *kq);
 
 /* For front ends built on the core (sys_devpoll.c, sys_epoll.c). */
 int	kqueue_create(const struct kq_personality *pers, void *pdata,
@@ -429,6 +437,7 @@ void	evring_slot_gone(struct kqueue *kq, struct knote *kn, int slot);
 void	evring_knote_moved(struct kqueue *kq, struct knote *okn,
 	    struct knote *nkn);
 void	evring_enter(struct kqueue *kq, int reap);
+void	evring_leave(struct kqueue *kq);
 void	evring_close(struct kqueue *kq);
 void	evring_kqinit(struct kqueue *kq);
 void	evring_forkchild(void);
