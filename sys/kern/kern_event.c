@@ -597,6 +597,15 @@ knote_hash_prevptr(struct kqueue *kq, struct knote *kn)
 
 /* Take kn off its hash chain.  Both queue locks held (KQ_HASH_READABLE). */
 static void
+knote_hash_insert(struct kqueue *kq, struct knote *kn)
+{
+
+	KQ_OWNED(kq);
+	SLIST_INSERT_HEAD(&kq->kq_hash[knote_hash(kn->kn_ident,
+	    kn->kn_class) & kq->kq_hashmask], kn, kn_link);
+}
+
+static void
 knote_hash_remove(struct kqueue *kq, struct knote *kn)
 {
 	struct knote **prevp;
@@ -670,17 +679,23 @@ knote_empty(struct knote *kn)
 	return (1);
 }
 
-/* Free an empty knote: off the hash, the source and the queue. */
+/* Take an empty knote off the hash and the queue.  Under kq_lock. */
 static void
-knote_free(struct kqueue *kq, struct knote *kn)
+knote_unlink(struct kqueue *kq, struct knote *kn)
+{
+
+	KQ_OWNED(kq);
+	KASSERT(knote_empty(kn), ("knote_unlink: slots in use"));
+	knote_hash_remove(kq, kn);
+	knote_dequeue(kn);
+}
+
+/* Free a knote knote_unlink() took off: off the source, and its memory. */
+static void
+knote_release(struct kqueue *kq, struct knote *kn)
 {
 
 	KQ_REG_OWNED(kq);
-	KASSERT(knote_empty(kn), ("knote_free: slots in use"));
-	KQ_LOCK(kq);
-	knote_hash_remove(kq, kn);
-	knote_dequeue(kn);
-	KQ_UNLOCK(kq);
 	kq->kq_nknotes--;
 	if (kn->kn_class == KNC_FD) {
 		file_knote_detach(kn->kn_fp, kn);
@@ -690,16 +705,20 @@ knote_free(struct kqueue *kq, struct knote *kn)
 	kfree(kn, knote_size(kn->kn_nslots), M_KNOTE);
 }
 
-/* Remove one filter's registration; frees the knote with its last slot. */
-void
-knote_drop_slot(struct kqueue *kq, struct knote *kn, int slot)
+/*
+ * Remove one filter's registration; frees the knote with its last slot.
+ * Called with kq_lock held (a collect that delivered an EV_ONESHOT slot
+ * drops it in the same hold), returns without it.
+ */
+static void
+knote_drop_slot_locked(struct kqueue *kq, struct knote *kn, int slot)
 {
 	struct knslot *ks = &kn->kn_slot[slot];
 	const struct filterops *fops = kqueue_fops(ks->ks_filter);
 	int empty;
 
 	KQ_REG_OWNED(kq);
-	KQ_LOCK(kq);
+	KQ_OWNED(kq);
 	ks->ks_status |= KS_DROPPING;
 	kn->kn_status |= KN_INFLUX;
 	knote_requeue(kn);
@@ -713,10 +732,19 @@ knote_drop_slot(struct kqueue *kq, struct knote *kn, int slot)
 	if (kn->kn_class == KNC_FD)
 		kn->kn_slotmap[fops->f_slot] = 0;
 	memset(ks, 0, sizeof(*ks));
-	empty = knote_empty(kn);
+	if ((empty = knote_empty(kn)))
+		knote_unlink(kq, kn);
 	KQ_UNLOCK(kq);
 	if (empty)
-		knote_free(kq, kn);
+		knote_release(kq, kn);
+}
+
+void
+knote_drop_slot(struct kqueue *kq, struct knote *kn, int slot)
+{
+
+	KQ_LOCK(kq);
+	knote_drop_slot_locked(kq, kn, slot);
 }
 
 /* Remove every registration on a knote, and with the last, the knote. */
@@ -776,8 +804,9 @@ knote_grow(struct kqueue *kq, struct knote *kn)
 /*
  * Add a filter's registration to the knote for (ident, class), creating
  * the knote if needed, and have the host watch what the filter needs
- * (file_watch(); *hostreportp as it says).  On failure nothing of the
- * registration remains.
+ * (file_watch(); *hostreportp as it says).  Returns 0 with kq_lock held,
+ * for the caller to apply the change in the same hold; on failure, without
+ * it, and nothing of the registration remains.
  */
 static int
 knote_attach_slot(struct kqueue *kq, struct knote **knp,
@@ -786,7 +815,7 @@ knote_attach_slot(struct kqueue *kq, struct knote **knp,
 {
 	struct knote *kn = *knp, *nkn;
 	struct knslot *ks;
-	int error, i;
+	int error, i, unhashed = 0, empty;
 
 	KQ_REG_OWNED(kq);
 	if (kn == NULL) {
@@ -799,13 +828,14 @@ knote_attach_slot(struct kqueue *kq, struct knote **knp,
 		kn->kn_nslots = 1;
 		if (kq->kq_nknotes >= (int)kq->kq_hashmask * 2)
 			knote_hash_grow(kq);
-		KQ_LOCK(kq);
-		SLIST_INSERT_HEAD(&kq->kq_hash[knote_hash(kn->kn_ident,
-		    kn->kn_class) & kq->kq_hashmask], kn, kn_link);
-		KQ_UNLOCK(kq);
 		kq->kq_nknotes++;
 		__atomic_add_fetch(&kq_nknotes_total, 1, __ATOMIC_RELAXED);
-		if (fops->f_class == KNC_FD) {
+		/* Others are hashed with their slot, in one hold below. */
+		unhashed = fops->f_class != KNC_FD;
+		if (!unhashed) {
+			KQ_LOCK(kq);
+			knote_hash_insert(kq, kn);
+			KQ_UNLOCK(kq);
 			fhold(fp);
 			kn->kn_fp = fp;
 			if ((error = file_knote_attach(fp, kn)) != 0) {
@@ -832,6 +862,8 @@ knote_attach_slot(struct kqueue *kq, struct knote **knp,
 	*knp = kn;
 	ks = &kn->kn_slot[i];
 	KQ_LOCK(kq);
+	if (unhashed)
+		knote_hash_insert(kq, kn);
 	ks->ks_filter = kev->filter;
 	ks->ks_flags = (uint16_t)((kev->flags & EV_KEPT) | fops->f_flags);
 	ks->ks_sfflags = kev->fflags;
@@ -854,13 +886,14 @@ knote_attach_slot(struct kqueue *kq, struct knote **knp,
 		if (fops->f_class == KNC_FD)
 			kn->kn_slotmap[fops->f_slot] = 0;
 		memset(ks, 0, sizeof(*ks));
+		if ((empty = knote_empty(kn)))
+			knote_unlink(kq, kn);
 		KQ_UNLOCK(kq);
-		if (knote_empty(kn))
-			knote_free(kq, kn);
+		if (empty)
+			knote_release(kq, kn);
 		*knp = NULL;
 		return (error);
 	}
-	KQ_UNLOCK(kq);
 	return (0);
 }
 
@@ -1090,6 +1123,7 @@ kqueue_register(struct kqueue *kq, const struct kevent *kev, int *drainp)
 		if ((error = knote_attach_slot(kq, &kn, fops, kev, fp,
 		    &hostreport)) != 0)
 			goto done;
+		locked = 1;
 		if (drainp == NULL)
 			hostreport = 0;
 		ks = knote_slot(kn, fops);
@@ -1548,9 +1582,15 @@ kqueue_scan(struct kqueue *kq, struct kevent *ulist, int maxevents,
 				break;
 			continue;
 		}
-		KQ_UNLOCK(kq);
-		for (i = 0; i < nd; i++)
-			knote_drop_slot(kq, drops[i].kd_kn, drops[i].kd_slot);
+		/* The first drop goes in this hold of kq_lock. */
+		for (i = 0; i < nd; i++) {
+			if (i > 0)
+				KQ_LOCK(kq);
+			knote_drop_slot_locked(kq, drops[i].kd_kn,
+			    drops[i].kd_slot);
+		}
+		if (nd == 0)
+			KQ_UNLOCK(kq);
 		KQ_REG_UNLOCK(kq);
 		if (n > 0 && (error = hc_copyout(kbuf, &ulist[total],
 		    (unsigned long)n * sizeof(struct kevent))) != 0)
