@@ -100,6 +100,27 @@ knote_size(int nslots)
 	    (unsigned long)nslots * sizeof(struct knslot));
 }
 
+/*
+ * What a knote of the class is allocated with: its slots and, for the
+ * classes whose filter keeps state, that state after the one slot
+ * (knote_ext()), so that a timer costs one allocation, not two.
+ */
+static unsigned long
+knote_allocsize(int class, int nslots)
+{
+
+	return (knote_size(nslots) +
+	    (class == KNC_TIMER ? sizeof(struct ktimer) : 0));
+}
+
+static void *
+knote_ext(struct knote *kn)
+{
+
+	KASSERT(kn->kn_class != KNC_FD, ("knote_ext: a descriptor knote"));
+	return ((char *)kn + knote_size(1));
+}
+
 long long
 kqueue_stat_knotes(void)
 {
@@ -702,7 +723,7 @@ knote_release(struct kqueue *kq, struct knote *kn)
 		fdrop(kn->kn_fp);
 	}
 	__atomic_sub_fetch(&kq_nknotes_total, 1, __ATOMIC_RELAXED);
-	kfree(kn, knote_size(kn->kn_nslots), M_KNOTE);
+	kfree(kn, knote_allocsize(kn->kn_class, kn->kn_nslots), M_KNOTE);
 }
 
 /*
@@ -819,7 +840,8 @@ knote_attach_slot(struct kqueue *kq, struct knote **knp,
 
 	KQ_REG_OWNED(kq);
 	if (kn == NULL) {
-		kn = kmalloc(knote_size(1), M_KNOTE, HC_M_ZERO);
+		kn = kmalloc(knote_allocsize(fops->f_class, 1), M_KNOTE,
+		    HC_M_ZERO);
 		if (kn == NULL)
 			return (ENOMEM);
 		kn->kn_kq = kq;
@@ -2197,15 +2219,11 @@ filt_timerattach(struct knote *kn, struct knslot *ks)
 	KASSERT(kn->kn_class == KNC_TIMER, ("filt_timerattach: class"));
 	if ((error = kqueue_timers_init(kq)) != 0)
 		return (error);
-	kt = kmalloc(sizeof(*kt), M_KNOTE, 0);
-	if (kt == NULL)
-		return (ENOMEM);
+	kt = knote_ext(kn);
 	error = timer_params(ks->ks_sfflags, ks->ks_sdata,
 	    (ks->ks_flags & EV_ONESHOT) != 0, &next, &kt->kt_period);
-	if (error != 0) {
-		kfree(kt, sizeof(*kt), M_KNOTE);
+	if (error != 0)
 		return (error);
-	}
 	kwtimer_init(&kt->kt_entry);
 	kt->kt_kn = kn;
 	kn->kn_ptr.p_v = kt;
@@ -2226,7 +2244,6 @@ filt_timerdetach(struct knote *kn, struct knslot *ks __unused)
 	kwheel_remove(&kq->kq_timers->kt_wheel, &kt->kt_entry);
 	kn->kn_ptr.p_v = NULL;
 	KQ_UNLOCK(kq);
-	kfree(kt, sizeof(*kt), M_KNOTE);
 }
 
 /* Re-adding a timer restarts it with the new period and a zero count. */
