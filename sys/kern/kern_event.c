@@ -113,6 +113,62 @@ knote_allocsize(int class, int nslots)
 	    (class == KNC_TIMER ? sizeof(struct ktimer) : 0));
 }
 
+/*
+ * Knotes of the classes other than descriptors come from, and go back to,
+ * a small cache on their queue, as UMA's per-CPU buckets do in a BSD
+ * kernel: a program that arms a one-shot timer per request, or adds and
+ * deletes user events, would otherwise allocate and free a knote for
+ * every event.  The cache holds up to KQ_KNCACHE_MIN plus an eighth of
+ * the queue's knotes.  Under kq_reglock, which every registration and
+ * drop holds.
+ */
+#define	KQ_KNCACHE_MIN	16
+
+static struct knote *
+knote_alloc(struct kqueue *kq, int class)
+{
+	struct knote *kn;
+
+	KQ_REG_OWNED(kq);
+	if (class != KNC_FD &&
+	    (kn = SLIST_FIRST(&kq->kq_kncache[class])) != NULL) {
+		SLIST_REMOVE_HEAD(&kq->kq_kncache[class], kn_link);
+		kq->kq_nkncache--;
+		memset(kn, 0, knote_allocsize(class, 1));
+		return (kn);
+	}
+	return (kmalloc(knote_allocsize(class, 1), M_KNOTE, HC_M_ZERO));
+}
+
+static void
+knote_recycle(struct kqueue *kq, struct knote *kn)
+{
+
+	KQ_REG_OWNED(kq);
+	if (kn->kn_class != KNC_FD &&
+	    kq->kq_nkncache < KQ_KNCACHE_MIN + kq->kq_nknotes / 8) {
+		SLIST_INSERT_HEAD(&kq->kq_kncache[kn->kn_class], kn, kn_link);
+		kq->kq_nkncache++;
+		return;
+	}
+	kfree(kn, knote_allocsize(kn->kn_class, kn->kn_nslots), M_KNOTE);
+}
+
+/* A queue's cache, emptied when it closes and when it is freed. */
+static void
+knote_cache_drain(struct kqueue *kq)
+{
+	struct knote *kn;
+	int class;
+
+	for (class = 0; class < KNC_MARKER; class++)
+		while ((kn = SLIST_FIRST(&kq->kq_kncache[class])) != NULL) {
+			SLIST_REMOVE_HEAD(&kq->kq_kncache[class], kn_link);
+			kq->kq_nkncache--;
+			kfree(kn, knote_allocsize(class, 1), M_KNOTE);
+		}
+}
+
 static void *
 knote_ext(struct knote *kn)
 {
@@ -723,7 +779,7 @@ knote_release(struct kqueue *kq, struct knote *kn)
 		fdrop(kn->kn_fp);
 	}
 	__atomic_sub_fetch(&kq_nknotes_total, 1, __ATOMIC_RELAXED);
-	kfree(kn, knote_allocsize(kn->kn_class, kn->kn_nslots), M_KNOTE);
+	knote_recycle(kq, kn);
 }
 
 /*
@@ -742,6 +798,8 @@ knote_drop_slot_locked(struct kqueue *kq, struct knote *kn, int slot)
 	KQ_OWNED(kq);
 	ks->ks_status |= KS_DROPPING;
 	kn->kn_status |= KN_INFLUX;
+	if (fops->f_disarm != NULL)
+		fops->f_disarm(kn, ks);
 	knote_requeue(kn);
 	KQ_UNLOCK(kq);
 	fops->f_detach(kn, ks);
@@ -840,8 +898,7 @@ knote_attach_slot(struct kqueue *kq, struct knote **knp,
 
 	KQ_REG_OWNED(kq);
 	if (kn == NULL) {
-		kn = kmalloc(knote_allocsize(fops->f_class, 1), M_KNOTE,
-		    HC_M_ZERO);
+		kn = knote_alloc(kq, fops->f_class);
 		if (kn == NULL)
 			return (ENOMEM);
 		kn->kn_kq = kq;
@@ -904,6 +961,8 @@ knote_attach_slot(struct kqueue *kq, struct knote **knp,
 		fops->f_detach(kn, ks);
 	KQ_LOCK(kq);
 	kn->kn_status &= ~KN_INFLUX;
+	if (error == 0 && fops->f_arm != NULL)
+		fops->f_arm(kn, ks);
 	if (error != 0) {
 		if (fops->f_class == KNC_FD)
 			kn->kn_slotmap[fops->f_slot] = 0;
@@ -1842,6 +1901,7 @@ kqueue_close(struct kqueue *kq)
 	for (i = 0; i <= kq->kq_hashmask; i++)
 		while ((kn = SLIST_FIRST(&kq->kq_hash[i])) != NULL)
 			knote_drop(kq, kn);
+	knote_cache_drain(kq);
 	KQ_REG_UNLOCK(kq);
 	/* KQ_CLOSING keeps it from being armed again. */
 	if (kq->kq_timers != NULL)
@@ -1865,6 +1925,7 @@ kqueue_free(struct kqueue *kq)
 		hc_mtx_destroy(kq->kq_lock);
 	if (kq->kq_reglock != NULL)
 		hc_mtx_destroy(kq->kq_reglock);
+	knote_cache_drain(kq);
 	if (kq->kq_timers != NULL) {
 		KASSERT(kq->kq_timers->kt_wheel.w_count == 0,
 		    ("kqueue_free: timers armed"));
@@ -2225,25 +2286,38 @@ filt_timerattach(struct knote *kn, struct knslot *ks)
 	if (error != 0)
 		return (error);
 	kwtimer_init(&kt->kt_entry);
+	kt->kt_entry.kw_deadline = next;	/* filt_timerarm() arms it */
 	kt->kt_kn = kn;
 	kn->kn_ptr.p_v = kt;
-	KQ_LOCK(kq);
-	kwheel_add(&kq->kq_timers->kt_wheel, &kt->kt_entry, next);
-	KQ_UNLOCK(kq);
 	return (0);
+}
+
+static void
+filt_timerarm(struct knote *kn, struct knslot *ks __unused)
+{
+	struct ktimer *kt = kn->kn_ptr.p_v;
+
+	KQ_OWNED(kn->kn_kq);
+	kwheel_add(&kn->kn_kq->kq_timers->kt_wheel, &kt->kt_entry,
+	    kt->kt_entry.kw_deadline);
 }
 
 /* Under kq_lock, so the timer cannot fire after: expiry takes it too. */
 static void
-filt_timerdetach(struct knote *kn, struct knslot *ks __unused)
+filt_timerdisarm(struct knote *kn, struct knslot *ks __unused)
 {
-	struct kqueue *kq = kn->kn_kq;
 	struct ktimer *kt = kn->kn_ptr.p_v;
 
-	KQ_LOCK(kq);
-	kwheel_remove(&kq->kq_timers->kt_wheel, &kt->kt_entry);
+	KQ_OWNED(kn->kn_kq);
+	kwheel_remove(&kn->kn_kq->kq_timers->kt_wheel, &kt->kt_entry);
+}
+
+/* Its state goes with the knote (knote_ext()). */
+static void
+filt_timerdetach(struct knote *kn, struct knslot *ks __unused)
+{
+
 	kn->kn_ptr.p_v = NULL;
-	KQ_UNLOCK(kq);
 }
 
 /* Re-adding a timer restarts it with the new period and a zero count. */
@@ -2287,6 +2361,8 @@ static const struct filterops timer_filtops = {
 	.f_flags = EV_CLEAR,
 	.f_attach = filt_timerattach,
 	.f_detach = filt_timerdetach,
+	.f_arm = filt_timerarm,
+	.f_disarm = filt_timerdisarm,
 	.f_event = filt_timer,
 	.f_modify = filt_timermodify,
 };

@@ -155,6 +155,15 @@ struct filterops {
 	 */
 	int	(*f_modify)(struct knote *kn, struct knslot *ks,
 		    const struct kevent *kev);
+	/*
+	 * Optional, for sources kept under the queue lock (a timer on its
+	 * queue's wheel): start the source once f_attach has succeeded, and
+	 * stop it before f_detach, in holds of kq_lock the core takes
+	 * anyway.  Once f_disarm returns the source cannot activate the
+	 * knote.
+	 */
+	void	(*f_arm)(struct knote *kn, struct knslot *ks);
+	void	(*f_disarm)(struct knote *kn, struct knslot *ks);
 };
 
 struct kqueue {
@@ -238,6 +247,13 @@ struct kqueue {
 	 * (kqueue_leave()).  Atomic.
 	 */
 	int			kq_inside;
+	/*
+	 * Free knotes of the classes other than descriptors, for the next
+	 * registration (knote_alloc()); under kq_reglock.  Counted as
+	 * M_KNOTE memory while kept, freed with the queue.
+	 */
+	SLIST_HEAD(, knote)	kq_kncache[KNC_MARKER];
+	int			kq_nkncache;
 };
 
 /*
