@@ -2889,24 +2889,43 @@ run_flow_workload(const struct workload *w)
 }
 
 /*
- * timer: many timers.  Each queue holds TIMERS one-shot timers: all but
- * TIMERS_ACTIVE wait an hour (they never fire during the run but sit in
- * the mechanism's timer structure, as the timeouts of idle connections
- * do); the TIMERS_ACTIVE others are started with the smallest delay and,
- * whenever one's event is taken, started again.  The consumer is the only
- * thread: ns/event is what it costs to start a timer, have it fire and
- * take its event.  EVFILT_TIMER (EV_ONESHOT, NOTE_NSECONDS, started in the
- * next kevent() call's changelist) for evring; a timerfd each for epoll
- * and io_uring, restarted by timerfd_settime(); evtimers for libevent;
- * uv_timer_t for libuv (millisecond resolution: a delay of 0).
+ * timer: many timers.  Each queue holds N one-shot timers (TIMERS, and
+ * TIMERS_BIG in the timer-1M row): all but TIMERS_ACTIVE wait an hour
+ * (they never fire during the run but sit in the mechanism's timer
+ * structure, as the timeouts of idle connections do); the TIMERS_ACTIVE
+ * others are started with the smallest delay and, whenever one's event is
+ * taken, started again.  The consumer is the only thread: ns/event is what
+ * it costs to start a timer, have it fire and take its event.
+ * EVFILT_TIMER (EV_ONESHOT, NOTE_NSECONDS, started in the next kevent()
+ * call's changelist) for evring; a timerfd each for epoll and io_uring,
+ * restarted by timerfd_settime(); evtimers for libevent; uv_timer_t for
+ * libuv (millisecond resolution: a delay of 0).
+ *
+ * Arming a queue's timers also measures what they cost in memory: the
+ * growth of this process's malloc heap (evring's kernel, libevent and
+ * libuv all allocate with malloc here), evring's own kernel accounting,
+ * and the host's slab memory, where a timerfd's cost shows.
  */
 struct tflow {
-	const struct mech	*t_mech;
+	const struct mech	*t_mech;	/* NULL: no queue open */
 	struct mctx		 t_ctx;
 	struct bev		*t_ev;
-	unsigned char		*t_armed;
+	unsigned char		*t_armed;	/* per timer: started, not taken */
+	int			 t_n;		/* timers on the queue */
+	int			 t_nact;	/* of which the first t_nact fire */
+	char			 t_wl[32];	/* its rows' name: timer-N */
+	/* Bytes per timer that arming them took (tflow_open()). */
+	double			 t_heap;	/* this process's malloc heap */
+	double			 t_own;		/* evring's own kernel, or NaN */
+	double			 t_slab;	/* host slab, or NaN */
 	int			 t_failed;
 	char			 t_fail[256];
+};
+
+/* Memory per timer of one mechanism's queue, kept for the closing table. */
+struct tmem {
+	int	 tm_n;		/* timers; 0: not measured */
+	double	 tm_heap, tm_own, tm_slab;
 };
 
 static int
@@ -2924,32 +2943,102 @@ tflow_fail(struct tflow *t, const char *fmt, ...)
 	return (-1);
 }
 
-static int
-tflow_open(struct tflow *t, const struct mech *m, int batch)
+/* A timer row's name: timer-4096, timer-1M. */
+static void
+timer_wlname(char *buf, size_t len, long n)
 {
+
+	if (n >= 1000000 && n % 1000000 == 0)
+		snprintf(buf, len, "timer-%ldM", n / 1000000);
+	else
+		snprintf(buf, len, "timer-%ld", n);
+}
+
+/*
+ * Bytes this process has from malloc now: in use in its arenas
+ * (uordblks, the allocator's chunk headers included) and in the chunks
+ * big enough to be mmap'd on their own (hblkhd), which an array of a
+ * million handles is.  mallinfo2() sums every arena.
+ */
+static long long
+heap_bytes(void)
+{
+	struct mallinfo2 mi;
+
+	mi = mallinfo2();
+	return ((long long)(mi.uordblks + mi.hblkhd));
+}
+
+/* Take what is queued now, applying queued starts: there must be none. */
+static int
+tflow_quiet(struct tflow *t, int batch, const char *when)
+{
+	int n;
+
+	n = t->t_mech->m_wait(&t->t_ctx, t->t_ev, batch, 0);
+	if (n < 0)
+		return (tflow_fail(t, "wait: %s", strerror(errno)));
+	if (n > 0)
+		return (tflow_fail(t, "%d unexpected event(s) %s (first on "
+		    "timer %u)", n, when, t->t_ev[0].ev_id));
+	return (0);
+}
+
+/*
+ * Make m's queue with n timers, all but the first TIMERS_ACTIVE started to
+ * fire in an hour, and record what that took in memory.  A wait applies
+ * the starts every TIMER_FLUSH, as a kqueue program hands its changelist
+ * over a piece at a time: evring's starts wait in evbench's changelist
+ * until then, which must not grow to a million entries and count in the
+ * heap figure.  -1 (and t_fail says why) if anything fires.
+ */
+static int
+tflow_open(struct tflow *t, const struct mech *m, int batch, int n)
+{
+	struct mctx *c = &t->t_ctx;
+	long long heap0, heap1, own0 = 0, sl0, sl1;
 	uint32_t *ids;
-	int i, n;
+	int i, error = 0;
 
 	memset(t, 0, sizeof(*t));
 	t->t_mech = m;
-	mctx_init(&t->t_ctx);
+	t->t_n = n;
+	t->t_nact = n < TIMERS_ACTIVE ? n : TIMERS_ACTIVE;
+	timer_wlname(t->t_wl, sizeof(t->t_wl), n);
+	progress("%s %s: arming %d timers", t->t_wl, m->m_name, n);
+	mctx_init(c);
 	t->t_ev = xcalloc((size_t)batch, sizeof(*t->t_ev));
-	t->t_armed = xcalloc(TIMERS, 1);
-	ids = xcalloc(TIMERS, sizeof(*ids));
-	for (i = 0; i < TIMERS; i++)
+	t->t_armed = xcalloc((size_t)n, 1);
+	ids = xcalloc((size_t)n, sizeof(*ids));
+	for (i = 0; i < n; i++)
 		ids[i] = (uint32_t)i;
-	if (m->m_setup(&t->t_ctx, TIMERS, batch) != 0 ||
-	    m->m_arm(&t->t_ctx, SRC_TIMER, NULL, ids, TIMERS) != 0)
-		die("%s: %d timers: %s", m->m_name, TIMERS, strerror(errno));
-	free(ids);
-	for (i = TIMERS_ACTIVE; i < TIMERS; i++)
-		if (m->m_timer(&t->t_ctx, (uint32_t)i, TIMER_IDLE_NS) != 0)
+	/* evbench's own arrays are made: from here on it is the queue. */
+	sl0 = slab_bytes();
+	if (m->m_kmem != NULL)
+		own0 = m->m_kmem();
+	heap0 = heap_bytes();
+	if (m->m_setup(c, n, batch) != 0 ||
+	    m->m_arm(c, SRC_TIMER, NULL, ids, n) != 0)
+		die("%s: %d timers: %s", m->m_name, n, strerror(errno));
+	for (i = t->t_nact; i < n && error == 0; i++) {
+		if (m->m_timer(c, (uint32_t)i, TIMER_IDLE_NS) != 0)
 			die("%s: starting timer: %s", m->m_name,
 			    strerror(errno));
-	/* Nothing may fire yet (this also applies queued starts). */
-	if ((n = m->m_wait(&t->t_ctx, t->t_ev, batch, 0)) != 0)
-		return (tflow_fail(t, "%d unexpected event(s) after "
-		    "registration", n));
+		if ((i - t->t_nact) % TIMER_FLUSH == TIMER_FLUSH - 1)
+			error = tflow_quiet(t, batch, "while arming");
+	}
+	/* Nothing may fire yet (this also applies the last starts). */
+	if (error == 0)
+		error = tflow_quiet(t, batch, "after registration");
+	free(ids);
+	if (error != 0)
+		return (-1);
+	heap1 = heap_bytes();
+	t->t_heap = (double)(heap1 - heap0) / n;
+	t->t_own = m->m_kmem != NULL ? (double)(m->m_kmem() - own0) / n :
+	    NAN;
+	sl1 = slab_bytes();
+	t->t_slab = sl0 >= 0 && sl1 >= 0 ? (double)(sl1 - sl0) / n : NAN;
 	return (0);
 }
 
@@ -2957,9 +3046,14 @@ static void
 tflow_close(struct tflow *t)
 {
 
+	if (t->t_mech == NULL)
+		return;
 	t->t_mech->m_teardown(&t->t_ctx);
 	free(t->t_ev);
 	free(t->t_armed);
+	t->t_ev = NULL;
+	t->t_armed = NULL;
+	t->t_mech = NULL;
 }
 
 /* Take one timer event: it must be an active timer, started once. */
@@ -2967,9 +3061,9 @@ static int
 tflow_take(struct tflow *t, uint32_t id)
 {
 
-	if (id >= TIMERS_ACTIVE)
-		return (tflow_fail(t, "event on %s timer %u", id < TIMERS ?
-		    "an idle" : "a nonexistent", id));
+	if (id >= (uint32_t)t->t_nact)
+		return (tflow_fail(t, "event on %s timer %u",
+		    id < (uint32_t)t->t_n ? "an idle" : "a nonexistent", id));
 	if (!t->t_armed[id])
 		return (tflow_fail(t, "event on timer %u, which was not "
 		    "started: reported twice, or spurious", id));
@@ -2986,7 +3080,7 @@ tflow_run(struct tflow *t, int batch, long events)
 	long got = 0;
 	int i, n, out;
 
-	for (i = 0; i < TIMERS_ACTIVE; i++) {
+	for (i = 0; i < t->t_nact; i++) {
 		if (m->m_timer(c, (uint32_t)i, 0) != 0)
 			return (tflow_fail(t, "start: %s", strerror(errno)));
 		t->t_armed[i] = 1;
@@ -3013,53 +3107,43 @@ tflow_run(struct tflow *t, int batch, long events)
 	}
 	t1 = now_ns();
 	/* Every active timer was started once more: take those, untimed. */
-	for (out = TIMERS_ACTIVE; out > 0; out -= n) {
+	for (out = t->t_nact; out > 0; out -= n) {
 		n = m->m_wait(c, t->t_ev, batch, WAIT_MS);
 		if (n <= 0)
 			return (tflow_fail(t, "draining: %d of %d timers "
-			    "never fired", out, TIMERS_ACTIVE));
+			    "never fired", out, t->t_nact));
 		for (i = 0; i < n; i++) {
 			if (tflow_take(t, t->t_ev[i].ev_id) != 0)
 				return (-1);
 			(void)m->m_timer(c, t->t_ev[i].ev_id, -1);
 		}
 	}
-	if ((n = m->m_wait(c, t->t_ev, batch, 0)) != 0)
-		return (tflow_fail(t, "%d unexpected event(s) after the run",
-		    n));
+	if (tflow_quiet(t, batch, "after the run") != 0)
+		return (-1);
 	return ((double)(t1 - t0) / (double)got);
 }
 
+/*
+ * Measure the mechanisms whose in[] is set, with n[mi] timers each: every
+ * queue is open at once (timers do not wake each other) and the runs are
+ * interleaved, run r of each before run r+1 of any.
+ */
 static void
-run_timer(const struct workload *w)
+timer_group(struct tflow *t, struct slot *s, const int *in, const int *n,
+    const int *batches, int nb)
 {
-	const int *wb = wl_batches(w);
-	struct tflow *t;
-	struct slot *s, *sl;
 	const struct mech *m;
-	int batches[4], nb, b, j, mi, r, maxb = 0, first = nresults;
-	char wl[32];
+	struct slot *sl;
 	double ns;
+	int b, j, mi, r, maxb = 0;
 
-	for (nb = b = 0; wb[b] != 0; b++)
-		if (batch_selected(wb[b]) && wb[b] <= TIMERS_ACTIVE) {
-			batches[nb++] = wb[b];
-			if (wb[b] > maxb)
-				maxb = wb[b];
-		}
-	if (nb == 0)
-		return;
-	table_header(w->w_descr);
-	snprintf(wl, sizeof(wl), "%s-%d", w->w_name, TIMERS);
-	s = slots_new(nb);
-	t = xcalloc(NELEM(mechs), sizeof(*t));
-	/* Timers do not wake each other: every queue is open at once. */
+	for (b = 0; b < nb; b++)
+		if (batches[b] > maxb)
+			maxb = batches[b];
 	for (mi = 0; mi < NMECH; mi++) {
-		m = &mechs[mi];
-		if (!mech_selected(m, SRC_TIMER))
+		if (!in[mi])
 			continue;
-		progress("%s %s: setup", wl, m->m_name);
-		if (tflow_open(&t[mi], m, maxb) != 0)
+		if (tflow_open(&t[mi], &mechs[mi], maxb, n[mi]) != 0)
 			for (b = 0; b < nb; b++)
 				slot_fail(&s[mi * nb + b], t[mi].t_fail);
 	}
@@ -3069,11 +3153,11 @@ run_timer(const struct workload *w)
 				mi = (j + r) % NMECH;
 				m = &mechs[mi];
 				sl = &s[mi * nb + b];
-				if (!mech_selected(m, SRC_TIMER) ||
-				    sl->s_failed)
+				if (!in[mi] || sl->s_failed)
 					continue;
-				progress("%s %s batch %d: run %d/%d", wl,
-				    m->m_name, batches[b], r + 1, opt.o_runs);
+				progress("%s %s batch %d: run %d/%d",
+				    t[mi].t_wl, m->m_name, batches[b], r + 1,
+				    opt.o_runs);
 				if ((r == 0 && ((ns = tflow_run(&t[mi],
 				    batches[b], WARM_EVENTS)) < 0 ||
 				    (sl->s_events = run_events(ns)) == 0)) ||
@@ -3082,12 +3166,341 @@ run_timer(const struct workload *w)
 					slot_fail(sl, t[mi].t_fail);
 			}
 	for (mi = 0; mi < NMECH; mi++)
-		if (mech_selected(&mechs[mi], SRC_TIMER))
+		if (in[mi]) {
+			progress("%s %s: closing", t[mi].t_wl,
+			    mechs[mi].m_name);
 			tflow_close(&t[mi]);
+		}
+}
+
+/*
+ * The timer rows of one N.  epoll, epoll-busy and io_uring take a timerfd
+ * per timer.  When all of theirs fit under RLIMIT_NOFILE (raised as far as
+ * it goes), every queue is measured at once; when not (timer-1M), the
+ * others are measured together first, then each timerfd mechanism alone
+ * with as many timers as fit, its rows named with that count, or not at
+ * all (a note says why) if that leaves fewer than TIMERS_ACTIVE.
+ */
+static void
+run_timer_n(long want, const int *wb, struct tmem *tm)
+{
+	struct tflow *t;
+	struct slot *s, *sl;
+	struct result *res;
+	const struct mech *m;
+	char wl[32], ref[32], fds[96];
+	long lim, need = 0, each = want;
+	int batches[4], grp[NELEM(mechs)], in[NELEM(mechs)], n[NELEM(mechs)];
+	int b, g, mi, nb, ng = 1, nact;
+
+	nact = want < TIMERS_ACTIVE ? (int)want : TIMERS_ACTIVE;
+	for (nb = b = 0; wb[b] != 0; b++)
+		if (batch_selected(wb[b]) && wb[b] <= nact)
+			batches[nb++] = wb[b];
+	if (nb == 0)
+		return;
+	timer_wlname(wl, sizeof(wl), want);
+	timer_wlname(ref, sizeof(ref), TIMERS);
+	s = slots_new(nb);
+	t = xcalloc(NELEM(mechs), sizeof(*t));
+	fds[0] = '\0';
+	for (mi = 0; mi < NMECH; mi++) {
+		m = &mechs[mi];
+		grp[mi] = 0;
+		n[mi] = (int)want;
+		if (mech_selected(m, SRC_TIMER) && m->m_timer == ufd_timer) {
+			need += want;
+			appendf(fds, sizeof(fds), "%s%s", fds[0] != '\0' ?
+			    ", " : "", m->m_name);
+		}
+	}
+	lim = nofile_raise(need + FD_SLACK);
+	if (need + FD_SLACK > lim) {
+		each = lim - FD_SLACK < want ? lim - FD_SLACK : want;
+		for (mi = 0; mi < NMECH; mi++) {
+			m = &mechs[mi];
+			if (!mech_selected(m, SRC_TIMER) ||
+			    m->m_timer != ufd_timer)
+				continue;
+			n[mi] = (int)each;
+			if (each >= nact)
+				grp[mi] = ng++;
+			else
+				for (b = 0; b < nb; b++)
+					s[mi * nb + b].s_failed = -1;
+		}
+		if (each >= want)
+			note("note: %s: %s take a timerfd per timer, and "
+			    "RLIMIT_NOFILE (%ld) does not hold all of them "
+			    "at once: each runs alone\n", wl, fds, lim);
+		else if (each >= nact)
+			note("note: %s: %s take a timerfd per timer and "
+			    "RLIMIT_NOFILE is %ld (the hard limit; raising "
+			    "it needs privilege): each runs alone with %ld "
+			    "timers, in rows named timer-%ld\n", wl, fds, lim,
+			    each, each);
+		else
+			note("note: %s: %s skipped: they take a timerfd per "
+			    "timer and RLIMIT_NOFILE (%ld) leaves room for "
+			    "fewer than %d\n", wl, fds, lim, nact);
+	}
+	for (g = 0; g < ng; g++) {
+		for (mi = 0; mi < NMECH; mi++)
+			in[mi] = mech_selected(&mechs[mi], SRC_TIMER) &&
+			    grp[mi] == g && s[mi * nb].s_failed >= 0;
+		timer_group(t, s, in, n, batches, nb);
+		for (mi = 0; mi < NMECH; mi++)
+			if (in[mi] && !s[mi * nb].s_failed) {
+				tm[mi].tm_n = n[mi];
+				tm[mi].tm_heap = t[mi].t_heap;
+				tm[mi].tm_own = t[mi].t_own;
+				tm[mi].tm_slab = t[mi].t_slab;
+			}
+	}
 	mechs_leakcheck(SRC_TIMER);
+
+	/* Rows in batch, then mechanism order, each named by its count. */
+	for (b = 0; b < nb; b++)
+		for (mi = 0; mi < NMECH; mi++) {
+			m = &mechs[mi];
+			sl = &s[mi * nb + b];
+			if (!mech_selected(m, SRC_TIMER) || sl->s_failed < 0)
+				continue;
+			if (sl->s_failed) {
+				result_fail(t[mi].t_wl, m, batches[b],
+				    sl->s_events ? sl->s_events : opt.o_events,
+				    sl->s_fail);
+				continue;
+			}
+			res = result_add(t[mi].t_wl, m, batches[b],
+			    sl->s_events, sl->s_ns, opt.o_runs);
+			/* A big queue is judged against a TIMERS one. */
+			if (n[mi] > TIMERS)
+				snprintf(res->r_cmp, sizeof(res->r_cmp), "%s",
+				    ref);
+		}
+	for (b = 0; b < NMECH * nb; b++)
+		free(s[b].s_ns);
+	free(s);
 	free(t);
-	slots_file(s, nb, wl, batches, opt.o_events, SRC_TIMER);
+}
+
+/* What arming each mechanism's big queue took, per timer. */
+static void
+timer_mem_table(long want, const struct tmem *tm)
+{
+	char wl[32], b1[32], b2[32], b3[32];
+	int mi;
+
+	timer_wlname(wl, sizeof(wl), want);
+	note("\n%s: bytes per armed timer, one reading per queue as its "
+	    "timers were armed\n", wl);
+	note("%-14s %8s %12s %12s %15s\n", "mechanism", "timers",
+	    "heap/timer", "own/timer", "hostslab/timer");
+	for (mi = 0; mi < NMECH; mi++) {
+		if (tm[mi].tm_n == 0)
+			continue;
+		note("%-14s %8d %12s %12s %15s\n", mechs[mi].m_name,
+		    tm[mi].tm_n, fmtnum(b1, sizeof(b1), tm[mi].tm_heap, 1),
+		    fmtnum(b2, sizeof(b2), tm[mi].tm_own, 1),
+		    fmtnum(b3, sizeof(b3), tm[mi].tm_slab, 1));
+	}
+	note("heap: growth of mallinfo2()'s uordblks + hblkhd, all this "
+	    "process has from malloc: evring's kernel, libevent's\n"
+	    "events and heap, and the per-timer arrays of evbench's "
+	    "mechanisms (libevent: a %zu B struct lsrc; libuv: its\n"
+	    "uv_timer_t handle, in a %zu B struct usrc; 4 B for epoll, 12 B "
+	    "for io_uring, 4 B more for libevent and libuv).\n"
+	    "own: evring's kernel, evring_stat(EVRING_STAT_KMEM).  hostslab: "
+	    "delta of SReclaimable+SUnreclaim, Linux's kernel\n"
+	    "memory: what a timerfd and its epoll or io_uring registration "
+	    "cost (one reading, noisy); about 0 for the others.\n",
+	    sizeof(struct lsrc), sizeof(struct usrc));
+}
+
+static void
+run_timer(const struct workload *w)
+{
+	const long *wn = wl_ns(w);
+	const int *wb = wl_batches(w);
+	struct tmem tm[NELEM(opt.o_n)][NELEM(mechs)];
+	char ref[32];
+	int i, b, first = nresults;
+
+	for (b = 0; wb[b] != 0 && !batch_selected(wb[b]); b++)
+		;
+	if (wb[b] == 0)
+		return;
+	memset(tm, 0, sizeof(tm));
+	table_header(w->w_descr);
+	for (i = 0; wn[i] != 0 && i < (int)NELEM(tm); i++)
+		run_timer_n(wn[i], wb, tm[i]);
 	table_rows(first);
+	timer_wlname(ref, sizeof(ref), TIMERS);
+	note("(timer: TARGET on evring's rows: ns/event at most %.1fx "
+	    "libevent's, evring-ring's at most evring-kevent's, same row\n"
+	    "and batch; with more timers than %s, also at most %.1fx the "
+	    "mechanism's %s row.  vs epoll: against the epoll\nrow of the "
+	    "same name, so none where epoll ran with fewer timers)\n",
+	    TIMER_LIBEVENT_TARGET, ref, TIMER_BIG_TARGET, ref);
+	for (i = 0; wn[i] != 0 && i < (int)NELEM(tm); i++)
+		if (wn[i] > TIMERS)
+			timer_mem_table(wn[i], tm[i]);
+}
+
+/*
+ * timer-late: how late a timer's event comes.  Each mechanism's queue
+ * holds one timer; a sample starts it to fire once, LATE_DELAY_NS from
+ * now, waits for its event with the mechanism's own blocking wait (m_wait,
+ * as every workload: for evring-ring the ring's evring_ready() and
+ * kevent_wait()), and takes the time the wait returned less the start
+ * time plus the delay, on CLOCK_MONOTONIC; negative is early.  The start
+ * time is read before m_timer(), so what a start costs (evring's goes in
+ * with the wait's kevent() call) counts as lateness, as it does for a
+ * program.  LATE_SAMPLES per mechanism, in LATE_ROUNDS rounds whose
+ * mechanism order rotates, every queue open at once, so that the
+ * machine's other load falls on all alike.  epoll-busy and io_uring wait
+ * on timerfds as epoll does: they take 0.6 s each, so only a -m list that
+ * names them measures them.
+ */
+static int
+late_sample(const struct mech *m, struct mctx *c, double *us, char *fail,
+    size_t len)
+{
+	struct bev ev[1];
+	long long t0, t1;
+	int n;
+
+	t0 = now_ns();
+	if (m->m_timer(c, 0, LATE_DELAY_NS) != 0) {
+		snprintf(fail, len, "%s: start: %s", m->m_name,
+		    strerror(errno));
+		return (-1);
+	}
+	n = m->m_wait(c, ev, 1, WAIT_MS);
+	t1 = now_ns();
+	if (n < 0)
+		snprintf(fail, len, "%s: wait: %s", m->m_name,
+		    strerror(errno));
+	else if (n == 0)
+		snprintf(fail, len, "%s: a 1 ms timer did not fire in %d ms",
+		    m->m_name, WAIT_MS);
+	else if (ev[0].ev_id != 0)
+		snprintf(fail, len, "%s: event on source %u, not the timer",
+		    m->m_name, ev[0].ev_id);
+	if (n != 1 || ev[0].ev_id != 0)
+		return (-1);
+	/* Taken: a timerfd is disarmed, so its readiness goes. */
+	(void)m->m_timer(c, 0, -1);
+	*us = (double)(t1 - t0 - LATE_DELAY_NS) / 1e3;
+	return (0);
+}
+
+/* The p-quantile (0 < p <= 1) of sorted v[0..n-1], nearest rank. */
+static double
+quantile(const double *v, int n, double p)
+{
+	int k;
+
+	k = (int)ceil(p * n) - 1;
+	return (v[k < 0 ? 0 : k >= n ? n - 1 : k]);
+}
+
+static void
+run_late(const struct workload *w)
+{
+	struct mctx ctx[NELEM(mechs)];
+	struct slot sl[NELEM(mechs)];
+	const struct mech *m, *ep = mech_byname("epoll");
+	struct bev ev[1];
+	char fail[256];
+	uint32_t id = 0;
+	double *v;
+	int use[NELEM(mechs)], got[NELEM(mechs)], i, j, mi, r, left = 0;
+
+	(void)w;
+	if (!batch_selected(1))
+		return;
+	memset(sl, 0, sizeof(sl));
+	memset(got, 0, sizeof(got));
+	for (mi = 0; mi < NMECH; mi++) {
+		m = &mechs[mi];
+		use[mi] = mech_selected(m, SRC_TIMER) && (opt.o_mech != NULL ||
+		    m == ep || m->m_timer != ufd_timer);
+		left |= mech_selected(m, SRC_TIMER) && !use[mi];
+		if (!use[mi])
+			continue;
+		progress("timer-late %s: setup", m->m_name);
+		mctx_init(&ctx[mi]);
+		sl[mi].s_ns = xcalloc(LATE_SAMPLES, sizeof(double));
+		if (m->m_setup(&ctx[mi], 1, 1) != 0 ||
+		    m->m_arm(&ctx[mi], SRC_TIMER, NULL, &id, 1) != 0)
+			die("%s: a timer: %s", m->m_name, strerror(errno));
+	}
+	for (r = 0; r < LATE_ROUNDS; r++)
+		for (j = 0; j < NMECH; j++) {
+			mi = (j + r) % NMECH;
+			m = &mechs[mi];
+			if (!use[mi] || sl[mi].s_failed)
+				continue;
+			progress("timer-late %s: round %d/%d", m->m_name,
+			    r + 1, LATE_ROUNDS);
+			for (i = 0; i < LATE_SAMPLES / LATE_ROUNDS; i++) {
+				if (late_sample(m, &ctx[mi],
+				    &sl[mi].s_ns[got[mi]], fail,
+				    sizeof(fail)) != 0) {
+					slot_fail(&sl[mi], fail);
+					break;
+				}
+				got[mi]++;
+			}
+		}
+	for (mi = 0; mi < NMECH; mi++) {
+		m = &mechs[mi];
+		if (!use[mi])
+			continue;
+		if (!sl[mi].s_failed &&
+		    (i = m->m_wait(&ctx[mi], ev, 1, 0)) != 0) {
+			snprintf(fail, sizeof(fail), "%s: %s after the last "
+			    "sample", m->m_name, i < 0 ? strerror(errno) :
+			    "an unexpected event");
+			slot_fail(&sl[mi], fail);
+		}
+		m->m_teardown(&ctx[mi]);
+		if (m->m_leakcheck != NULL)
+			m->m_leakcheck();
+	}
+
+	note("\ntimer-late: a one-shot %lld ms timer started and waited for "
+	    "with the mechanism's own wait, %d times each\n(%d rounds, "
+	    "mechanisms in rotating order); lateness = when the wait "
+	    "returned its event - (start + %lld ms),\nCLOCK_MONOTONIC, in us "
+	    "(negative: early)\n", LATE_DELAY_NS / 1000000, LATE_SAMPLES,
+	    LATE_ROUNDS, LATE_DELAY_NS / 1000000);
+	note("%-14s %8s %10s %10s %10s %10s\n", "mechanism", "samples",
+	    "median", "p99", "min", "max");
+	for (mi = 0; mi < NMECH; mi++) {
+		m = &mechs[mi];
+		if (!use[mi])
+			continue;
+		if (sl[mi].s_failed) {
+			note("%-14s %8d   FAILED: %s\n", m->m_name, got[mi],
+			    sl[mi].s_fail);
+			result_fail("timer-late", m, 1, got[mi],
+			    sl[mi].s_fail);
+			free(sl[mi].s_ns);
+			continue;
+		}
+		v = sl[mi].s_ns;
+		qsort(v, (size_t)got[mi], sizeof(*v), cmp_double);
+		note("%-14s %8d %10.1f %10.1f %10.1f %10.1f\n", m->m_name,
+		    got[mi], quantile(v, got[mi], 0.5),
+		    quantile(v, got[mi], 0.99), v[0], v[got[mi] - 1]);
+		free(v);
+	}
+	if (left)
+		note("(epoll-busy and io_uring wait on timerfds as epoll does: "
+		    "-m measures them when it names them)\n");
 }
 
 /*

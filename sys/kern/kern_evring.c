@@ -398,6 +398,7 @@ evring_post_slot(struct kqueue *kq, struct kevring *kr, struct knote *kn,
 	if (r & KD_DROP) {
 		kr->kr_drops[kr->kr_ndrops].ed_kn = kn;
 		kr->kr_drops[kr->kr_ndrops].ed_slot = i;
+		kn->kn_slot[i].ks_status |= KS_INDROPS;
 		kr->kr_ndrops++;
 		__atomic_store_n(&kq->kq_ndrops, (int)kr->kr_ndrops,
 		    __ATOMIC_SEQ_CST);
@@ -618,7 +619,8 @@ evring_slot_gone(struct kqueue *kq, struct knote *kn, int slot)
 				pb->pb_kn = NULL;
 		}
 	}
-	if (ks->ks_status & KS_DROPPING) {
+	/* Not for a drop being finished: that left the array first. */
+	if (ks->ks_status & KS_INDROPS) {
 		for (i = 0; i < kr->kr_ndrops; ) {
 			if (kr->kr_drops[i].ed_kn == kn &&
 			    kr->kr_drops[i].ed_slot == slot)
@@ -628,7 +630,7 @@ evring_slot_gone(struct kqueue *kq, struct knote *kn, int slot)
 		}
 		ck_pr_store_int(&kq->kq_ndrops, (int)kr->kr_ndrops);
 	}
-	ks->ks_status &= ~KS_INFLIGHT;
+	ks->ks_status &= ~(KS_INFLIGHT | KS_INDROPS);
 }
 
 /* knote_grow() moved a knote: follow it. */
@@ -649,7 +651,7 @@ evring_knote_moved(struct kqueue *kq, struct knote *okn, struct knote *nkn)
 			for (j = 0; j < kr->kr_npb; j++)
 				if (evring_pb_at(kr, j)->pb_kn == okn)
 					evring_pb_at(kr, j)->pb_kn = nkn;
-		if (ks->ks_status & KS_DROPPING)
+		if (ks->ks_status & KS_INDROPS)
 			for (j = 0; j < kr->kr_ndrops; j++)
 				if (kr->kr_drops[j].ed_kn == okn)
 					kr->kr_drops[j].ed_kn = nkn;
@@ -707,6 +709,7 @@ evring_finish_drops(struct kqueue *kq)
 		kr->kr_ndrops--;
 		kn = kr->kr_drops[kr->kr_ndrops].ed_kn;
 		slot = kr->kr_drops[kr->kr_ndrops].ed_slot;
+		kn->kn_slot[slot].ks_status &= ~KS_INDROPS;
 		ck_pr_store_int(&kq->kq_ndrops, (int)kr->kr_ndrops);
 		KQ_UNLOCK(kq);
 		/* kq_reglock keeps kn from being dropped or moved meanwhile. */

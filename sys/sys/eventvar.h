@@ -60,6 +60,7 @@ struct knslot {
 #define	KS_INRING	0x0010	/* a record of it is in the ring, unread */
 #define	KS_PUTBACK	0x0020	/* a put-back record of it waits for room */
 #define	KS_INFLIGHT	(KS_INRING | KS_PUTBACK)
+#define	KS_INDROPS	0x0040	/* on its ring's deferred drops */
 
 /* Slot numbers of the descriptor filters on a descriptor knote. */
 #define	KN_FD_READ	0
