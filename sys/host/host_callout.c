@@ -6,6 +6,13 @@
  * O(log n) however many are pending.  Functions run in the callout thread
  * with no lock held; hc_callout_stop() waits for a running function unless
  * it is that function calling.
+ *
+ * Everything a callout may need is taken when it is made: the thread is
+ * started and the heap has room for every callout that exists, so that
+ * hc_callout_reset(), which kernel code calls where it cannot fail (an
+ * upcall, a thread leaving the kernel), never allocates.  A shortage is
+ * then ENOMEM from hc_callout_init(), and the registration that wanted
+ * the callout fails with it (kevent.2), instead of a panic later.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -26,6 +33,7 @@ static pthread_cond_t host_co_donecv;	/* a function returned */
 static int host_co_cvinit;
 static struct hc_callout **host_co_heap;
 static long host_co_n, host_co_cap;
+static long host_co_made;		/* callouts that exist: room kept */
 static struct hc_callout *host_co_running;	/* whose fn runs now */
 static uintptr_t host_co_thread;		/* host_self() of the thread */
 static int host_co_started;
@@ -156,14 +164,51 @@ host_co_main(void *arg)
 	return (NULL);
 }
 
+/* Room in the heap for one more callout, and the thread, under the lock. */
+static int
+host_co_reserve(void)
+{
+	struct hc_callout **nh;
+	pthread_t t;
+	long ncap;
+	int error;
+
+	if (!host_co_cvinit)
+		host_co_cvsetup();
+	if (host_co_made == host_co_cap) {
+		ncap = host_co_cap == 0 ? 64 : host_co_cap * 2;
+		nh = realloc(host_co_heap, (size_t)ncap * sizeof(*nh));
+		if (nh == NULL)
+			return (ENOMEM);
+		host_co_heap = nh;
+		host_co_cap = ncap;
+	}
+	if (!host_co_started) {
+		if ((error = host_thread_create(&t, host_co_main,
+		    NULL)) != 0)
+			return (error);
+		host_co_started = 1;
+	}
+	host_co_made++;
+	return (0);
+}
+
 int
 hc_callout_init(struct hc_callout **cp, void (*fn)(void *), void *arg)
 {
 	struct hc_callout *c;
+	int error;
 
 	c = malloc(sizeof(*c));
 	if (c == NULL)
 		return (ENOMEM);
+	host_lock_acquire(&host_co_lock);
+	error = host_co_reserve();
+	host_lock_release(&host_co_lock);
+	if (error != 0) {
+		free(c);
+		return (error);
+	}
 	c->c_fn = fn;
 	c->c_arg = arg;
 	c->c_deadline = 0;
@@ -175,31 +220,14 @@ hc_callout_init(struct hc_callout **cp, void (*fn)(void *), void *arg)
 void
 hc_callout_reset(struct hc_callout *c, long long deadline)
 {
-	struct hc_callout **nh;
-	pthread_t t;
-	long ncap;
 
 	host_lock_acquire(&host_co_lock);
-	if (!host_co_cvinit)
-		host_co_cvsetup();
-	if (!host_co_started) {
-		if (host_thread_create(&t, host_co_main, NULL) != 0)
-			hc_panic("hc_callout_reset: cannot start thread");
-		host_co_started = 1;
-	}
 	if (c->c_index >= 0) {
 		c->c_deadline = deadline;
 		host_co_siftup(c->c_index);
 		host_co_siftdown(c->c_index);
 	} else {
-		if (host_co_n == host_co_cap) {
-			ncap = host_co_cap == 0 ? 64 : host_co_cap * 2;
-			nh = realloc(host_co_heap, (size_t)ncap * sizeof(*nh));
-			if (nh == NULL)
-				hc_panic("hc_callout_reset: out of memory");
-			host_co_heap = nh;
-			host_co_cap = ncap;
-		}
+		/* hc_callout_init() kept room for every callout. */
 		c->c_deadline = deadline;
 		host_co_place(host_co_n++, c);
 		host_co_siftup(c->c_index);
@@ -252,6 +280,9 @@ hc_callout_destroy(struct hc_callout *c)
 	if (c == NULL)
 		return;
 	(void)hc_callout_stop(c);
+	host_lock_acquire(&host_co_lock);
+	host_co_made--;
+	host_lock_release(&host_co_lock);
 	free(c);
 }
 
@@ -288,6 +319,7 @@ host_callout_forkchild(void)
 	for (i = 0; i < host_co_n; i++)
 		host_co_heap[i]->c_index = -1;
 	host_co_n = 0;
+	host_co_made = 0;	/* the parent's callouts are not the child's */
 	host_co_running = NULL;
 	host_co_thread = 0;
 	host_co_waiters = 0;

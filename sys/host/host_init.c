@@ -193,7 +193,12 @@ host_thread_create(pthread_t *tp, void *(*fn)(void *), void *arg)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (error == 0)
 		pthread_detach(*tp);
-	return (error);
+	/*
+	 * A thread that cannot start is a shortage of memory as the calls
+	 * that need one document it (kevent.2): pthread_create()'s EAGAIN
+	 * is no errno of theirs.
+	 */
+	return (error == 0 ? 0 : ENOMEM);
 }
 
 /*

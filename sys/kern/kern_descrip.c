@@ -621,7 +621,11 @@ fd_forkchild(void)
 int
 file_knote_attach(struct file *fp, struct knote *kn)
 {
+	int error;
 
+	/* A watched queue tells its watchers through its task. */
+	if (fp->f_type == DTYPE_KQUEUE && (error = ktask_prepare()) != 0)
+		return (error);
 	hc_mtx_lock(file_watch_lock);
 	knlist_add(&fp->f_knlist, kn);
 	__atomic_add_fetch(&fp->f_nknotes, 1, __ATOMIC_RELAXED);

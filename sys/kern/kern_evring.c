@@ -965,7 +965,8 @@ kern_kevent_ring_attach(int fd, unsigned int entries)
 	if ((error = fd_lookup_kqueue(fd, &fp)) != 0)
 		return (error);
 	kq = fp->f_kq;
-	if ((error = evring_alloc(entries, &kr)) != 0) {
+	if ((error = ktask_prepare()) != 0 ||
+	    (error = evring_alloc(entries, &kr)) != 0) {
 		fdrop(fp);
 		return (error);
 	}

@@ -17,7 +17,7 @@
 static struct hc_mtx *ktask_lock;
 static struct ktask *ktask_head, **ktask_tail = &ktask_head;
 static int ktask_npending;
-static struct hc_callout *ktask_callout;
+static struct hc_callout *ktask_callout;	/* made by ktask_prepare() */
 
 static void
 ktask_callout_fn(void *arg __unused)
@@ -29,21 +29,43 @@ ktask_callout_fn(void *arg __unused)
 int
 ktask_sysinit(void)
 {
-	int error;
 
-	if ((error = hc_mtx_init(&ktask_lock)) != 0)
-		return (error);
-	return (hc_callout_init(&ktask_callout, ktask_callout_fn, NULL));
+	return (hc_mtx_init(&ktask_lock));
+}
+
+/*
+ * Make the callout that runs tasks when no thread enters the kernel (and
+ * with it the host's callout thread).  Called by what makes tasks
+ * possible: a knote watching a queue (kq_task), a ring attached (its
+ * task), so that a shortage fails that registration with ENOMEM rather
+ * than a task later, and a program that never watches a queue or maps a
+ * ring has no callout thread for it.
+ */
+int
+ktask_prepare(void)
+{
+	struct hc_callout *c;
+	int error = 0;
+
+	if (__atomic_load_n(&ktask_callout, __ATOMIC_ACQUIRE) != NULL)
+		return (0);
+	hc_mtx_lock(ktask_lock);
+	if (ktask_callout == NULL &&
+	    (error = hc_callout_init(&c, ktask_callout_fn, NULL)) == 0)
+		__atomic_store_n(&ktask_callout, c, __ATOMIC_RELEASE);
+	hc_mtx_unlock(ktask_lock);
+	return (error);
 }
 
 void
 ktask_forkchild(void)
 {
 
-	/* The parent's tasks and locks are not the child's. */
+	/* The parent's tasks, locks and callout are not the child's. */
 	ktask_head = NULL;
 	ktask_tail = &ktask_head;
 	ktask_npending = 0;
+	ktask_callout = NULL;
 	(void)ktask_sysinit();
 }
 
@@ -74,7 +96,9 @@ ktask_enqueue(struct ktask *t)
 	ktask_tail = &t->kt_next;
 	first = __atomic_fetch_add(&ktask_npending, 1, __ATOMIC_RELEASE) == 0;
 	hc_mtx_unlock(ktask_lock);
-	if (first)
+	/* Every queuer prepared it; without, the next entry runs it. */
+	KASSERT(ktask_callout != NULL, ("ktask_enqueue: not prepared"));
+	if (first && ktask_callout != NULL)
 		hc_callout_reset(ktask_callout, 0);
 	return (1);
 }

@@ -349,6 +349,7 @@ struct ktask {
 	int		kt_queued;
 };
 int	ktask_sysinit(void);
+int	ktask_prepare(void);
 void	ktask_forkchild(void);
 void	ktask_init(struct ktask *t, void (*fn)(void *), void *arg);
 int	ktask_enqueue(struct ktask *t);

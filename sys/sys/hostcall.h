@@ -185,7 +185,9 @@ long long hc_clock_realtime(void);
  * from fn itself, waits for a running fn to return, so that after it
  * returns fn is neither running nor pending.  It returns 1 if a pending
  * callout was cancelled, 0 otherwise.  In a fork child no callout is
- * pending: all belonged to state the child drops.
+ * pending: all belonged to state the child drops.  hc_callout_init() takes
+ * all a callout will need (ENOMEM when it cannot), so that the others
+ * cannot fail.
  */
 int	hc_callout_init(struct hc_callout **cp, void (*fn)(void *), void *arg);
 void	hc_callout_reset(struct hc_callout *c, long long deadline);

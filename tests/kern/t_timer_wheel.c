@@ -11,6 +11,7 @@
 #include <sys/types.h>
 #include <sys/event.h>
 #include <sys/evring.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -24,6 +25,7 @@
 #include <unistd.h>
 
 #include <sched.h>
+#include <stdio.h>
 #include <atf-c.h>
 
 #define	US	1000LL
@@ -603,6 +605,82 @@ ATF_TC_BODY(fork_armed, tc)
 	ATF_REQUIRE_EQ(0, close(kq));
 }
 
+ATF_TC(exhaustion_enomem);
+ATF_TC_HEAD(exhaustion_enomem, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "With RLIMIT_AS too tight for a thread, a queue's first timer, "
+	    "a knote watching another queue and a ring attach fail with "
+	    "ENOMEM instead of ending the process, and all three work once "
+	    "the limit is lifted (issue 15: the callout thread)");
+}
+ATF_TC_BODY(exhaustion_enomem, tc)
+{
+	struct rlimit as, tight;
+	struct kevent kev, ev;
+	struct timespec ts = { 3, 0 };
+	unsigned long vsz;
+	pid_t pid;
+	FILE *f;
+	int kq, kq2, status, r, e;
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+	atf_tc_skip("RLIMIT_AS cannot be tightened under a sanitizer");
+#endif
+	pid = fork();
+	ATF_REQUIRE(pid >= 0);
+	if (pid == 0) {
+		/* A fork child starts with no callout thread at all. */
+		if ((kq = kqueue()) < 0 || (kq2 = kqueue()) < 0)
+			_exit(10);
+		if ((f = fopen("/proc/self/statm", "r")) == NULL ||
+		    fscanf(f, "%lu", &vsz) != 1)
+			_exit(11);
+		fclose(f);
+		if (getrlimit(RLIMIT_AS, &as) != 0)
+			_exit(12);
+		tight = as;
+		tight.rlim_cur = vsz * (unsigned long)sysconf(_SC_PAGESIZE) +
+		    (1UL << 20);
+		if (setrlimit(RLIMIT_AS, &tight) != 0)
+			_exit(13);
+		r = kchange(kq, 1, EV_ADD | EV_ONESHOT, 0, 10, NULL);
+		e = errno;
+		if (r != -1 || e != ENOMEM)
+			_exit(1);
+		EV_SET(&kev, (uintptr_t)kq2, EVFILT_READ, EV_ADD, 0, 0, NULL);
+		r = kevent(kq, &kev, 1, NULL, 0, NULL);
+		e = errno;
+		if (r != -1 || e != ENOMEM)
+			_exit(2);
+		r = kevent_ring_attach(kq, 64);
+		e = errno;
+		if (r != -1 || e != ENOMEM)
+			_exit(3);
+		if (setrlimit(RLIMIT_AS, &as) != 0)
+			_exit(14);
+		/* Nothing half-made stays behind: all three work now. */
+		if (kchange(kq, 1, EV_ADD | EV_ONESHOT, 0, 10, NULL) != 0 ||
+		    kevent(kq, NULL, 0, &ev, 1, &ts) != 1 || ev.ident != 1)
+			_exit(4);
+		if (kevent(kq, &kev, 1, NULL, 0, NULL) != 0)
+			_exit(5);
+		EV_SET(&kev, 7, EVFILT_USER, EV_ADD, NOTE_TRIGGER, 0, NULL);
+		if (kevent(kq2, &kev, 1, NULL, 0, NULL) != 0 ||
+		    kevent(kq, NULL, 0, &ev, 1, &ts) != 1 ||
+		    (int)ev.ident != kq2)
+			_exit(6);
+		if (kevent_ring_attach(kq, 64) != 0)
+			_exit(7);
+		_exit(0);
+	}
+	ATF_REQUIRE_EQ(pid, waitpid(pid, &status, 0));
+	ATF_REQUIRE_MSG(WIFEXITED(status), "the child died of signal %d",
+	    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	ATF_REQUIRE_EQ_MSG(0, WEXITSTATUS(status), "child step %d failed",
+	    WEXITSTATUS(status));
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, levels_in_order);
@@ -613,5 +691,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, no_waiter_ring);
 	ATF_TP_ADD_TC(tp, sleeper_gets_new_timer);
 	ATF_TP_ADD_TC(tp, fork_armed);
+	ATF_TP_ADD_TC(tp, exhaustion_enomem);
 	return (atf_no_error());
 }
