@@ -787,7 +787,7 @@ knote_release(struct kqueue *kq, struct knote *kn)
  * Called with kq_lock held (a collect that delivered an EV_ONESHOT slot
  * drops it in the same hold), returns without it.
  */
-static void
+void
 knote_drop_slot_locked(struct kqueue *kq, struct knote *kn, int slot)
 {
 	struct knslot *ks = &kn->kn_slot[slot];

@@ -698,23 +698,24 @@ evring_finish_drops(struct kqueue *kq)
 	int slot;
 
 	KQ_REG_OWNED(kq);
-	evring_drops_grow(kq);
-	for (;;) {
+	KQ_LOCK(kq);
+	if ((kr = kq->kq_ring) != NULL && kr->kr_ndrops == kr->kr_dropcap) {
+		KQ_UNLOCK(kq);
+		evring_drops_grow(kq);
 		KQ_LOCK(kq);
-		kr = kq->kq_ring;
-		if (kr == NULL || kr->kr_ndrops == 0) {
-			KQ_UNLOCK(kq);
-			break;
-		}
+	}
+	/* Each drop starts in the hold that took it off the array. */
+	while ((kr = kq->kq_ring) != NULL && kr->kr_ndrops > 0) {
 		kr->kr_ndrops--;
 		kn = kr->kr_drops[kr->kr_ndrops].ed_kn;
 		slot = kr->kr_drops[kr->kr_ndrops].ed_slot;
 		kn->kn_slot[slot].ks_status &= ~KS_INDROPS;
 		ck_pr_store_int(&kq->kq_ndrops, (int)kr->kr_ndrops);
-		KQ_UNLOCK(kq);
 		/* kq_reglock keeps kn from being dropped or moved meanwhile. */
-		knote_drop_slot(kq, kn, slot);
+		knote_drop_slot_locked(kq, kn, slot);
+		KQ_LOCK(kq);
 	}
+	KQ_UNLOCK(kq);
 }
 
 /*

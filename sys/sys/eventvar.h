@@ -392,6 +392,7 @@ const struct filterops *kqueue_fops(int filter);
 struct knote *knote_lookup(struct kqueue *kq, uintptr_t ident, int class);
 struct knslot *knote_slot(struct knote *kn, const struct filterops *fops);
 void	knote_drop_slot(struct kqueue *kq, struct knote *kn, int slot);
+void	knote_drop_slot_locked(struct kqueue *kq, struct knote *kn, int slot);
 void	kqueue_notify_watchers(struct kqueue *kq);
 uint64_t kern_drain_next(void);
 uint32_t kern_host_poll(void);
