@@ -643,7 +643,8 @@ file_knote_detach(struct file *fp, struct knote *kn)
 		if (__atomic_sub_fetch(&fp->f_nknotes, 1,
 		    __ATOMIC_RELAXED) == 0 && fp->f_watched == 1) {
 			hc_fd_unwatch(fp->f_fd, FILE_COOKIE(fp));
-			fp->f_watched = 0;
+			__atomic_store_n(&fp->f_watched, 0,
+			    __ATOMIC_RELAXED);
 			fp->f_hwant = 0;
 		}
 		hc_mtx_unlock(file_watch_lock);
@@ -683,10 +684,12 @@ file_watch(struct file *fp, unsigned events, int *reportsp)
 		error = hc_fd_watch(fp->f_fd, FILE_COOKIE(fp),
 		    fp->f_hwant | events, reportsp);
 		if (error == EPERM && fp->f_watched == 0) {
-			fp->f_watched = -1;	/* always ready */
+			/* Always ready; read without the lock. */
+			__atomic_store_n(&fp->f_watched, -1,
+			    __ATOMIC_RELAXED);
 			error = 0;
 		} else if (error == 0) {
-			fp->f_watched = 1;
+			__atomic_store_n(&fp->f_watched, 1, __ATOMIC_RELAXED);
 			fp->f_hwant |= events;
 			/*
 			 * Bits a drain stamped before are for the old set:

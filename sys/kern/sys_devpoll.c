@@ -525,8 +525,8 @@ dp_revents(struct knote *kn, short *eventsp)
 		return (DPOLLNVAL);	/* a watched queue was closed */
 	if (fp->f_type == DTYPE_KQUEUE)
 		st = kqueue_pending(fp->f_kq) > 0 ? HC_POLLIN : 0;
-	else if (fp->f_watched < 0 || fp->f_hosttype == HC_FT_REG ||
-	    fp->f_hosttype == HC_FT_DIR)
+	else if (__atomic_load_n(&fp->f_watched, __ATOMIC_RELAXED) < 0 ||
+	    fp->f_hosttype == HC_FT_REG || fp->f_hosttype == HC_FT_DIR)
 		st = HC_POLLIN | HC_POLLOUT;	/* poll() says so, always */
 	else if (hc_fd_revents(fp->f_fd, &st) != 0)
 		return (DPOLLNVAL);	/* closed behind our back */

@@ -433,7 +433,8 @@ kern_epoll_ctl(int epfd, int op, int fd, const struct epoll_event *uevent)
 		}
 		error = fe_register(kq, fd, events & EP_POLLBITS, evflags,
 		    (void *)(uintptr_t)ev.data);
-		if (error == 0 && !iskq && tfp->f_watched < 0)
+		if (error == 0 && !iskq &&
+		    __atomic_load_n(&tfp->f_watched, __ATOMIC_RELAXED) < 0)
 			error = EPERM;	/* a device the host cannot poll */
 		if (error != 0) {
 			(void)fe_unregister(kq, fd);

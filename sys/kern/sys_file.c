@@ -27,7 +27,8 @@ static int
 file_always_ready(struct file *fp)
 {
 
-	return (fp->f_watched < 0 || file_is_vnode(fp));
+	return (__atomic_load_n(&fp->f_watched, __ATOMIC_RELAXED) < 0 ||
+	    file_is_vnode(fp));
 }
 
 static void

@@ -50,7 +50,9 @@ struct file {
 	uint8_t			f_type;		/* DTYPE_* */
 	uint8_t			f_hosttype;	/* HC_FT_* */
 	int8_t			f_watched;	/* host readiness registered:
-						   1, 0, or -1 always ready */
+						   1, 0, or -1 always ready;
+						   written under
+						   file_watch_lock, atomic */
 	uint8_t			f_hwant;	/* HC_POLL* the host watches */
 	union {
 		struct hc_vwatch *f_vwatch;	/* DTYPE_HOST */
