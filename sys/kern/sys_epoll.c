@@ -601,7 +601,7 @@ kern_epoll_wait(int epfd, struct epoll_event *uevents, int maxevents,
 		if (ts.tv_sec < 0 || ts.tv_nsec < 0 ||
 		    ts.tv_nsec >= 1000000000L)
 			return (EINVAL);
-		deadline = fe_deadline(&ts);
+		deadline = kern_deadline(&ts);
 	} else
 		deadline = -1;
 	if (usigmask != NULL) {

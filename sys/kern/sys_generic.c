@@ -100,18 +100,6 @@ fe_krbits(const struct kq_knrec *kr)
 	return (fe_readiness(kr->kr_fp));
 }
 
-long long
-fe_deadline(const struct timespec *ts)
-{
-
-	if (ts == NULL || ts->tv_sec > 1000000000LL * 86400)
-		return (-1);		/* forever, or as good as */
-	if (ts->tv_sec == 0 && ts->tv_nsec == 0)
-		return (0);
-	return (hc_clock_monotonic() + ts->tv_sec * 1000000000LL +
-	    ts->tv_nsec);
-}
-
 static int
 fe_is_queue(int fd)
 {
@@ -564,7 +552,7 @@ fe_copyin_timeout(const struct timespec *uts, long long *deadlinep)
 		return (error);
 	if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000L)
 		return (EINVAL);
-	*deadlinep = fe_deadline(&ts);
+	*deadlinep = kern_deadline(&ts);
 	return (0);
 }
 
@@ -694,7 +682,7 @@ kern_select(int nfds, void *urfds, void *uwfds, void *uefds, void *uts,
 			return (EINVAL);
 		ts.tv_sec = tv.tv_sec + tv.tv_usec / 1000000;
 		ts.tv_nsec = (tv.tv_usec % 1000000) * 1000;
-		deadline = fe_deadline(&ts);
+		deadline = kern_deadline(&ts);
 	} else if ((error = fe_copyin_timeout(uts, &deadline)) != 0)
 		return (error);
 	if (usigmask != NULL) {

@@ -101,6 +101,5 @@ void	epoll_forkchild(void);
 /* In a fork child: forget the pool of poll()/select() queues. */
 void	poll_forkchild(void);
 /* A timeout in a timespec (NULL: forever) as a deadline. */
-long long fe_deadline(const struct timespec *ts);
 
 #endif /* !_SYS_EVENTPOLL_H_ */

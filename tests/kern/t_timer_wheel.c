@@ -8,6 +8,7 @@
  * Timing rules as in t_timer.c: never early (TIMER_SLACK_NS is clock
  * granularity only), upper bounds loose because the machine is shared.
  */
+#define	_GNU_SOURCE	/* ppoll() */
 #include <sys/types.h>
 #include <sys/event.h>
 #include <sys/evring.h>
@@ -681,6 +682,85 @@ ATF_TC_BODY(exhaustion_enomem, tc)
 	    WEXITSTATUS(status));
 }
 
+struct trigger_arg {
+	int	kq;
+	int	fd;		/* an eventfd-like pipe end to write, or -1 */
+};
+
+static void *
+trigger_later(void *arg)
+{
+	struct trigger_arg *t = arg;
+	struct kevent kev;
+
+	usleep(50000);
+	EV_SET(&kev, 77, EVFILT_USER, 0, NOTE_TRIGGER, 0, NULL);
+	if (t->kq >= 0)
+		(void)kevent(t->kq, &kev, 1, NULL, 0, NULL);
+	if (t->fd >= 0)
+		(void)write(t->fd, "x", 1);
+	return (NULL);
+}
+
+ATF_TC(huge_timeout);
+ATF_TC_HEAD(huge_timeout, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "A timeout of INT64_MAX seconds (and 999999999 ns) is as good as "
+	    "none for kevent(), kevent_wait() and ppoll(): each waits and "
+	    "returns the event another thread makes 50 ms later, rather than "
+	    "failing or returning at once because the deadline overflowed");
+}
+ATF_TC_BODY(huge_timeout, tc)
+{
+	struct timespec huge = { INT64_MAX, 999999999 };
+	struct trigger_arg ta;
+	struct kevent kev, ev;
+	struct pollfd pfd;
+	struct evring r;
+	pthread_t th;
+	uint32_t first;
+	long long t0;
+	int kq, p[2], n;
+
+	kq = kq_open();
+	EV_SET(&kev, 77, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	ATF_REQUIRE_EQ(0, kevent(kq, &kev, 1, NULL, 0, NULL));
+	ta.kq = kq;
+	ta.fd = -1;
+	ATF_REQUIRE_EQ(0, pthread_create(&th, NULL, trigger_later, &ta));
+	t0 = mono_ns();
+	n = kevent(kq, NULL, 0, &ev, 1, &huge);
+	ATF_REQUIRE_EQ_MSG(1, n, "kevent: %d (%s)", n, strerror(errno));
+	ATF_REQUIRE(mono_ns() - t0 >= 40 * MS);
+	ATF_REQUIRE_EQ(0, pthread_join(th, NULL));
+
+	ATF_REQUIRE_EQ(0, kevent_ring_attach(kq, 64));
+	ATF_REQUIRE_EQ(0, kevent_ring_map(kq, &r));
+	ATF_REQUIRE_EQ(0, evring_ready(&r, &first));
+	ATF_REQUIRE_EQ(0, pthread_create(&th, NULL, trigger_later, &ta));
+	t0 = mono_ns();
+	n = kevent_wait(kq, first, &huge, NULL);
+	ATF_REQUIRE_EQ_MSG(1, n, "kevent_wait: %d (%s)", n, strerror(errno));
+	ATF_REQUIRE(mono_ns() - t0 >= 40 * MS);
+	ATF_REQUIRE_EQ(0, pthread_join(th, NULL));
+	ATF_REQUIRE_EQ(0, close(kq));
+
+	ATF_REQUIRE_EQ(0, pipe(p));
+	ta.kq = -1;
+	ta.fd = p[1];
+	pfd.fd = p[0];
+	pfd.events = POLLIN;
+	ATF_REQUIRE_EQ(0, pthread_create(&th, NULL, trigger_later, &ta));
+	t0 = mono_ns();
+	n = ppoll(&pfd, 1, &huge, NULL);
+	ATF_REQUIRE_EQ_MSG(1, n, "ppoll: %d (%s)", n, strerror(errno));
+	ATF_REQUIRE(mono_ns() - t0 >= 40 * MS);
+	ATF_REQUIRE_EQ(0, pthread_join(th, NULL));
+	ATF_REQUIRE_EQ(0, close(p[0]));
+	ATF_REQUIRE_EQ(0, close(p[1]));
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, levels_in_order);
@@ -692,5 +772,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, sleeper_gets_new_timer);
 	ATF_TP_ADD_TC(tp, fork_armed);
 	ATF_TP_ADD_TC(tp, exhaustion_enomem);
+	ATF_TP_ADD_TC(tp, huge_timeout);
 	return (atf_no_error());
 }
