@@ -54,8 +54,12 @@ hc_shm_alloc(unsigned long size, struct hc_shm **shmp, void **kvap)
 	sh = calloc(1, sizeof(*sh));
 	if (sh == NULL)
 		return (ENOMEM);
+	/*
+	 * Populated: a ring's first pass through fresh pages otherwise
+	 * costs a page fault every 128 records, on the event path.
+	 */
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	    MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (p == MAP_FAILED) {
 		error = errno;
 		free(sh);
@@ -94,6 +98,10 @@ hc_shm_map(struct hc_shm *sh, unsigned long rwsize, void **uvap)
 		(void)munmap(p, sh->sh_size);
 		return (error);
 	}
+#ifdef MADV_POPULATE_READ
+	/* The program's view too (Linux 5.14 and later; a hint before). */
+	(void)madvise(p, sh->sh_size, MADV_POPULATE_READ);
+#endif
 	*uvap = p;
 	return (0);
 }

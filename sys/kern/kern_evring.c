@@ -832,6 +832,8 @@ evring_alloc(uint32_t entries, struct kevring **krp)
 		evring_free_now(kr);
 		return (ENOMEM);
 	}
+	/* Touched now, not page by page as records are first posted. */
+	memset(kr->kr_owner, 0, sizeof(*kr->kr_owner) * entries);
 	/* The header page is the program's to write; records start after. */
 	kr->kr_recoff = (uint32_t)((sizeof(struct evring_hdr) + ps - 1) /
 	    ps * ps);
