@@ -126,6 +126,74 @@ host_copy(void *dst, const void *src, unsigned long len, int out)
 #endif
 }
 
+/*
+ * How much of [uaddr, uaddr + len) the program can be written to, from
+ * the start, a page at a time: one byte of each page is read and written
+ * back (as a copyout of what is there would).  A caller that must not
+ * take what it cannot deliver (an event) asks before it takes.
+ */
+#ifdef HOST_COPY_VM
+static unsigned long
+host_probe(unsigned char *u, unsigned long len)
+{
+	unsigned long ok = 0, ps = hc_pagesize(), next;
+	unsigned char b;
+
+	while (ok < len) {
+		if (host_copy_vm(&b, u + ok, 1, 0) != 0 ||
+		    host_copy_vm(u + ok, &b, 1, 1) != 0)
+			break;
+		next = (((uintptr_t)(u + ok)) | (ps - 1)) + 1 - (uintptr_t)u;
+		ok = next < len ? next : len;
+	}
+	return (ok);
+}
+#else
+static __attribute__((__noinline__,
+    __no_sanitize__("address", "undefined", "thread"))) unsigned long
+host_probe(unsigned char *u, unsigned long len)
+{
+	sigjmp_buf jb;
+	volatile unsigned long ok = 0;
+	volatile unsigned char *p;
+	unsigned long ps = hc_pagesize(), next;
+
+	if (sigsetjmp(jb, 0) != 0) {
+		host_onfault = NULL;
+		return (ok);
+	}
+	host_onfault = &jb;
+	while (ok < len) {
+		p = u + ok;
+		*p = *p;
+		next = (((uintptr_t)p) | (ps - 1)) + 1 - (uintptr_t)u;
+		ok = next < len ? next : len;
+	}
+	host_onfault = NULL;
+	return (ok);
+}
+#endif
+
+unsigned long
+hc_user_writable(void *uaddr, unsigned long len)
+{
+	uintptr_t u = (uintptr_t)uaddr;
+
+	if (len == 0)
+		return (0);
+	if (u < HOST_MINADDR || u + len < u)
+		return (0);
+#ifndef HOST_COPY_VM
+	if (!atomic_load_explicit(&host_fault_ready, memory_order_acquire)) {
+		if (host_fault_install() != 0)
+			return (0);
+		atomic_store_explicit(&host_fault_ready, 1,
+		    memory_order_release);
+	}
+#endif
+	return (host_probe(uaddr, len));
+}
+
 int
 hc_copyin(const void *uaddr, void *kaddr, unsigned long len)
 {

@@ -1599,7 +1599,7 @@ static int
 kqueue_scan(struct kqueue *kq, struct kevent *ulist, int maxevents,
     const struct timespec *tsp, int *retval)
 {
-	struct kevent kbuf[KQ_NEVENTS], probe;
+	struct kevent kbuf[KQ_NEVENTS];
 	struct kq_drop drops[KQ_NEVENTS];
 	struct hc_sleeper *hs = NULL;
 	struct knote marker;
@@ -1613,16 +1613,14 @@ kqueue_scan(struct kqueue *kq, struct kevent *ulist, int maxevents,
 		return (0);
 	}
 	/*
-	 * Prove the event list writable before consuming anything, so that
-	 * a bad pointer costs the caller EFAULT, not its events.
+	 * Prove the whole event list writable, every page of it, before
+	 * consuming anything: a bad pointer or an unwritable page costs the
+	 * caller EFAULT, as on FreeBSD, and not its events.
 	 */
-	if ((error = hc_copyin(ulist, &probe, sizeof(probe))) != 0 ||
-	    (error = hc_copyout(&probe, ulist, sizeof(probe))) != 0 ||
-	    (error = hc_copyin(&ulist[maxevents - 1], &probe,
-	    sizeof(probe))) != 0 ||
-	    (error = hc_copyout(&probe, &ulist[maxevents - 1],
-	    sizeof(probe))) != 0)
-		return (error);
+	if (hc_user_writable(ulist, (unsigned long)maxevents *
+	    sizeof(struct kevent)) != (unsigned long)maxevents *
+	    sizeof(struct kevent))
+		return (EFAULT);
 	deadline = kern_deadline(tsp);
 	memset(&marker, 0, sizeof(marker));
 	marker.kn_class = KNC_MARKER;

@@ -624,6 +624,26 @@ kern_epoll_wait(int epfd, struct epoll_event *uevents, int maxevents,
 	memset(&marker, 0, sizeof(marker));
 	marker.kn_class = KNC_MARKER;
 	for (;;) {
+		want = maxevents - total;
+		if (want > EP_NRECS)
+			want = EP_NRECS;
+		/*
+		 * Take no more than the program's buffer can hold: what
+		 * cannot be copied out stays queued, EPOLLONESHOT and
+		 * EPOLLET events too, as Linux keeps them.  Asked only
+		 * when there is something to take, since Linux faults only
+		 * then; with nothing, look without taking.
+		 */
+		if (__atomic_load_n(&kq->kq_count, __ATOMIC_RELAXED) > 0) {
+			want = (int)(hc_user_writable(&uevents[total],
+			    (unsigned long)want * sizeof(*uevents)) /
+			    sizeof(*uevents));
+			if (want == 0) {
+				error = EFAULT;
+				break;
+			}
+		} else
+			want = 0;
 		KQ_REG_LOCK(kq);
 		KQ_LOCK(kq);
 		if (kq->kq_state & KQ_CLOSING) {
@@ -638,10 +658,8 @@ kern_epoll_wait(int epfd, struct epoll_event *uevents, int maxevents,
 			KQ_REG_UNLOCK(kq);
 			break;
 		}
-		want = maxevents - total;
-		if (want > EP_NRECS)
-			want = EP_NRECS;
-		n = kqueue_collect_knotes(kq, &marker, recs, want);
+		n = want > 0 ? kqueue_collect_knotes(kq, &marker, recs, want) :
+		    0;
 		count = kq->kq_count;
 		KQ_UNLOCK(kq);
 		for (i = 0, k = 0; i < n; i++) {
@@ -661,8 +679,10 @@ kern_epoll_wait(int epfd, struct epoll_event *uevents, int maxevents,
 		    (unsigned long)k * sizeof(kev[0]))) != 0)
 			break;
 		total += k;
-		if (n == want && total < maxevents)
+		if (want > 0 && n == want && total < maxevents)
 			continue;	/* the pass goes on */
+		if (want == 0 && count > 0)
+			continue;	/* came meanwhile: ask and take */
 		if (total > 0 || deadline == 0 || timedout)
 			break;
 		/* Nothing: sleep, unless something came in meanwhile. */

@@ -15,7 +15,7 @@
 #ifndef _SYS_HOSTCALL_H_
 #define	_SYS_HOSTCALL_H_
 
-#define	HYPERCALL_VERSION	3
+#define	HYPERCALL_VERSION	4
 
 struct timespec;
 
@@ -200,6 +200,8 @@ void	hc_callout_destroy(struct hc_callout *c);	/* stops first */
  */
 int	hc_copyin(const void *uaddr, void *kaddr, unsigned long len);
 int	hc_copyout(const void *kaddr, void *uaddr, unsigned long len);
+/* Bytes of [uaddr, uaddr + len) writable from the start, page by page. */
+unsigned long hc_user_writable(void *uaddr, unsigned long len);
 
 /*
  * Host descriptors.

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 #include <sys/event.h>
 #include <sys/evring.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -95,6 +96,59 @@ xread(int fd)
 	char c;
 
 	ATF_REQUIRE_EQ(1, read(fd, &c, 1));
+}
+
+ATF_TC(efault_keeps_events);
+ATF_TC_HEAD(efault_keeps_events, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "epoll_wait() takes no event it cannot copy out, as Linux: into "
+	    "a read-only buffer it fails with EFAULT and the EPOLLONESHOT and "
+	    "EPOLLET events stay; into a buffer with room for one entry "
+	    "before a read-only page it returns that one and the others stay "
+	    "for the next call (issue 15)");
+}
+ATF_TC_BODY(efault_keeps_events, tc)
+{
+	struct epoll_event ee, evs[8], *buf;
+	size_t ps = (size_t)getpagesize();
+	int ep, p[3][2], i, n, seen;
+	char *m;
+
+	m = mmap(NULL, 2 * ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ATF_REQUIRE(m != MAP_FAILED);
+	ATF_REQUIRE(mprotect(m + ps, ps, PROT_READ) == 0);
+	ATF_REQUIRE((ep = epoll_create1(0)) >= 0);
+	for (i = 0; i < 3; i++) {
+		ATF_REQUIRE_EQ(0, pipe(p[i]));
+		memset(&ee, 0, sizeof(ee));
+		ee.events = EPOLLIN | (i == 0 ? EPOLLONESHOT : EPOLLET);
+		ee.data.u64 = (uint64_t)i + 1;
+		ATF_REQUIRE_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, p[i][0], &ee));
+		xwrite(p[i][1]);
+	}
+	/* Nothing writable: EFAULT, nothing taken. */
+	ERR(epoll_wait(ep, (void *)(m + ps), 3, 0), EFAULT);
+	/* Room for one entry, then the read-only page. */
+	buf = (struct epoll_event *)(void *)(m + ps - sizeof(*buf));
+	n = epoll_wait(ep, buf, 3, 0);
+	ATF_REQUIRE_EQ_MSG(1, n, "epoll_wait: %d (%s)", n,
+	    n < 0 ? strerror(errno) : "ok");
+	seen = 1 << (int)buf[0].data.u64;
+	n = epoll_wait(ep, evs, 8, 0);
+	ATF_REQUIRE_EQ_MSG(2, n, "%d events left, wanted the other 2", n);
+	for (i = 0; i < n; i++)
+		seen |= 1 << (int)evs[i].data.u64;
+	ATF_REQUIRE_EQ_MSG(0xe, seen, "events %#x, wanted 1, 2 and 3", seen);
+	/* Each was taken once: the one-shot and edge events are spent. */
+	NONE(ep, 0);
+	for (i = 0; i < 3; i++) {
+		ATF_REQUIRE_EQ(0, close(p[i][0]));
+		ATF_REQUIRE_EQ(0, close(p[i][1]));
+	}
+	ATF_REQUIRE_EQ(0, close(ep));
+	ATF_REQUIRE_EQ(0, munmap(m, 2 * ps));
 }
 
 ATF_TC(in_out_data);
@@ -1172,6 +1226,7 @@ ATF_TC_BODY(getfl_as_linux, tc)
 
 ATF_TP_ADD_TCS(tp)
 {
+	ATF_TP_ADD_TC(tp, efault_keeps_events);
 
 	ATF_TP_ADD_TC(tp, in_out_data);
 	ATF_TP_ADD_TC(tp, fresh_bits);

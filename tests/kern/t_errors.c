@@ -450,6 +450,47 @@ ATF_TC_BODY(readonly_eventlist_oneshot, tc)
 	ATF_REQUIRE(close(kq) == 0);
 }
 
+ATF_TC(middle_page_eventlist);
+ATF_TC_HEAD(middle_page_eventlist, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "An eventlist whose middle page is read-only, with three "
+	    "EV_ONESHOT events pending, fails with EFAULT, as FreeBSD's "
+	    "kevent() does, and consumes nothing: the next kevent() with a "
+	    "good buffer gets all three, and nothing was written (issue 15)");
+}
+ATF_TC_BODY(middle_page_eventlist, tc)
+{
+	struct timespec zero = { 0, 0 };
+	struct kevent kev, ev[8], *list;
+	size_t ps = (size_t)getpagesize();
+	char *p;
+	int kq, i, n;
+
+	p = mmap(NULL, 3 * ps, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ATF_REQUIRE(p != MAP_FAILED);
+	ATF_REQUIRE(mprotect(p + ps, ps, PROT_READ) == 0);
+	ATF_REQUIRE((kq = kqueue()) >= 0);
+	for (i = 1; i <= 3; i++) {
+		EV_SET(&kev, (uintptr_t)i, EVFILT_USER, EV_ADD | EV_ONESHOT,
+		    NOTE_TRIGGER, 0, NULL);
+		ATF_REQUIRE(kevent(kq, &kev, 1, NULL, 0, NULL) == 0);
+	}
+	/* The list starts two entries before the read-only page. */
+	list = (struct kevent *)(void *)(p + ps - 2 * sizeof(*list));
+	memset(p, 0, ps);
+	REQUIRE_ERR(kevent(kq, NULL, 0, list,
+	    (int)((2 * ps + 2 * sizeof(*list)) / sizeof(*list)), &zero),
+	    EFAULT);
+	ATF_REQUIRE_EQ(0, list[0].filter);
+	ATF_REQUIRE_EQ(0, list[1].filter);
+	n = kevent(kq, NULL, 0, ev, 8, &zero);
+	ATF_REQUIRE_EQ_MSG(3, n, "%d of the 3 events left", n);
+	ATF_REQUIRE(munmap(p, 3 * ps) == 0);
+	ATF_REQUIRE(close(kq) == 0);
+}
+
 ATF_TC(unmapped_timeout);
 ATF_TC_HEAD(unmapped_timeout, tc)
 {
@@ -575,6 +616,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, unmapped_eventlist);
 	ATF_TP_ADD_TC(tp, readonly_eventlist);
 	ATF_TP_ADD_TC(tp, readonly_eventlist_oneshot);
+	ATF_TP_ADD_TC(tp, middle_page_eventlist);
 	ATF_TP_ADD_TC(tp, unmapped_timeout);
 	ATF_TP_ADD_TC(tp, eintr);
 	ATF_TP_ADD_TC(tp, eintr_sa_restart);
