@@ -23,6 +23,10 @@
  *	evring_stat(which), required to succeed (not -1).
  *   kev_elapsed_ms(start)
  *	milliseconds of CLOCK_MONOTONIC since *start.
+ *   kev_now_ns()
+ *	CLOCK_MONOTONIC in nanoseconds.
+ *   kev_kqueue()
+ *	a new kqueue; fails the test if kqueue() does.
  */
 #ifndef _H_EVRING_H_
 #define	_H_EVRING_H_
@@ -57,6 +61,24 @@ kev_find(const struct kevent *evs, int n, uintptr_t ident, short filter)
 		if (evs[i].ident == ident && evs[i].filter == filter)
 			return (&evs[i]);
 	return (NULL);
+}
+
+static inline long long
+kev_now_ns(void)
+{
+	struct timespec ts;
+
+	ATF_REQUIRE(clock_gettime(CLOCK_MONOTONIC, &ts) == 0);
+	return ((long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+}
+
+static inline int
+kev_kqueue(void)
+{
+	int kq = kqueue();
+
+	ATF_REQUIRE_MSG(kq >= 0, "kqueue: %s", strerror(errno));
+	return (kq);
 }
 
 static inline double

@@ -29,29 +29,13 @@
 #include <stdio.h>
 #include <atf-c.h>
 
+#include "h_evring.h"
+
 #define	US	1000LL
 #define	MS	1000000LL
 #define	SEC	1000000000LL
 #define	TIMER_SLACK_NS	(1 * MS)
 #define	LATE_NS		(2 * SEC)
-
-static long long
-mono_ns(void)
-{
-	struct timespec ts;
-
-	ATF_REQUIRE(clock_gettime(CLOCK_MONOTONIC, &ts) == 0);
-	return ((long long)ts.tv_sec * SEC + ts.tv_nsec);
-}
-
-static int
-kq_open(void)
-{
-	int kq = kqueue();
-
-	ATF_REQUIRE_MSG(kq >= 0, "kqueue: %s", strerror(errno));
-	return (kq);
-}
 
 static int
 kchange(int kq, uintptr_t ident, unsigned short flags, unsigned fflags,
@@ -95,7 +79,7 @@ ATF_TC_BODY(levels_in_order, tc)
 	long long t0, el, last = -1;
 	int fired[N] = { 0 }, i, n, kq;
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	for (i = 0; i < N; i++)
 		EV_SET(&ch[i], (uintptr_t)i, EVFILT_TIMER, EV_ADD | EV_ONESHOT,
 		    NOTE_USECONDS, delay_us[i], NULL);
@@ -103,12 +87,12 @@ ATF_TC_BODY(levels_in_order, tc)
 	    NOTE_SECONDS, 3600, NULL);
 	EV_SET(&ch[N + 1], 1001, EVFILT_TIMER, EV_ADD | EV_ONESHOT,
 	    NOTE_SECONDS, 365 * 86400, NULL);
-	t0 = mono_ns();
+	t0 = kev_now_ns();
 	ATF_REQUIRE_EQ(0, kevent(kq, ch, N + 2, NULL, 0, NULL));
 	for (n = 0; n < N; n++) {
 		ATF_REQUIRE_EQ_MSG(1, kwait(kq, &ev, 1, 3 * SEC),
 		    "only %d of %d timers fired", n, N);
-		el = mono_ns() - t0;
+		el = kev_now_ns() - t0;
 		i = (int)ev.ident;
 		ATF_REQUIRE_MSG(i >= 0 && i < N, "ident %d fired", i);
 		ATF_REQUIRE_MSG(fired[i]++ == 0, "timer %d fired twice", i);
@@ -170,16 +154,16 @@ ATF_TC_BODY(periodic_exact_under_load, tc)
 
 	atomic_store(&load_stop, 0);
 	for (i = 0; i < 3; i++) {
-		lkq[i] = kq_open();
+		lkq[i] = kev_kqueue();
 		ATF_REQUIRE_EQ(0, pthread_create(&th[i], NULL, load_thread,
 		    &lkq[i]));
 	}
-	kq = kq_open();
-	t0 = mono_ns();
+	kq = kev_kqueue();
+	t0 = kev_now_ns();
 	for (j = 0; j < 2; j++)
 		ATF_REQUIRE_EQ(0, kchange(kq, (uintptr_t)j, EV_ADD,
 		    NOTE_NSECONDS, period[j], NULL));
-	t1 = mono_ns();		/* the timers started in [t0, t1] */
+	t1 = kev_now_ns();		/* the timers started in [t0, t1] */
 	for (i = 0; i < 60; i++) {
 		usleep((useconds_t)(i * 997 % 13000));
 		n = kwait(kq, ev, 4, 0);
@@ -188,9 +172,9 @@ ATF_TC_BODY(periodic_exact_under_load, tc)
 			sum[ev[j].ident] += ev[j].data;
 	}
 	/* What is due by tb is counted; nothing due after te is. */
-	tb = mono_ns();
+	tb = kev_now_ns();
 	n = kwait(kq, ev, 4, 0);
-	te = mono_ns();
+	te = kev_now_ns();
 	ATF_REQUIRE(n >= 0);
 	for (j = 0; j < n; j++)
 		sum[ev[j].ident] += ev[j].data;
@@ -233,9 +217,9 @@ static atomic_int race_stuck;		/* a round's event never came */
 static void
 race_pause(unsigned *seed)
 {
-	long long end = mono_ns() + (rand_r(seed) % 80) * US;
+	long long end = kev_now_ns() + (rand_r(seed) % 80) * US;
 
-	while (mono_ns() < end)
+	while (kev_now_ns() < end)
 		;
 }
 
@@ -255,10 +239,10 @@ race_changer(void *arg)
 		for (i = 0; i < RACE_IDENTS; i++) {
 			id = c * RACE_IDENTS + i;
 			/* The last round's event, if one is owed, first. */
-			deadline = mono_ns() + 5 * SEC;
+			deadline = kev_now_ns() + 5 * SEC;
 			while (pending[i] >= 0 && atomic_load(
 			    &race_delivered[id][pending[i]]) == 0) {
-				if (mono_ns() > deadline) {
+				if (kev_now_ns() > deadline) {
 					atomic_fetch_add(&race_stuck, 1);
 					return (NULL);
 				}
@@ -297,10 +281,10 @@ race_changer(void *arg)
 	}
 	for (i = 0; i < RACE_IDENTS; i++) {
 		id = c * RACE_IDENTS + i;
-		deadline = mono_ns() + 5 * SEC;
+		deadline = kev_now_ns() + 5 * SEC;
 		while (pending[i] >= 0 &&
 		    atomic_load(&race_delivered[id][pending[i]]) == 0) {
-			if (mono_ns() > deadline) {
+			if (kev_now_ns() > deadline) {
 				atomic_fetch_add(&race_stuck, 1);
 				break;
 			}
@@ -351,7 +335,7 @@ ATF_TC_BODY(cancel_modify_race, tc)
 	pthread_t ch[RACE_CHANGERS], co[RACE_COLLECTORS];
 	int i, id, g, ndel = 0, bad = 0;
 
-	race_kq = kq_open();
+	race_kq = kev_kqueue();
 	atomic_store(&race_stop, 0);
 	for (i = 0; i < RACE_COLLECTORS; i++)
 		ATF_REQUIRE_EQ(0, pthread_create(&co[i], NULL, race_collector,
@@ -388,9 +372,9 @@ ATF_TC_BODY(cancel_modify_race, tc)
 static int
 kq_with_timer(long long *t0p)
 {
-	int kq = kq_open();
+	int kq = kev_kqueue();
 
-	*t0p = mono_ns();
+	*t0p = kev_now_ns();
 	ATF_REQUIRE_EQ(0, kchange(kq, 9, EV_ADD | EV_ONESHOT, 0, 30,
 	    (void *)0x9));
 	return (kq);
@@ -399,7 +383,7 @@ kq_with_timer(long long *t0p)
 static void
 check_fired_after(long long t0, const char *how)
 {
-	long long el = mono_ns() - t0;
+	long long el = kev_now_ns() - t0;
 
 	ATF_REQUIRE_MSG(el >= 30 * MS - TIMER_SLACK_NS,
 	    "%s: a 30 ms timer fired after %lld us", how, el / US);
@@ -447,7 +431,7 @@ ATF_TC_BODY(no_waiter_nested, tc)
 	long long t0;
 	int inner, outer;
 
-	outer = kq_open();
+	outer = kev_kqueue();
 	inner = kq_with_timer(&t0);
 	EV_SET(&kev, (uintptr_t)inner, EVFILT_READ, EV_ADD, 0, 0, NULL);
 	ATF_REQUIRE_EQ(0, kevent(outer, &kev, 1, NULL, 0, NULL));
@@ -475,16 +459,16 @@ ATF_TC_BODY(no_waiter_ring, tc)
 	uint32_t first;
 	int kq;
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	ATF_REQUIRE_EQ(0, kevent_ring_attach(kq, 64));
 	ATF_REQUIRE_EQ(0, kevent_ring_map(kq, &r));
-	t0 = mono_ns();
+	t0 = kev_now_ns();
 	ATF_REQUIRE_EQ(0, kchange(kq, 9, EV_ADD | EV_ONESHOT, 0, 30,
 	    (void *)0x9));
 	end = t0 + 30 * MS + LATE_NS;
 	while (evring_ready(&r, &first) == 0)
-		ATF_REQUIRE_MSG(mono_ns() < end, "no record after %lld ms",
-		    (mono_ns() - t0) / MS);
+		ATF_REQUIRE_MSG(kev_now_ns() < end, "no record after %lld ms",
+		    (kev_now_ns() - t0) / MS);
 	check_fired_after(t0, "a ring read without calls");
 	rec = evring_record(&r, first);
 	ATF_REQUIRE_EQ(9, (int)rec->ident);
@@ -507,7 +491,7 @@ sleeper(void *arg)
 	struct sleeper_arg *a = arg;
 
 	a->n = kwait(a->kq, &a->ev, 1, 5 * SEC);
-	a->t = mono_ns();
+	a->t = kev_now_ns();
 	return (NULL);
 }
 
@@ -524,12 +508,12 @@ ATF_TC_BODY(sleeper_gets_new_timer, tc)
 	pthread_t th;
 	long long t0;
 
-	a.kq = kq_open();
+	a.kq = kev_kqueue();
 	ATF_REQUIRE_EQ(0, kchange(a.kq, 1, EV_ADD | EV_ONESHOT,
 	    NOTE_SECONDS, 3600, NULL));
 	ATF_REQUIRE_EQ(0, pthread_create(&th, NULL, sleeper, &a));
 	usleep(50000);		/* let it fall asleep */
-	t0 = mono_ns();
+	t0 = kev_now_ns();
 	ATF_REQUIRE_EQ(0, kchange(a.kq, 9, EV_ADD | EV_ONESHOT, 0, 30,
 	    (void *)0x9));
 	ATF_REQUIRE_EQ(0, pthread_join(th, NULL));
@@ -556,11 +540,11 @@ ATF_TC_BODY(fork_armed, tc)
 	pid_t pid;
 	int i, n, kq, status;
 
-	kq = kq_open();
-	t0 = mono_ns();
+	kq = kev_kqueue();
+	t0 = kev_now_ns();
 	ATF_REQUIRE_EQ(0, kchange(kq, 1, EV_ADD, NOTE_USECONDS, 5000, NULL));
 	ATF_REQUIRE_EQ(0, kchange(kq, 2, EV_ADD | EV_ONESHOT, 0, 60, NULL));
-	t1 = mono_ns();
+	t1 = kev_now_ns();
 	pid = fork();
 	ATF_REQUIRE(pid >= 0);
 	if (pid == 0) {
@@ -579,7 +563,7 @@ ATF_TC_BODY(fork_armed, tc)
 		while (n-- > 0) {
 			if (ev[n].ident == 2) {
 				once++;
-				el = mono_ns() - t0;
+				el = kev_now_ns() - t0;
 				ATF_REQUIRE_MSG(el >= 60 * MS - TIMER_SLACK_NS &&
 				    el <= 60 * MS + LATE_NS,
 				    "one-shot of 60 ms after %lld us", el / US);
@@ -587,9 +571,9 @@ ATF_TC_BODY(fork_armed, tc)
 				sum += ev[n].data;
 		}
 	}
-	tb = mono_ns();
+	tb = kev_now_ns();
 	n = kwait(kq, ev, 4, 0);
-	te = mono_ns();
+	te = kev_now_ns();
 	while (n-- > 0)
 		if (ev[n].ident == 1)
 			sum += ev[n].data;
@@ -723,26 +707,26 @@ ATF_TC_BODY(huge_timeout, tc)
 	long long t0;
 	int kq, p[2], n;
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	EV_SET(&kev, 77, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
 	ATF_REQUIRE_EQ(0, kevent(kq, &kev, 1, NULL, 0, NULL));
 	ta.kq = kq;
 	ta.fd = -1;
 	ATF_REQUIRE_EQ(0, pthread_create(&th, NULL, trigger_later, &ta));
-	t0 = mono_ns();
+	t0 = kev_now_ns();
 	n = kevent(kq, NULL, 0, &ev, 1, &huge);
 	ATF_REQUIRE_EQ_MSG(1, n, "kevent: %d (%s)", n, strerror(errno));
-	ATF_REQUIRE(mono_ns() - t0 >= 40 * MS);
+	ATF_REQUIRE(kev_now_ns() - t0 >= 40 * MS);
 	ATF_REQUIRE_EQ(0, pthread_join(th, NULL));
 
 	ATF_REQUIRE_EQ(0, kevent_ring_attach(kq, 64));
 	ATF_REQUIRE_EQ(0, kevent_ring_map(kq, &r));
 	ATF_REQUIRE_EQ(0, evring_ready(&r, &first));
 	ATF_REQUIRE_EQ(0, pthread_create(&th, NULL, trigger_later, &ta));
-	t0 = mono_ns();
+	t0 = kev_now_ns();
 	n = kevent_wait(kq, first, &huge, NULL);
 	ATF_REQUIRE_EQ_MSG(1, n, "kevent_wait: %d (%s)", n, strerror(errno));
-	ATF_REQUIRE(mono_ns() - t0 >= 40 * MS);
+	ATF_REQUIRE(kev_now_ns() - t0 >= 40 * MS);
 	ATF_REQUIRE_EQ(0, pthread_join(th, NULL));
 	ATF_REQUIRE_EQ(0, close(kq));
 
@@ -752,10 +736,10 @@ ATF_TC_BODY(huge_timeout, tc)
 	pfd.fd = p[0];
 	pfd.events = POLLIN;
 	ATF_REQUIRE_EQ(0, pthread_create(&th, NULL, trigger_later, &ta));
-	t0 = mono_ns();
+	t0 = kev_now_ns();
 	n = ppoll(&pfd, 1, &huge, NULL);
 	ATF_REQUIRE_EQ_MSG(1, n, "ppoll: %d (%s)", n, strerror(errno));
-	ATF_REQUIRE(mono_ns() - t0 >= 40 * MS);
+	ATF_REQUIRE(kev_now_ns() - t0 >= 40 * MS);
 	ATF_REQUIRE_EQ(0, pthread_join(th, NULL));
 	ATF_REQUIRE_EQ(0, close(p[0]));
 	ATF_REQUIRE_EQ(0, close(p[1]));
