@@ -881,6 +881,52 @@ knote_grow(struct kqueue *kq, struct knote *kn)
 }
 
 /*
+ * A new knote for (kev->ident, the filter's class), counted on kq.  A
+ * descriptor's is hashed and put on the descriptor's knlist here; another
+ * class's is hashed by the caller, in the hold of kq_lock that fills its
+ * slot (knote_attach_slot()).
+ */
+static int
+knote_new(struct kqueue *kq, const struct filterops *fops,
+    const struct kevent *kev, struct file *fp, struct knote **knp)
+{
+	struct knote *kn;
+	int error;
+
+	kn = knote_alloc(kq, fops->f_class);
+	if (kn == NULL)
+		return (ENOMEM);
+	kn->kn_kq = kq;
+	kn->kn_ident = kev->ident;
+	kn->kn_class = (uint8_t)fops->f_class;
+	kn->kn_nslots = 1;
+	if (kq->kq_nknotes >= (int)kq->kq_hashmask * 2)
+		knote_hash_grow(kq);
+	kq->kq_nknotes++;
+	__atomic_add_fetch(&kq_nknotes_total, 1, __ATOMIC_RELAXED);
+	if (fops->f_class == KNC_FD) {
+		KQ_LOCK(kq);
+		knote_hash_insert(kq, kn);
+		KQ_UNLOCK(kq);
+		fhold(fp);
+		kn->kn_fp = fp;
+		if ((error = file_knote_attach(fp, kn)) != 0) {
+			fdrop(fp);
+			KQ_LOCK(kq);
+			knote_hash_remove(kq, kn);
+			KQ_UNLOCK(kq);
+			kq->kq_nknotes--;
+			__atomic_sub_fetch(&kq_nknotes_total, 1,
+			    __ATOMIC_RELAXED);
+			kfree(kn, knote_size(1), M_KNOTE);
+			return (error);
+		}
+	}
+	*knp = kn;
+	return (0);
+}
+
+/*
  * Add a filter's registration to the knote for (ident, class), creating
  * the knote if needed, and have the host watch what the filter needs
  * (file_watch(); *hostreportp as it says).  Returns 0 with kq_lock held,
@@ -898,37 +944,10 @@ knote_attach_slot(struct kqueue *kq, struct knote **knp,
 
 	KQ_REG_OWNED(kq);
 	if (kn == NULL) {
-		kn = knote_alloc(kq, fops->f_class);
-		if (kn == NULL)
-			return (ENOMEM);
-		kn->kn_kq = kq;
-		kn->kn_ident = kev->ident;
-		kn->kn_class = (uint8_t)fops->f_class;
-		kn->kn_nslots = 1;
-		if (kq->kq_nknotes >= (int)kq->kq_hashmask * 2)
-			knote_hash_grow(kq);
-		kq->kq_nknotes++;
-		__atomic_add_fetch(&kq_nknotes_total, 1, __ATOMIC_RELAXED);
+		if ((error = knote_new(kq, fops, kev, fp, &kn)) != 0)
+			return (error);
 		/* Others are hashed with their slot, in one hold below. */
 		unhashed = fops->f_class != KNC_FD;
-		if (!unhashed) {
-			KQ_LOCK(kq);
-			knote_hash_insert(kq, kn);
-			KQ_UNLOCK(kq);
-			fhold(fp);
-			kn->kn_fp = fp;
-			if ((error = file_knote_attach(fp, kn)) != 0) {
-				fdrop(fp);
-				KQ_LOCK(kq);
-				knote_hash_remove(kq, kn);
-				KQ_UNLOCK(kq);
-				kq->kq_nknotes--;
-				__atomic_sub_fetch(&kq_nknotes_total, 1,
-				    __ATOMIC_RELAXED);
-				kfree(kn, knote_size(1), M_KNOTE);
-				return (error);
-			}
-		}
 	}
 	for (i = 0; i < kn->kn_nslots; i++)
 		if (kn->kn_slot[i].ks_filter == 0)

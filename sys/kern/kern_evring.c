@@ -1210,16 +1210,18 @@ evring_wait_spin(struct kqueue *kq, uint32_t ringstate, uint32_t minwake,
 }
 
 /*
- * Sleep once on the queue's wait list, kq_lock held before and after.
+ * Sleep once on the queue's wait list, kq_lock held before and after, no
+ * later than the queue's next timer (which the caller then fires).
  * Returns EINTR (a signal: a chosen sleeper passes its wakeup on, so the
  * record that chose it is not stranded), or 0 to look again (woken, timed
- * out, or spurious); *wokenp and *timedoutp say which.
+ * out, a timer due, or spurious); *wokenp and *timedoutp say which.
  */
 static int
 evring_sleep(struct kqueue *kq, struct hc_sleeper *hs, long long deadline,
     const void *maskp, int *wokenp, int *timedoutp)
 {
 	struct evring_waiter ew;
+	long long sleepto = kqueue_timers_bound(kq, deadline);
 	int error;
 
 	KQ_OWNED(kq);
@@ -1237,7 +1239,7 @@ evring_sleep(struct kqueue *kq, struct hc_sleeper *hs, long long deadline,
 	if (__atomic_load_n(&kq->kq_ndrops, __ATOMIC_SEQ_CST) > 0)
 		evring_task_schedule(kq);
 	KQ_UNLOCK(kq);
-	error = hc_sleep(hs, deadline, maskp);
+	error = hc_sleep(hs, sleepto, maskp);
 	KQ_LOCK(kq);
 	__atomic_add_fetch(&kq->kq_inside, 1, __ATOMIC_SEQ_CST);
 	if (!ew.ew_woken)
@@ -1253,9 +1255,50 @@ evring_sleep(struct kqueue *kq, struct hc_sleeper *hs, long long deadline,
 			evring_wake(kq, 1, NULL);
 		return (EINTR);
 	}
-	if (error == ETIMEDOUT)
+	if (error == ETIMEDOUT && sleepto == deadline)
 		*timedoutp = 1;	/* one last look, then return */
 	return (0);		/* woken, timed out, or spurious */
+}
+
+/*
+ * kevent_wait()'s start once the lock-free answer failed: the busy poll
+ * at once when nothing needs kq_lock first (1 with *retval set when it
+ * caught a record), then what every kernel entry does.  *spinusp is the
+ * busy poll still to make under the lock's loop (0: none or done).
+ */
+static int
+evring_wait_enter(struct kqueue *kq, uint32_t ringstate, long long deadline,
+    uint32_t *spinusp, const void **maskpp, struct hc_spin *sp, int *retval)
+{
+
+	/* The busy poll this call makes before it sleeps, us; 0: none. */
+	*spinusp = deadline != 0 ? ck_pr_load_32(&kq->kq_busypoll) : 0;
+	/*
+	 * Nothing for a reap to re-post, flush or report: spin at once,
+	 * without kq_lock, which the posters want meanwhile.
+	 */
+	if (*spinusp > 0 && !evring_mustreap(kq) &&
+	    ck_pr_load_int(&kq->kq_ndrops) == 0) {
+		if (evring_wait_spin(kq, ringstate,
+		    ck_pr_load_32(&kq->kq_minwake), *spinusp, deadline,
+		    maskpp, sp, retval))
+			return (1);
+		*spinusp = 0;
+	}
+	/*
+	 * Let changes made before this call be seen by it: the records the
+	 * caller consumed first, so that the host's readiness, sampled
+	 * after, may be posted without a re-check (kern_upcall_fresh()).
+	 * A busy poll's first turn drains the host at once anyway, after
+	 * the reap at the top of the loop.
+	 */
+	if (*spinusp == 0) {
+		evring_enter(kq, 1);
+		hc_host_poll();
+	} else
+		evring_enter(kq, 0);	/* the loop below reaps first */
+	ktask_run_pending();
+	return (0);
 }
 
 /*
@@ -1272,7 +1315,7 @@ kern_kevent_wait(int fd, unsigned int ringstate,
 	struct kqueue *kq;
 	struct file *fp;
 	const void *maskp;
-	long long deadline, sleepto;
+	long long deadline;
 	uint32_t spinus;
 	int error, woken = 0, timedout = 0;
 
@@ -1290,35 +1333,9 @@ kern_kevent_wait(int fd, unsigned int ringstate,
 		return (0);
 	}
 	kqueue_enter(kq);
-	/* The busy poll this call makes before it sleeps, us; 0: none. */
-	spinus = deadline != 0 ? ck_pr_load_32(&kq->kq_busypoll) : 0;
-	/*
-	 * Nothing for a reap to re-post, flush or report: spin at once,
-	 * without kq_lock, which the posters want meanwhile.
-	 */
-	if (spinus > 0 && !evring_mustreap(kq) &&
-	    ck_pr_load_int(&kq->kq_ndrops) == 0) {
-		if (evring_wait_spin(kq, ringstate,
-		    ck_pr_load_32(&kq->kq_minwake), spinus, deadline, &maskp,
-		    &spin, retval))
-			goto out;
-		spinus = 0;
-	}
-
-	/*
-	 * Let changes made before this call be seen by it: the records the
-	 * caller consumed first, so that the host's readiness, sampled
-	 * after, may be posted without a re-check (kern_upcall_fresh()).
-	 * A busy poll's first turn drains the host at once anyway, after
-	 * the reap at the top of the loop.
-	 */
-	if (spinus == 0) {
-		evring_enter(kq, 1);
-		hc_host_poll();
-	} else
-		evring_enter(kq, 0);	/* the loop below reaps first */
-	ktask_run_pending();
-
+	if (evring_wait_enter(kq, ringstate, deadline, &spinus, &maskp,
+	    &spin, retval))
+		goto out;
 	KQ_LOCK(kq);
 	for (;;) {
 		if (kq->kq_state & KQ_CLOSING) {
@@ -1365,13 +1382,9 @@ kern_kevent_wait(int fd, unsigned int ringstate,
 			break;
 		if (hs == NULL && (error = hc_sleeper_get(&hs)) != 0)
 			break;
-		/* No later than the queue's next timer, to fire it. */
-		sleepto = kqueue_timers_bound(kq, deadline);
-		if ((error = evring_sleep(kq, hs, sleepto, maskp, &woken,
+		if ((error = evring_sleep(kq, hs, deadline, maskp, &woken,
 		    &timedout)) != 0)
 			break;
-		if (sleepto != deadline)
-			timedout = 0;	/* a timer is due: look again */
 	}
 	KQ_UNLOCK(kq);
 out:

@@ -578,6 +578,74 @@ ep_bits(const struct kq_knrec *kr)
  * epoll_wait(), epoll_pwait(), epoll_pwait2(): uts NULL waits forever,
  * usigmask (when not NULL) is applied atomically with the sleep.
  */
+/*
+ * How many events epoll_wait() may take into ubuf, of at most left: no
+ * more than the program's buffer can hold, so that what cannot be copied
+ * out stays queued, EPOLLONESHOT and EPOLLET events too, as Linux keeps
+ * them.  Asked only when there is something to take, since Linux faults
+ * only then; with nothing, 0: look without taking.  EFAULT when not one
+ * entry can be written.
+ */
+static int
+ep_want(struct kqueue *kq, struct epoll_event *ubuf, int left, int *wantp)
+{
+	int want = left > EP_NRECS ? EP_NRECS : left;
+
+	*wantp = 0;
+	if (__atomic_load_n(&kq->kq_count, __ATOMIC_RELAXED) == 0)
+		return (0);
+	want = (int)(hc_user_writable(ubuf, (unsigned long)want *
+	    sizeof(*ubuf)) / sizeof(*ubuf));
+	if (want == 0)
+		return (EFAULT);
+	*wantp = want;
+	return (0);
+}
+
+/*
+ * The events of n delivered knotes, into kev (returns how many), and
+ * their EPOLLONESHOT drops.  kq_reglock held.
+ */
+static int
+ep_records(struct kqueue *kq, struct kq_knrec *recs, int n,
+    struct epoll_event *kev)
+{
+	int i, k;
+
+	for (i = 0, k = 0; i < n; i++) {
+		if (recs[i].kr_detached)
+			continue;	/* a nested instance closed */
+		kev[k].events = ep_bits(&recs[i]);
+		kev[k].data = (uint64_t)(uintptr_t)recs[i].kr_udata;
+		if (kev[k].events != 0)
+			k++;
+	}
+	for (i = 0; i < n; i++)
+		if (recs[i].kr_drops != 0)
+			knote_drop_slots(kq, recs[i].kr_kn, recs[i].kr_drops);
+	return (k);
+}
+
+/*
+ * Sleep until an activation on this instance wakes us: the host wakes
+ * every sleeper when it has readiness to drain, and a thread an
+ * EPOLLEXCLUSIVE activation did not choose must not go and collect it.
+ * kq_lock held before and after.
+ */
+static int
+ep_sleep(struct kqueue *kq, struct hc_sleeper **hsp, long long deadline,
+    const void *maskp)
+{
+	int error, woken;
+
+	do
+		error = kqueue_sleep_woken(kq, hsp, deadline, maskp, &woken);
+	while (error == 0 && !woken && (kq->kq_state & KQ_CLOSING) == 0);
+	if (error != 0 && kq->kq_count > 0)
+		kqueue_wakeup_one(kq);	/* hand over what woke us */
+	return (error);
+}
+
 int
 kern_epoll_wait(int epfd, struct epoll_event *uevents, int maxevents,
     const struct timespec *uts, const void *usigmask, int *retval)
@@ -592,7 +660,7 @@ kern_epoll_wait(int epfd, struct epoll_event *uevents, int maxevents,
 	struct file *fp;
 	struct kqueue *kq;
 	long long deadline;
-	int error = 0, i, k, n, count, total = 0, want, timedout = 0, woken;
+	int error = 0, k, n, count, total = 0, want, timedout = 0;
 
 	*retval = 0;
 	if (uts != NULL) {
@@ -624,26 +692,9 @@ kern_epoll_wait(int epfd, struct epoll_event *uevents, int maxevents,
 	memset(&marker, 0, sizeof(marker));
 	marker.kn_class = KNC_MARKER;
 	for (;;) {
-		want = maxevents - total;
-		if (want > EP_NRECS)
-			want = EP_NRECS;
-		/*
-		 * Take no more than the program's buffer can hold: what
-		 * cannot be copied out stays queued, EPOLLONESHOT and
-		 * EPOLLET events too, as Linux keeps them.  Asked only
-		 * when there is something to take, since Linux faults only
-		 * then; with nothing, look without taking.
-		 */
-		if (__atomic_load_n(&kq->kq_count, __ATOMIC_RELAXED) > 0) {
-			want = (int)(hc_user_writable(&uevents[total],
-			    (unsigned long)want * sizeof(*uevents)) /
-			    sizeof(*uevents));
-			if (want == 0) {
-				error = EFAULT;
-				break;
-			}
-		} else
-			want = 0;
+		if ((error = ep_want(kq, &uevents[total], maxevents - total,
+		    &want)) != 0)
+			break;
 		KQ_REG_LOCK(kq);
 		KQ_LOCK(kq);
 		if (kq->kq_state & KQ_CLOSING) {
@@ -662,18 +713,7 @@ kern_epoll_wait(int epfd, struct epoll_event *uevents, int maxevents,
 		    0;
 		count = kq->kq_count;
 		KQ_UNLOCK(kq);
-		for (i = 0, k = 0; i < n; i++) {
-			if (recs[i].kr_detached)
-				continue;	/* a nested instance closed */
-			kev[k].events = ep_bits(&recs[i]);
-			kev[k].data = (uint64_t)(uintptr_t)recs[i].kr_udata;
-			if (kev[k].events != 0)
-				k++;
-		}
-		for (i = 0; i < n; i++)
-			if (recs[i].kr_drops != 0)
-				knote_drop_slots(kq, recs[i].kr_kn,
-				    recs[i].kr_drops);
+		k = ep_records(kq, recs, n, kev);
 		KQ_REG_UNLOCK(kq);
 		if (k > 0 && (error = hc_copyout(kev, &uevents[total],
 		    (unsigned long)k * sizeof(kev[0]))) != 0)
@@ -692,19 +732,7 @@ kern_epoll_wait(int epfd, struct epoll_event *uevents, int maxevents,
 			KQ_UNLOCK(kq);
 			continue;
 		}
-		/*
-		 * Sleep until an activation on this instance wakes us: the
-		 * host wakes every sleeper when it has readiness to drain,
-		 * and a thread an EPOLLEXCLUSIVE activation did not choose
-		 * must not go and collect it.
-		 */
-		do
-			error = kqueue_sleep_woken(kq, &hs, deadline, maskp,
-			    &woken);
-		while (error == 0 && !woken &&
-		    (kq->kq_state & KQ_CLOSING) == 0);
-		if (error != 0 && kq->kq_count > 0)
-			kqueue_wakeup_one(kq);	/* hand over what woke us */
+		error = ep_sleep(kq, &hs, deadline, maskp);
 		KQ_UNLOCK(kq);
 		if (error == ETIMEDOUT)
 			timedout = 1;	/* one last look */
