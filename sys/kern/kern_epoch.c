@@ -28,6 +28,7 @@
 struct kthread {
 	ck_epoch_record_t	kt_record;
 	uint32_t		kt_gen;		/* kern_epoch_gen when made */
+	void			*kt_kq;		/* curthread_set_kq() */
 };
 
 static ck_epoch_t kern_epoch;
@@ -82,12 +83,35 @@ kthread_self(void)
 		ck_epoch_register(&kern_epoch, &kt->kt_record, NULL);
 	}
 	kt->kt_gen = kern_epoch_gen;
+	kt->kt_kq = NULL;
 	if (hc_curthread_set(kt) != 0) {
 		/* Back to the pool: the next new thread may have it. */
 		ck_epoch_unregister(&kt->kt_record);
 		return (NULL);
 	}
 	return (kt);
+}
+
+/*
+ * The queue the calling thread is in kevent() or kevent_wait() for
+ * (kqueue_enter()), or NULL: work it will see to as it leaves needs no
+ * task.  A thread without a record is in none.
+ */
+void *
+curthread_kq(void)
+{
+	struct kthread *kt = hc_curthread();
+
+	return (kt != NULL && kt->kt_gen == kern_epoch_gen ? kt->kt_kq : NULL);
+}
+
+void
+curthread_set_kq(void *kq)
+{
+	struct kthread *kt = kthread_self();
+
+	if (kt != NULL)
+		kt->kt_kq = kq;
 }
 
 int

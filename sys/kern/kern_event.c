@@ -28,6 +28,7 @@
 #include <sys/file.h>
 #include <sys/evring.h>
 #include <sys/kwheel.h>
+#include <sys/epoch.h>
 
 #define	KQ_NEVENTS	64	/* events handled per lock hold */
 #define	KQ_HASHSIZE	16	/* initial hash buckets */
@@ -2205,14 +2206,14 @@ void
 kqueue_enter(struct kqueue *kq)
 {
 
-	__atomic_add_fetch(&kq->kq_inside, 1, __ATOMIC_SEQ_CST);
+	curthread_set_kq(kq);
 }
 
 void
 kqueue_leave(struct kqueue *kq)
 {
 
-	__atomic_sub_fetch(&kq->kq_inside, 1, __ATOMIC_SEQ_CST);
+	curthread_set_kq(NULL);
 	evring_leave(kq);
 	kqueue_timers_leave(kq);
 }

@@ -400,23 +400,18 @@ evring_post_slot(struct kqueue *kq, struct kevring *kr, struct knote *kn,
 		kr->kr_drops[kr->kr_ndrops].ed_slot = i;
 		kn->kn_slot[i].ks_status |= KS_INDROPS;
 		kr->kr_ndrops++;
-		__atomic_store_n(&kq->kq_ndrops, (int)kr->kr_ndrops,
-		    __ATOMIC_SEQ_CST);
+		ck_pr_store_int(&kq->kq_ndrops, (int)kr->kr_ndrops);
 		/*
-		 * A thread in kevent() or kevent_wait() for the queue (this
-		 * one, if a timer fired or a change posted) finishes the
-		 * drop as it leaves (evring_leave()), with no task to wake
-		 * a thread for; a sleeping one does not count
-		 * (evring_sleep()).  Nor does one when the drops are full:
-		 * posts wait for the finish, which must not wait for a
-		 * thread to leave.
+		 * A thread in kevent() or kevent_wait() for this queue that
+		 * posted it (a timer it fired, a change it applied) finishes
+		 * the drop as it leaves (evring_leave()) or before it sleeps
+		 * (evring_sleep()): no task to wake a thread for.  Others
+		 * (an upcall, a callout) schedule the task, and so does a
+		 * post that fills the drops, which posts then wait for.
 		 */
-		if (kr->kr_ndrops == 1 || kr->kr_ndrops == kr->kr_dropcap) {
-			if (kr->kr_ndrops == kr->kr_dropcap ||
-			    __atomic_load_n(&kq->kq_inside,
-			    __ATOMIC_SEQ_CST) == 0)
-				evring_task_schedule(kq);
-		}
+		if ((kr->kr_ndrops == 1 && curthread_kq() != kq) ||
+		    kr->kr_ndrops == kr->kr_dropcap)
+			evring_task_schedule(kq);
 	}
 }
 
@@ -751,7 +746,7 @@ void
 evring_leave(struct kqueue *kq)
 {
 
-	if (__atomic_load_n(&kq->kq_ndrops, __ATOMIC_SEQ_CST) > 0)
+	if (ck_pr_load_int(&kq->kq_ndrops) > 0)
 		evring_enter(kq, 1);
 }
 
@@ -1228,20 +1223,12 @@ evring_sleep(struct kqueue *kq, struct hc_sleeper *hs, long long deadline,
 	ew.ew_hs = hs;
 	ew.ew_woken = 0;
 	TAILQ_INSERT_TAIL(&kq->kq_ringwait, &ew, ew_link);
-	/*
-	 * A sleeping thread finishes nothing: drops posted while it sleeps
-	 * need the ring task, and so do those posted before, left for this
-	 * thread to finish as it left (evring_post_slot()).  The decrement
-	 * comes before the look at kq_ndrops, as the poster's store before
-	 * its look at kq_inside, so one of the two sees the other.
-	 */
-	__atomic_sub_fetch(&kq->kq_inside, 1, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&kq->kq_ndrops, __ATOMIC_SEQ_CST) > 0)
+	/* A sleeping thread finishes nothing: drops it posted need the task. */
+	if (kq->kq_ndrops > 0)
 		evring_task_schedule(kq);
 	KQ_UNLOCK(kq);
 	error = hc_sleep(hs, sleepto, maskp);
 	KQ_LOCK(kq);
-	__atomic_add_fetch(&kq->kq_inside, 1, __ATOMIC_SEQ_CST);
 	if (!ew.ew_woken)
 		TAILQ_REMOVE(&kq->kq_ringwait, &ew, ew_link);
 	else {

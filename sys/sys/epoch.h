@@ -42,6 +42,10 @@ void	epoch_drain(void);
 void	epoch_threadexit(void *td);
 void	epoch_forkchild(void);
 
+/* The calling thread's kernel state, beside its record. */
+void	*curthread_kq(void);
+void	curthread_set_kq(void *kq);
+
 /* The object an epoch_context_t is embedded in, in a callback. */
 #define	epoch_container(ctx, type, member)	__containerof(ctx, type, member)
 

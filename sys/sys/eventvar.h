@@ -243,12 +243,6 @@ struct kqueue {
 	 */
 	struct kqtimers		*kq_timers;
 	/*
-	 * Threads in kevent() or kevent_wait() for the queue and not
-	 * asleep: work they will see to as they leave needs no task
-	 * (kqueue_leave()).  Atomic.
-	 */
-	int			kq_inside;
-	/*
 	 * Free knotes of the classes other than descriptors, for the next
 	 * registration (knote_alloc()); under kq_reglock.  Counted as
 	 * M_KNOTE memory while kept, freed with the queue.
