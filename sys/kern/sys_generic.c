@@ -516,7 +516,13 @@ again:
 		} while (n == FE_NRECS);
 		kqueue_marker_done(kq, &marker);
 		KQ_REG_UNLOCK(kq);
-		if (nready > 0 || deadline == 0 || timedout) {
+		/*
+		 * A zero timeout still applies the mask, as Linux's does:
+		 * with nothing ready, a zero sleep under it delivers a
+		 * pending signal it unblocks (EINTR).
+		 */
+		if (nready > 0 || timedout ||
+		    (deadline == 0 && sigmask == NULL)) {
 			KQ_UNLOCK(kq);
 			break;
 		}
@@ -527,7 +533,7 @@ again:
 		}
 		error = kqueue_sleep(kq, &hs, deadline, sigmask);
 		KQ_UNLOCK(kq);
-		if (error == ETIMEDOUT)
+		if (error == ETIMEDOUT || (error == 0 && deadline == 0))
 			timedout = 1;	/* one last look */
 		else if (error != 0)
 			break;

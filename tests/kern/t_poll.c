@@ -354,6 +354,54 @@ ATF_TC_BODY(ppoll_sigmask, tc)
 	sigprocmask(SIG_UNBLOCK, &block, NULL);
 }
 
+ATF_TC(ppoll_zero_sigmask);
+ATF_TC_HEAD(ppoll_zero_sigmask, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "ppoll() with a zero timeout applies "
+	    "its mask too, as Linux: with nothing ready, a pending blocked "
+	    "signal the mask unblocks is delivered and the call fails with "
+	    "EINTR; with a descriptor ready it returns it and the signal "
+	    "stays pending (issue 11, item 7)");
+}
+ATF_TC_BODY(ppoll_zero_sigmask, tc)
+{
+	struct pollfd pfd;
+	struct sigaction sa;
+	struct timespec zero = { 0, 0 };
+	sigset_t block, open;
+	int p[2];
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sig;
+	ATF_REQUIRE_EQ(0, sigaction(SIGUSR2, &sa, NULL));
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR2);
+	ATF_REQUIRE_EQ(0, sigprocmask(SIG_BLOCK, &block, NULL));
+	ATF_REQUIRE_EQ(0, pipe(p));
+	pfd.fd = p[0];
+	pfd.events = POLLIN;
+	sigemptyset(&open);
+	got_sig = 0;
+	raise(SIGUSR2);
+	/* Ready: the count, and the signal waits. */
+	ATF_REQUIRE_EQ(1, write(p[1], "x", 1));
+	ATF_CHECK_EQ(1, ppoll(&pfd, 1, &zero, &open));
+	ATF_CHECK_EQ(0, got_sig);
+	/* Nothing ready: the signal, and EINTR. */
+	pfd.fd = p[1];
+	pfd.events = POLLPRI;
+	ERR(ppoll(&pfd, 1, &zero, &open), EINTR);
+	ATF_CHECK_EQ(1, got_sig);
+	/* The mask keeps it blocked: 0, and it stays pending. */
+	raise(SIGUSR2);
+	ATF_CHECK_EQ(0, ppoll(&pfd, 1, &zero, &block));
+	ATF_CHECK_EQ(1, got_sig);
+	sigprocmask(SIG_UNBLOCK, &block, NULL);
+	ATF_CHECK_EQ(2, got_sig);
+	close(p[0]);
+	close(p[1]);
+}
+
 ATF_TC(no_stale_registrations);
 ATF_TC_HEAD(no_stale_registrations, tc)
 {
@@ -460,6 +508,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, thread_woken);
 	ATF_TP_ADD_TC(tp, eintr);
 	ATF_TP_ADD_TC(tp, ppoll_sigmask);
+	ATF_TP_ADD_TC(tp, ppoll_zero_sigmask);
 	ATF_TP_ADD_TC(tp, no_stale_registrations);
 	ATF_TP_ADD_TC(tp, stale_purged);
 	ATF_TP_ADD_TC(tp, reused_number);

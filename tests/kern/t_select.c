@@ -290,6 +290,46 @@ ATF_TC_BODY(pselect_sigmask, tc)
 	sigprocmask(SIG_UNBLOCK, &block, NULL);
 }
 
+ATF_TC(pselect_zero_sigmask);
+ATF_TC_HEAD(pselect_zero_sigmask, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "pselect() with a zero timeout "
+	    "applies its mask too, as Linux: with nothing ready, a pending "
+	    "blocked signal the mask unblocks is delivered and the call "
+	    "fails with EINTR (issue 11, item 7)");
+}
+ATF_TC_BODY(pselect_zero_sigmask, tc)
+{
+	struct sigaction sa;
+	struct timespec zero = { 0, 0 };
+	sigset_t block, open;
+	fd_set r;
+	int p[2];
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sig;
+	ATF_REQUIRE_EQ(0, sigaction(SIGUSR2, &sa, NULL));
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR2);
+	ATF_REQUIRE_EQ(0, sigprocmask(SIG_BLOCK, &block, NULL));
+	ATF_REQUIRE_EQ(0, pipe(p));
+	sigemptyset(&open);
+	got_sig = 0;
+	raise(SIGUSR2);
+	FD_ZERO(&r);
+	FD_SET(p[0], &r);
+	ERR(pselect(p[0] + 1, &r, NULL, NULL, &zero, &open), EINTR);
+	ATF_CHECK_EQ(1, got_sig);
+	raise(SIGUSR2);
+	FD_SET(p[0], &r);
+	ATF_CHECK_EQ(0, pselect(p[0] + 1, &r, NULL, NULL, &zero, &block));
+	ATF_CHECK_EQ(1, got_sig);
+	sigprocmask(SIG_UNBLOCK, &block, NULL);
+	ATF_CHECK_EQ(2, got_sig);
+	close(p[0]);
+	close(p[1]);
+}
+
 ATF_TC(beyond_fd_setsize);
 ATF_TC_HEAD(beyond_fd_setsize, tc)
 {
@@ -330,6 +370,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, thread_woken);
 	ATF_TP_ADD_TC(tp, eintr);
 	ATF_TP_ADD_TC(tp, pselect_sigmask);
+	ATF_TP_ADD_TC(tp, pselect_zero_sigmask);
 	ATF_TP_ADD_TC(tp, beyond_fd_setsize);
 	return (atf_no_error());
 }
