@@ -17,6 +17,8 @@
 static struct hc_mtx *ktask_lock;
 static struct ktask *ktask_head, **ktask_tail = &ktask_head;
 static int ktask_npending;
+static int ktask_ninflight;	/* queued or running: a task that queues
+				   another counts until after it did */
 static struct hc_callout *ktask_callout;	/* made by ktask_prepare() */
 
 static void
@@ -65,6 +67,7 @@ ktask_forkchild(void)
 	ktask_head = NULL;
 	ktask_tail = &ktask_head;
 	ktask_npending = 0;
+	ktask_ninflight = 0;
 	ktask_callout = NULL;
 	(void)ktask_sysinit();
 }
@@ -94,6 +97,7 @@ ktask_enqueue(struct ktask *t)
 	t->kt_next = NULL;
 	*ktask_tail = t;
 	ktask_tail = &t->kt_next;
+	__atomic_add_fetch(&ktask_ninflight, 1, __ATOMIC_RELAXED);
 	first = __atomic_fetch_add(&ktask_npending, 1, __ATOMIC_RELEASE) == 0;
 	hc_mtx_unlock(ktask_lock);
 	/* Every queuer prepared it; without, the next entry runs it. */
@@ -121,10 +125,20 @@ ktask_cancel(struct ktask *t)
 		ktask_tail = tp;
 	t->kt_queued = 0;
 	__atomic_sub_fetch(&ktask_npending, 1, __ATOMIC_RELAXED);
+	__atomic_sub_fetch(&ktask_ninflight, 1, __ATOMIC_RELEASE);
 	hc_mtx_unlock(ktask_lock);
 	return (1);
 }
 
+/*
+ * Run the pending tasks, and wait for those another thread is running
+ * (the callout thread, another entry): a task may queue the next (a chain
+ * of nested queues notifies one level per task), and a zero-timeout
+ * kevent() at the top of the chain must see the whole chain done, not
+ * find the queue empty while another thread is half way up.  Tasks are
+ * short (a knote() call) and take no lock a caller of this holds: callers
+ * hold none.
+ */
 void
 ktask_run_pending(void)
 {
@@ -132,12 +146,19 @@ ktask_run_pending(void)
 
 	/* Memory this thread deferred whose readers have all gone. */
 	epoch_poll();
-	while (__atomic_load_n(&ktask_npending, __ATOMIC_ACQUIRE) != 0) {
+	for (;;) {
+		if (__atomic_load_n(&ktask_npending, __ATOMIC_ACQUIRE) == 0) {
+			if (__atomic_load_n(&ktask_ninflight,
+			    __ATOMIC_ACQUIRE) == 0)
+				break;
+			hc_cpu_relax();	/* another thread runs one */
+			continue;
+		}
 		hc_mtx_lock(ktask_lock);
 		t = ktask_head;
 		if (t == NULL) {
 			hc_mtx_unlock(ktask_lock);
-			break;
+			continue;
 		}
 		ktask_head = t->kt_next;
 		if (ktask_head == NULL)
@@ -147,5 +168,10 @@ ktask_run_pending(void)
 		hc_mtx_unlock(ktask_lock);
 		/* The task owns a reference that keeps its argument alive. */
 		t->kt_fn(t->kt_arg);
+		/*
+		 * After what it queued: pairs with the acquire load above,
+		 * so a thread that finds none in flight sees all it did.
+		 */
+		__atomic_sub_fetch(&ktask_ninflight, 1, __ATOMIC_RELEASE);
 	}
 }

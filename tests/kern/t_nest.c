@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <evring/epoll.h>	/* evring's epoll; the host's is syscall() */
+
 #include "h_evring.h"
 
 /* The host's poll on one descriptor: revents, or -1. */
@@ -399,9 +401,65 @@ ATF_TC_BODY(cloexec, tc)
 	ATF_CHECK(fl & FD_CLOEXEC);
 }
 
+ATF_TC(chain_zero_timeout);
+ATF_TC_HEAD(chain_zero_timeout, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "A chain of 12 queues, each watching "
+	    "the one below, kqueues and epoll instances alternating: after a "
+	    "trigger at the bottom, a zero-timeout kevent() at the top sees "
+	    "it every time, in 1,000 rounds, although the callout thread may "
+	    "be carrying the notice up the chain meanwhile (issue 15, item 5)");
+	atf_tc_set_md_var(tc, "timeout", "120");
+}
+ATF_TC_BODY(chain_zero_timeout, tc)
+{
+	enum { L = 12, ROUNDS = 1000 };
+	struct epoll_event ee;
+	struct kevent kev, ev;
+	struct timespec zero = { 0, 0 }, t0;
+	int q[L], i, r, miss = 0;
+
+	for (r = 0; r < ROUNDS; r++) {
+		/* Even levels and the top are kqueues, odd ones epoll. */
+		for (i = 0; i < L; i++)
+			ATF_REQUIRE((q[i] = (i % 2 == 0 || i == L - 1) ?
+			    kqueue() : epoll_create1(0)) >= 0);
+		user_add(q[0], 1);
+		for (i = 1; i < L; i++) {
+			if (i % 2 == 0 || i == L - 1) {
+				EV_SET(&kev, (uintptr_t)q[i - 1], EVFILT_READ,
+				    EV_ADD, 0, 0, NULL);
+				ATF_REQUIRE_EQ(0, kevent(q[i], &kev, 1, NULL,
+				    0, NULL));
+			} else {
+				memset(&ee, 0, sizeof(ee));
+				ee.events = EPOLLIN;
+				ATF_REQUIRE_EQ(0, epoll_ctl(q[i], EPOLL_CTL_ADD,
+				    q[i - 1], &ee));
+			}
+		}
+		user_trigger(q[0], 1);
+		/*
+		 * Look at the top after 0 to 98 us: some rounds then find
+		 * the callout thread (woken by the first notice) half way up
+		 * the chain.
+		 */
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		while (kev_elapsed_ms(&t0) < (r % 50) * 0.002)
+			;
+		if (kevent(q[L - 1], NULL, 0, &ev, 1, &zero) != 1)
+			miss++;
+		for (i = 0; i < L; i++)
+			ATF_REQUIRE_EQ(0, close(q[i]));
+	}
+	ATF_REQUIRE_EQ_MSG(0, miss, "the top missed the event in %d of %d "
+	    "rounds", miss, ROUNDS);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, host_poll_pending);
+	ATF_TP_ADD_TC(tp, chain_zero_timeout);
 	ATF_TP_ADD_TC(tp, host_epoll_pending);
 	ATF_TP_ADD_TC(tp, nested_zero_timeout);
 	ATF_TP_ADD_TC(tp, nested_data_count);
