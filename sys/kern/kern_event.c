@@ -1154,7 +1154,7 @@ kqueue_register(struct kqueue *kq, const struct kevent *kev, int *drainp)
 	struct knote *kn;
 	struct knslot *ks;
 	int error = 0, modify, vanished = 0, dropping = 0, locked = 0;
-	int hostreport = 0;
+	int hostreport = 0, nested = 0;
 
 	if (kev->filter == EVFILT_USER &&
 	    kqueue_register_user(kq, kev) == 0)
@@ -1170,6 +1170,19 @@ kqueue_register(struct kqueue *kq, const struct kevent *kev, int *drainp)
 	    (error = kqueue_register_fd(kq, kev, &fp, &vanished)) != 0 &&
 	    !vanished)
 		return (error);
+	/*
+	 * A kqueue watching a queue: no cycle through an epoll instance
+	 * (epoll_ctl() checks its own additions, holding the lock this
+	 * takes).
+	 */
+	if (fp != NULL && fp->f_type == DTYPE_KQUEUE &&
+	    (kev->flags & EV_ADD) && kq->kq_pers == NULL) {
+		if ((error = ep_kevent_nest(kq, fp->f_kq)) != 0) {
+			fdrop(fp);
+			return (error);
+		}
+		nested = 1;
+	}
 
 	KQ_REG_LOCK(kq);
 	if (kq->kq_state & KQ_CLOSING) {
@@ -1259,6 +1272,8 @@ kqueue_register(struct kqueue *kq, const struct kevent *kev, int *drainp)
 		*drainp = 1;
 done:
 	KQ_REG_UNLOCK(kq);
+	if (nested)
+		ep_nest_done();
 	if (fp != NULL)
 		fdrop(fp);
 	return (error);

@@ -165,9 +165,9 @@ ep_lookup(int fd, struct file **fpp)
 }
 
 /*
- * Nesting.  The epoll instances a queue watches (down) or that watch it
- * (up), each held.  *np is how many; the array is the caller's to free
- * with ep_release().
+ * Nesting.  The queues of every kind (kqueues, epoll and /dev/poll
+ * instances) a queue watches (down) or that watch it (up), each held.  *np
+ * is how many; the array is the caller's to free with ep_release().
  */
 static int
 ep_children(struct kqueue *kq, struct file ***arrp, int *np)
@@ -183,8 +183,7 @@ ep_children(struct kqueue *kq, struct file ***arrp, int *np)
 		for (b = 0; b <= kq->kq_hashmask; b++)
 			SLIST_FOREACH(kn, &kq->kq_hash[b], kn_link) {
 				if (kn->kn_class != KNC_FD ||
-				    kn->kn_fp->f_type != DTYPE_KQUEUE ||
-				    !ep_is_epoll(kn->kn_fp->f_kq))
+				    kn->kn_fp->f_type != DTYPE_KQUEUE)
 					continue;
 				if (n < cap) {
 					fhold(kn->kn_fp);
@@ -226,8 +225,6 @@ ep_parents(struct kqueue *kq, struct file ***arrp, int *np)
 		n = 0;
 		hc_mtx_lock(kl->kl_lock);
 		SLIST_FOREACH(kn, &kl->kl_list, kn_selnext) {
-			if (!ep_is_epoll(kn->kn_kq))
-				continue;
 			if (n < cap) {
 				fhold(kn->kn_kq->kq_fp);
 				arr[n] = kn->kn_kq->kq_fp;
@@ -266,47 +263,117 @@ ep_release(struct file **arr, int n)
 }
 
 /*
- * The longest chain of epoll instances from kq downwards (kq counts 1),
- * or upwards; more than EP_MAX_NESTS + 1 is not explored, since it is
- * already too deep.  Going down, meeting target means a loop: ELOOP.
+ * The most epoll instances along a chain of queues from kq downwards or
+ * upwards, kq included.  Queues of other kinds are walked through but not
+ * counted: the limit is Linux's, on nested epoll instances, and a kqueue
+ * between two of them does not lift it.  A walk longer than EP_MAX_HOPS
+ * queues (a chain of kqueues, or a cycle of them, which kevent() allows)
+ * is ELOOP.  Going down, meeting target means the addition would close a
+ * cycle: ELOOP.  Under ep_nest_mtx; kq_nestgen marks a queue this walk has
+ * been through, so that a queue reached twice is walked once.
  */
 static int
-ep_depth(struct kqueue *kq, struct kqueue *target, int up, int level,
-    int *depthp)
+ep_depth(struct kqueue *kq, struct kqueue *target, int up, int hops,
+    uint32_t gen, int *depthp)
 {
 	struct file **arr;
-	int d, error, i, max = 0, n;
+	int d, error, i, max = 0, n, self = ep_is_epoll(kq);
 
-	if (level > EP_MAX_NESTS + 1) {
-		*depthp = EP_MAX_NESTS + 2;
+	*depthp = self;
+	if (hops > EP_MAX_HOPS)
+		return (ELOOP);
+	if (kq->kq_nestgen == gen)
 		return (0);
-	}
+	kq->kq_nestgen = gen;
 	error = up ? ep_parents(kq, &arr, &n) : ep_children(kq, &arr, &n);
 	if (error != 0)
 		return (error);
 	for (i = 0; i < n && error == 0; i++) {
 		if (!up && arr[i]->f_kq == target)
 			error = ELOOP;
-		else if ((error = ep_depth(arr[i]->f_kq, target, up, level + 1,
-		    &d)) == 0 && d > max)
+		else if ((error = ep_depth(arr[i]->f_kq, target, up, hops + 1,
+		    gen, &d)) == 0 && d > max)
 			max = d;
 	}
 	ep_release(arr, n);
-	*depthp = 1 + max;
+	*depthp = self + max;
 	return (error);
 }
 
-/* Adding child (an epoll instance) to parent: Linux's ELOOP rules. */
+static uint32_t ep_nestgen;	/* a new one per walk; under ep_nest_mtx */
+
+/*
+ * Adding child (a queue of any kind) to parent (an epoll instance):
+ * Linux's ELOOP rules, with kqueues walked through.
+ */
 static int
 ep_loop_check(struct kqueue *parent, struct kqueue *child)
 {
 	int down, up, error;
 
-	if ((error = ep_depth(child, parent, 0, 1, &down)) != 0)
+	if ((error = ep_depth(child, parent, 0, 1, ++ep_nestgen, &down)) != 0)
 		return (error);
-	if ((error = ep_depth(parent, NULL, 1, 1, &up)) != 0)
+	if ((error = ep_depth(parent, NULL, 1, 1, ++ep_nestgen, &up)) != 0)
 		return (error);
 	return (up + down > EP_MAX_NESTS ? ELOOP : 0);
+}
+
+/*
+ * Whether target is reachable from kq going down through a path with an
+ * epoll instance on it (kq included).  Under ep_nest_mtx.
+ */
+static int
+ep_reaches_via_epoll(struct kqueue *kq, struct kqueue *target, int seen,
+    int hops, uint32_t gen)
+{
+	struct file **arr;
+	int found = 0, i, n;
+
+	seen |= ep_is_epoll(kq);
+	if (hops > EP_MAX_HOPS || kq->kq_nestgen == gen)
+		return (0);
+	kq->kq_nestgen = gen;
+	if (ep_children(kq, &arr, &n) != 0)
+		return (0);
+	for (i = 0; i < n && !found; i++)
+		found = (arr[i]->f_kq == target && seen) ||
+		    ep_reaches_via_epoll(arr[i]->f_kq, target, seen, hops + 1,
+		    gen);
+	ep_release(arr, n);
+	return (found);
+}
+
+/*
+ * kevent() is adding child (a queue of any kind) to kq (a kqueue).
+ * kqueues may watch one another in a cycle, as on FreeBSD, but a cycle
+ * through an epoll instance is ELOOP, as epoll_ctl() would say.  The
+ * nesting lock is held on success, for the caller to release with
+ * ep_nest_done() once the registration is made, so that no epoll_ctl()
+ * changes the graph between the look and the change.
+ */
+int
+ep_kevent_nest(struct kqueue *kq, struct kqueue *child)
+{
+	int error;
+
+	if ((error = ep_nest_lock()) != 0)
+		return (error);
+	/*
+	 * The hops bound does not apply to the kqueues-only graph kevent()
+	 * may build: a path too long to follow is not called a cycle.
+	 */
+	if (ep_reaches_via_epoll(child, kq, 0, 1, ++ep_nestgen)) {
+		hc_mtx_unlock(ep_nest_mtx);
+		return (ELOOP);
+	}
+	return (0);
+}
+
+void
+ep_nest_done(void)
+{
+
+	hc_mtx_unlock(ep_nest_mtx);
 }
 
 /* fd's knote on kq, if it watches the object fp names now. */
@@ -408,7 +475,7 @@ kern_epoll_ctl(int epfd, int op, int fd, const struct epoll_event *uevent)
 		}
 	}
 	hc_mtx_lock(ep->ep_mtx);
-	if (op == EPOLL_CTL_ADD && iskq && ep_is_epoll(tfp->f_kq)) {
+	if (op == EPOLL_CTL_ADD && iskq) {
 		if ((error = ep_nest_lock()) != 0)
 			goto unlock;
 		nested = 1;

@@ -57,6 +57,8 @@ struct pollfd {
 
 /* Linux's limit on epoll instances nested inside one another. */
 #define	EP_MAX_NESTS	5
+/* The longest chain of queues of any kind an epoll_ctl() check follows. */
+#define	EP_MAX_HOPS	64
 
 /*
  * struct epoll_event is packed on x86-64 (12 bytes), naturally aligned

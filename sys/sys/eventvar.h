@@ -249,6 +249,8 @@ struct kqueue {
 	 */
 	SLIST_HEAD(, knote)	kq_kncache[KNC_MARKER];
 	int			kq_nkncache;
+	/* The last nesting walk through it (sys_epoll.c ep_depth()). */
+	uint32_t		kq_nestgen;
 };
 
 /*
@@ -408,6 +410,10 @@ long long kqueue_timers_bound(struct kqueue *kq, long long deadline);
 void	kqueue_timers_leave(struct kqueue *kq);
 void	kqueue_enter(struct kqueue *kq);
 void	kqueue_leave(struct kqueue *kq);
+
+/* Nesting across queue kinds (sys_epoll.c). */
+int	ep_kevent_nest(struct kqueue *kq, struct kqueue *child);
+void	ep_nest_done(void);
 
 /* For front ends built on the core (sys_devpoll.c, sys_epoll.c). */
 int	kqueue_create(const struct kq_personality *pers, void *pdata,

@@ -456,10 +456,88 @@ ATF_TC_BODY(chain_zero_timeout, tc)
 	    "rounds", miss, ROUNDS);
 }
 
+static int
+ep_watch(int ep, int fd)
+{
+	struct epoll_event ee;
+
+	memset(&ee, 0, sizeof(ee));
+	ee.events = EPOLLIN;
+	return (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ee));
+}
+
+static int
+kq_watch(int kq, int fd)
+{
+	struct kevent kev;
+
+	EV_SET(&kev, (uintptr_t)fd, EVFILT_READ, EV_ADD, 0, 0, NULL);
+	return (kevent(kq, &kev, 1, NULL, 0, NULL));
+}
+
+ATF_TC(cycle_through_kqueues);
+ATF_TC_HEAD(cycle_through_kqueues, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "Cycles and depth across kqueues and "
+	    "epoll instances alike (issue 15, item 5): a cycle through an "
+	    "epoll instance is ELOOP whether epoll_ctl() or kevent() would "
+	    "close it; epoll instances linked through kqueues count toward "
+	    "the limit of five; kqueues alone may still form a cycle, as on "
+	    "FreeBSD, and a long chain of them under an instance is fine");
+}
+ATF_TC_BODY(cycle_through_kqueues, tc)
+{
+	int e[7], k[7], kk[20], i;
+
+	for (i = 0; i < 7; i++) {
+		ATF_REQUIRE((e[i] = epoll_create1(0)) >= 0);
+		ATF_REQUIRE((k[i] = kqueue()) >= 0);
+	}
+	/* e0 -> k0 -> e1, closed by epoll_ctl(e1, e0) or kevent(k1...). */
+	ATF_REQUIRE_EQ(0, ep_watch(e[0], k[0]));
+	ATF_REQUIRE_EQ(0, kq_watch(k[0], e[1]));
+	errno = 0;
+	ATF_CHECK_MSG(ep_watch(e[1], e[0]) == -1 && errno == ELOOP,
+	    "epoll_ctl closing e1 -> e0 -> k0 -> e1: errno %d", errno);
+	ATF_REQUIRE_EQ(0, ep_watch(e[1], k[1]));
+	errno = 0;
+	ATF_CHECK_MSG(kq_watch(k[1], e[0]) == -1 && errno == ELOOP,
+	    "kevent closing k1 -> e0 -> k0 -> e1 -> k1: errno %d", errno);
+	/* The refused additions left nothing behind: e1 is not ready. */
+	ATF_CHECK_EQ(0, epoll_wait(e[1], &(struct epoll_event){ 0 }, 1, 0));
+
+	/* Depth: e0 -> k0 -> e1 -> k1 -> ... -> e4: five instances. */
+	for (i = 2; i <= 4; i++) {
+		ATF_REQUIRE_EQ(0, kq_watch(k[i - 1], e[i]));
+		ATF_REQUIRE_EQ(0, ep_watch(e[i], k[i]));
+	}
+	/* A sixth on top of e0 is too many; on top of k0, five again. */
+	errno = 0;
+	ATF_CHECK_MSG(ep_watch(e[5], e[0]) == -1 && errno == ELOOP,
+	    "a sixth instance above five linked through kqueues: errno %d",
+	    errno);
+	ATF_CHECK_EQ(0, ep_watch(e[5], k[0]));
+
+	/* Kqueues alone: a cycle, and a long chain under an instance. */
+	for (i = 0; i < 20; i++)
+		ATF_REQUIRE((kk[i] = kqueue()) >= 0);
+	for (i = 1; i < 20; i++)
+		ATF_REQUIRE_EQ(0, kq_watch(kk[i], kk[i - 1]));
+	ATF_CHECK_EQ(0, kq_watch(kk[0], kk[19]));
+	ATF_CHECK_EQ(0, ep_watch(e[6], kk[5]));
+	for (i = 0; i < 20; i++)
+		ATF_REQUIRE_EQ(0, close(kk[i]));
+	for (i = 0; i < 7; i++) {
+		ATF_REQUIRE_EQ(0, close(e[i]));
+		ATF_REQUIRE_EQ(0, close(k[i]));
+	}
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, host_poll_pending);
 	ATF_TP_ADD_TC(tp, chain_zero_timeout);
+	ATF_TP_ADD_TC(tp, cycle_through_kqueues);
 	ATF_TP_ADD_TC(tp, host_epoll_pending);
 	ATF_TP_ADD_TC(tp, nested_zero_timeout);
 	ATF_TP_ADD_TC(tp, nested_data_count);
