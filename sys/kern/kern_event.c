@@ -1032,6 +1032,34 @@ knote_modify(struct knote *kn, struct knslot *ks,
 }
 
 /*
+ * A change to an existing registration (knote_modify()), entered with
+ * kq_lock held or not (locked); returns 0 with it held, or f_modify's
+ * error without it.
+ */
+static int
+knote_change(struct knote *kn, struct knslot *ks,
+    const struct filterops *fops, const struct kevent *kev, int locked)
+{
+	struct kqueue *kq = kn->kn_kq;
+	int error, modify;
+
+	modify = (kev->flags & EV_ADD) != 0 ||
+	    (kev->flags & (EV_ENABLE | EV_DISABLE)) == 0;
+	if (modify && fops->f_modify != NULL) {
+		if (locked) {
+			KQ_UNLOCK(kq);
+			locked = 0;
+		}
+		if ((error = fops->f_modify(kn, ks, kev)) != 0)
+			return (error);
+	}
+	if (!locked)
+		KQ_LOCK(kq);
+	knote_modify(kn, ks, fops, kev, modify);
+	return (0);
+}
+
+/*
  * Enable, disable, and report at once a registration whose condition
  * already holds: adding, modifying or re-enabling a knote on a ready
  * source must not wait for the source's next change.  EV_FORCEONESHOT
@@ -1111,7 +1139,7 @@ kqueue_register_user(struct kqueue *kq, const struct kevent *kev)
  */
 static int
 kqueue_register_fd(struct kqueue *kq, const struct kevent *kev,
-    struct file **fpp, int *vanishedp)
+    struct file **fpp, int *vanishedp, int *nestedp)
 {
 	struct file *fp = NULL;
 	int error;
@@ -1129,6 +1157,20 @@ kqueue_register_fd(struct kqueue *kq, const struct kevent *kev,
 	if (fp != NULL && fp->f_type == DTYPE_KQUEUE && fp->f_kq == kq) {
 		fdrop(fp);
 		return (EINVAL);
+	}
+	/*
+	 * A kqueue watching a queue: no cycle through an epoll instance.
+	 * The nesting lock stays held until the registration is made
+	 * (ep_nest_done()); epoll_ctl() checks its own additions, holding
+	 * it already.
+	 */
+	if (fp != NULL && fp->f_type == DTYPE_KQUEUE &&
+	    (kev->flags & EV_ADD) && kq->kq_pers == NULL) {
+		if ((error = ep_kevent_nest(kq, fp->f_kq)) != 0) {
+			fdrop(fp);
+			return (error);
+		}
+		*nestedp = 1;
 	}
 	*fpp = fp;
 	return (0);
@@ -1153,7 +1195,7 @@ kqueue_register(struct kqueue *kq, const struct kevent *kev, int *drainp)
 	struct file *fp = NULL;
 	struct knote *kn;
 	struct knslot *ks;
-	int error = 0, modify, vanished = 0, dropping = 0, locked = 0;
+	int error = 0, vanished = 0, dropping = 0, locked = 0;
 	int hostreport = 0, nested = 0;
 
 	if (kev->filter == EVFILT_USER &&
@@ -1166,23 +1208,9 @@ kqueue_register(struct kqueue *kq, const struct kevent *kev, int *drainp)
 	    (kev->flags & (EV_ENABLE | EV_DISABLE)) ==
 	    (EV_ENABLE | EV_DISABLE))
 		return (EINVAL);
-	if (fops->f_class == KNC_FD &&
-	    (error = kqueue_register_fd(kq, kev, &fp, &vanished)) != 0 &&
-	    !vanished)
+	if (fops->f_class == KNC_FD && (error = kqueue_register_fd(kq, kev,
+	    &fp, &vanished, &nested)) != 0 && !vanished)
 		return (error);
-	/*
-	 * A kqueue watching a queue: no cycle through an epoll instance
-	 * (epoll_ctl() checks its own additions, holding the lock this
-	 * takes).
-	 */
-	if (fp != NULL && fp->f_type == DTYPE_KQUEUE &&
-	    (kev->flags & EV_ADD) && kq->kq_pers == NULL) {
-		if ((error = ep_kevent_nest(kq, fp->f_kq)) != 0) {
-			fdrop(fp);
-			return (error);
-		}
-		nested = 1;
-	}
 
 	KQ_REG_LOCK(kq);
 	if (kq->kq_state & KQ_CLOSING) {
@@ -1246,24 +1274,10 @@ kqueue_register(struct kqueue *kq, const struct kevent *kev, int *drainp)
 			KQ_UNLOCK(kq);
 		knote_drop_slot(kq, kn, (int)(ks - kn->kn_slot));
 		goto done;
-	} else {
-		/* A change to an existing registration (knote_modify()). */
-		modify = (kev->flags & EV_ADD) != 0 ||
-		    (kev->flags & (EV_ENABLE | EV_DISABLE)) == 0;
-		if (modify && fops->f_modify != NULL) {
-			if (locked) {
-				KQ_UNLOCK(kq);
-				locked = 0;
-			}
-			if ((error = fops->f_modify(kn, ks, kev)) != 0)
-				goto done;
-		}
-		if (!locked) {
-			KQ_LOCK(kq);
-			locked = 1;
-		}
-		knote_modify(kn, ks, fops, kev, modify);
-	}
+	} else if ((error = knote_change(kn, ks, fops, kev, locked)) != 0)
+		goto done;
+	else
+		locked = 1;
 	if (!locked)
 		KQ_LOCK(kq);
 	knote_apply(kn, ks, fops, kev, !hostreport);

@@ -449,17 +449,51 @@ pollq_sync(struct pollq *pq, struct pent *ents, int nents, int isselect,
 	return (0);
 }
 
+/*
+ * One pass of poll_engine() over its queue: every descriptor's readiness
+ * into ents (nready counts those that became ready).  Called and returns
+ * with kq_reglock and kq_lock held; returns kq_count as of the last batch.
+ */
+static int
+poll_collect(struct kqueue *kq, struct knote *marker, struct pent *ents,
+    int nents, int *nreadyp)
+{
+	struct kq_knrec recs[FE_NRECS];
+	struct pent *pe;
+	int count, i, n;
+
+	do {
+		n = kqueue_collect_knotes(kq, marker, recs, FE_NRECS);
+		count = kq->kq_count;
+		KQ_UNLOCK(kq);
+		for (i = 0; i < n; i++) {
+			pe = pent_find(ents, nents, (int)recs[i].kr_ident);
+			if (pe == NULL || recs[i].kr_detached ||
+			    pe->pe_revents != 0)
+				continue;
+			pe->pe_revents = poll_bits(fe_krbits(&recs[i]),
+			    pe->pe_events);
+			if (pe->pe_revents != 0)
+				(*nreadyp)++;
+		}
+		for (i = 0; i < n; i++)
+			if (recs[i].kr_drops != 0)
+				knote_drop_slots(kq, recs[i].kr_kn,
+				    recs[i].kr_drops);
+		KQ_LOCK(kq);
+	} while (n == FE_NRECS);
+	return (count);
+}
+
 static int
 poll_engine(struct pent *ents, int nents, long long deadline,
     const void *sigmask, int isselect, int *nreadyp)
 {
-	struct kq_knrec recs[FE_NRECS];
 	struct hc_sleeper *hs = NULL;
 	struct knote marker;
 	struct pollq *pq;
 	struct kqueue *kq;
-	struct pent *pe;
-	int count, error, i, n, nready, timedout;
+	int count, error, i, nready, timedout;
 
 again:
 	*nreadyp = 0;
@@ -491,29 +525,7 @@ again:
 			pollq_destroy(pq);
 			goto again;
 		}
-		do {
-			n = kqueue_collect_knotes(kq, &marker, recs, FE_NRECS);
-			count = kq->kq_count;
-			KQ_UNLOCK(kq);
-			for (i = 0; i < n; i++) {
-				pe = pent_find(ents, nents,
-				    (int)recs[i].kr_ident);
-				if (pe == NULL || recs[i].kr_detached)
-					continue;
-				if (pe->pe_revents == 0) {
-					pe->pe_revents = poll_bits(
-					    fe_krbits(&recs[i]),
-					    pe->pe_events);
-					if (pe->pe_revents != 0)
-						nready++;
-				}
-			}
-			for (i = 0; i < n; i++)
-				if (recs[i].kr_drops != 0)
-					knote_drop_slots(kq, recs[i].kr_kn,
-					    recs[i].kr_drops);
-			KQ_LOCK(kq);
-		} while (n == FE_NRECS);
+		count = poll_collect(kq, &marker, ents, nents, &nready);
 		kqueue_marker_done(kq, &marker);
 		KQ_REG_UNLOCK(kq);
 		/*

@@ -48,6 +48,20 @@ on_sig(int sig)
 	got_sig++;
 }
 
+/* SIGUSR2 counted by on_sig() and blocked; *block is the set of it. */
+static void
+sigusr2_blocked(sigset_t *block)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sig;
+	ATF_REQUIRE_EQ(0, sigaction(SIGUSR2, &sa, NULL));
+	sigemptyset(block);
+	sigaddset(block, SIGUSR2);
+	ATF_REQUIRE_EQ(0, sigprocmask(SIG_BLOCK, block, NULL));
+}
+
 ATF_TC(readable_writable);
 ATF_TC_HEAD(readable_writable, tc)
 {
@@ -328,17 +342,11 @@ ATF_TC_HEAD(ppoll_sigmask, tc)
 ATF_TC_BODY(ppoll_sigmask, tc)
 {
 	struct pollfd pfd;
-	struct sigaction sa;
 	struct timespec ts = { 0, 50000000L }, t0;
 	sigset_t block, open;
 	int p[2];
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sig;
-	ATF_REQUIRE_EQ(0, sigaction(SIGUSR2, &sa, NULL));
-	sigemptyset(&block);
-	sigaddset(&block, SIGUSR2);
-	ATF_REQUIRE_EQ(0, sigprocmask(SIG_BLOCK, &block, NULL));
+	sigusr2_blocked(&block);
 	ATF_REQUIRE_EQ(0, pipe(p));
 	pfd.fd = p[0];
 	pfd.events = POLLIN;
@@ -366,17 +374,11 @@ ATF_TC_HEAD(ppoll_zero_sigmask, tc)
 ATF_TC_BODY(ppoll_zero_sigmask, tc)
 {
 	struct pollfd pfd;
-	struct sigaction sa;
 	struct timespec zero = { 0, 0 };
 	sigset_t block, open;
 	int p[2];
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sig;
-	ATF_REQUIRE_EQ(0, sigaction(SIGUSR2, &sa, NULL));
-	sigemptyset(&block);
-	sigaddset(&block, SIGUSR2);
-	ATF_REQUIRE_EQ(0, sigprocmask(SIG_BLOCK, &block, NULL));
+	sigusr2_blocked(&block);
 	ATF_REQUIRE_EQ(0, pipe(p));
 	pfd.fd = p[0];
 	pfd.events = POLLIN;

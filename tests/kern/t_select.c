@@ -47,6 +47,20 @@ on_sig(int sig)
 	got_sig++;
 }
 
+/* SIGUSR2 counted by on_sig() and blocked; *block is the set of it. */
+static void
+sigusr2_blocked(sigset_t *block)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sig;
+	ATF_REQUIRE_EQ(0, sigaction(SIGUSR2, &sa, NULL));
+	sigemptyset(block);
+	sigaddset(block, SIGUSR2);
+	ATF_REQUIRE_EQ(0, sigprocmask(SIG_BLOCK, block, NULL));
+}
+
 ATF_TC(sets);
 ATF_TC_HEAD(sets, tc)
 {
@@ -262,18 +276,12 @@ ATF_TC_HEAD(pselect_sigmask, tc)
 }
 ATF_TC_BODY(pselect_sigmask, tc)
 {
-	struct sigaction sa;
 	struct timespec ts = { 0, 50000000L }, t0;
 	sigset_t block, open;
 	fd_set r;
 	int p[2];
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sig;
-	ATF_REQUIRE_EQ(0, sigaction(SIGUSR2, &sa, NULL));
-	sigemptyset(&block);
-	sigaddset(&block, SIGUSR2);
-	ATF_REQUIRE_EQ(0, sigprocmask(SIG_BLOCK, &block, NULL));
+	sigusr2_blocked(&block);
 	ATF_REQUIRE_EQ(0, pipe(p));
 	got_sig = 0;
 	raise(SIGUSR2);
@@ -300,18 +308,12 @@ ATF_TC_HEAD(pselect_zero_sigmask, tc)
 }
 ATF_TC_BODY(pselect_zero_sigmask, tc)
 {
-	struct sigaction sa;
 	struct timespec zero = { 0, 0 };
 	sigset_t block, open;
 	fd_set r;
 	int p[2];
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sig;
-	ATF_REQUIRE_EQ(0, sigaction(SIGUSR2, &sa, NULL));
-	sigemptyset(&block);
-	sigaddset(&block, SIGUSR2);
-	ATF_REQUIRE_EQ(0, sigprocmask(SIG_BLOCK, &block, NULL));
+	sigusr2_blocked(&block);
 	ATF_REQUIRE_EQ(0, pipe(p));
 	sigemptyset(&open);
 	got_sig = 0;
