@@ -1644,6 +1644,43 @@ kern_deadline(const struct timespec *ts)
 	return (now + ts->tv_sec * 1000000000LL + ts->tv_nsec);
 }
 
+/*
+ * kqueue_sleep() for a thread that serves the queue's timers: no later
+ * than the next one, which it then fires.  ETIMEDOUT only when the
+ * caller's own deadline passed; 0 to look again (woken, a timer due).
+ */
+static int
+kqueue_sleep_timers(struct kqueue *kq, struct hc_sleeper **hsp,
+    long long deadline)
+{
+	long long sleepto = kqueue_timers_bound(kq, deadline);
+	int error;
+
+	error = kqueue_sleep(kq, hsp, sleepto, NULL);
+	return (error == ETIMEDOUT && sleepto != deadline ? 0 : error);
+}
+
+/*
+ * Drop the EV_ONESHOT slots a collect delivered, the first in the hold of
+ * kq_lock the collect made, which ends here.  kq_reglock held.
+ */
+static void
+kqueue_drop_delivered(struct kqueue *kq, struct kq_drop *drops, int nd)
+{
+	int i;
+
+	KQ_OWNED(kq);
+	if (nd == 0) {
+		KQ_UNLOCK(kq);
+		return;
+	}
+	for (i = 0; i < nd; i++) {
+		if (i > 0)
+			KQ_LOCK(kq);
+		knote_drop_slot_locked(kq, drops[i].kd_kn, drops[i].kd_slot);
+	}
+}
+
 static int
 kqueue_scan(struct kqueue *kq, struct kevent *ulist, int maxevents,
     const struct timespec *tsp, int *retval)
@@ -1652,8 +1689,8 @@ kqueue_scan(struct kqueue *kq, struct kevent *ulist, int maxevents,
 	struct kq_drop drops[KQ_NEVENTS];
 	struct hc_sleeper *hs = NULL;
 	struct knote marker;
-	long long deadline, sleepto;
-	int error = 0, n, nd, total = 0, want, i;
+	long long deadline;
+	int error = 0, n, nd, total = 0, want;
 
 	*retval = 0;
 	if (maxevents == 0) {
@@ -1696,13 +1733,9 @@ kqueue_scan(struct kqueue *kq, struct kevent *ulist, int maxevents,
 		n = kqueue_collect(kq, &marker, kbuf, want, drops, &nd);
 		if (n == 0 && total == 0 && deadline != 0) {
 			KQ_REG_UNLOCK(kq);
-			/* No later than the queue's next timer, to fire it. */
-			sleepto = kqueue_timers_bound(kq, deadline);
-			error = kqueue_sleep(kq, &hs, sleepto, NULL);
+			error = kqueue_sleep_timers(kq, &hs, deadline);
 			KQ_UNLOCK(kq);
-			if (error == ETIMEDOUT && sleepto != deadline)
-				error = 0;	/* a timer is due: look again */
-			else if (error == ETIMEDOUT) {
+			if (error == ETIMEDOUT) {
 				error = 0;
 				break;
 			}
@@ -1710,15 +1743,7 @@ kqueue_scan(struct kqueue *kq, struct kevent *ulist, int maxevents,
 				break;
 			continue;
 		}
-		/* The first drop goes in this hold of kq_lock. */
-		for (i = 0; i < nd; i++) {
-			if (i > 0)
-				KQ_LOCK(kq);
-			knote_drop_slot_locked(kq, drops[i].kd_kn,
-			    drops[i].kd_slot);
-		}
-		if (nd == 0)
-			KQ_UNLOCK(kq);
+		kqueue_drop_delivered(kq, drops, nd);
 		KQ_REG_UNLOCK(kq);
 		if (n > 0 && (error = hc_copyout(kbuf, &ulist[total],
 		    (unsigned long)n * sizeof(struct kevent))) != 0)
