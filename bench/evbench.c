@@ -56,6 +56,10 @@
 #include <sys/event.h>
 #include <sys/evring.h>
 
+/* evring's epoll under its own names: "epoll" here is the host's. */
+#define	EVRING_NO_RENAME
+#include <evring/epoll.h>
+
 #include <event2/event.h>
 #include <liburing.h>
 #include <uv.h>
@@ -101,6 +105,13 @@
 #define	LATE_SAMPLES	500	/* timer-late: samples per mechanism */
 #define	LATE_ROUNDS	5	/* ... taken in this many rounds */
 #define	LATE_DELAY_NS	1000000LL /* ... of a timer of 1 ms */
+#define	CLOSE_SMALL	100	/* close: descriptors open, small N */
+#define	CLOSE_BIG	10000	/* ... and big N */
+#define	CLOSE_OPS	200	/* ... closes per timed run */
+#define	QUICK_CLOSE_OPS	50
+#define	FULL_CLOSE_OPS	1000
+#define	CLOSE_RUN_MS	500	/* ... a run stops after this long */
+#define	CLOSE_TARGET	1.2	/* ... big N within 1.2x of small N */
 #define	TCP_CONNS	16	/* load generator connections */
 #define	TCP_REQS	10000	/* requests per timed tcp run */
 #define	FULL_TCP_REQS	50000
@@ -120,6 +131,7 @@ struct opts {
 	int		o_runs;
 	long		o_events;
 	int		o_memfds;
+	int		o_closeops;	/* close: operations per run */
 	int		o_csv;
 	int		o_quick;
 	int		o_full;
@@ -143,6 +155,7 @@ static struct opts opt = {
 	.o_runs = DEF_RUNS,
 	.o_events = DEF_EVENTS,
 	.o_memfds = MEM_FDS,
+	.o_closeops = CLOSE_OPS,
 	.o_budget_ms = DEF_BUDGET_MS,
 	.o_busypoll = DEF_BUSYPOLL_US,
 	.o_conns = TCP_CONNS,
@@ -4147,6 +4160,285 @@ run_mem(const struct workload *w)
 }
 
 /*
+ * ---------------------------------------------------------------- close
+ *
+ * close: what closing a registered descriptor costs, or replacing it
+ * with dup2(), while N other descriptors are open (issue 11).  A Linux
+ * epoll registration lives until the last descriptor of its open file
+ * description closes, so evring's epoll front end, told that a registered
+ * number is closing, looks for another number on the same description
+ * (hc_fd_alias()); if that search looks at every open descriptor, a close
+ * in a server costs in proportion to its connections.  Each operation
+ * makes a fresh eventfd, registers it on a queue that holds nothing else,
+ * and closes it (or dup2()s another eventfd over it); only that one call
+ * is timed, between two clock readings.  N idle eventfds stay open
+ * meanwhile, as a server's connections would.
+ *
+ * evbench's close() and dup2() are libevring's (interposed), whatever the
+ * descriptor: the epoll row, a native epoll registration of a number
+ * evring never saw, is the peer and pays only the interposer's check.
+ */
+struct closekind {
+	const char	*ck_name;
+	int		 ck_evring;	/* in evring's kernel: has a target */
+	int		 ck_dup2;	/* dup2() over it, not close() */
+	int		(*ck_queue)(void);
+	int		(*ck_reg)(int q, int fd);
+};
+
+static int
+close_evepq(void)
+{
+
+	return (evring_epoll_create1(EPOLL_CLOEXEC));
+}
+
+static int
+close_evepreg(int q, int fd)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.fd = fd;
+	return (evring_epoll_ctl(q, EPOLL_CTL_ADD, fd, &ev));
+}
+
+static int
+close_kq(void)
+{
+
+	return (kqueue());
+}
+
+static int
+close_kqreg(int q, int fd)
+{
+	struct kevent kev;
+
+	EV_SET(&kev, fd, EVFILT_READ, EV_ADD, 0, 0, NULL);
+	return (kevent(q, &kev, 1, NULL, 0, NULL));
+}
+
+static int
+close_epq(void)
+{
+
+	return (epoll_create1(EPOLL_CLOEXEC));
+}
+
+static int
+close_epreg(int q, int fd)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.fd = fd;
+	return (epoll_ctl(q, EPOLL_CTL_ADD, fd, &ev));
+}
+
+static const struct closekind closekinds[] = {
+	{ "evring-epoll close", 1, 0, close_evepq, close_evepreg },
+	{ "evring-epoll dup2", 1, 1, close_evepq, close_evepreg },
+	{ "evring-kevent close", 1, 0, close_kq, close_kqreg },
+	{ "epoll close", 0, 0, close_epq, close_epreg },
+};
+#define	NCLOSEKIND	((int)NELEM(closekinds))
+
+/*
+ * -m picks rows as it picks mechanisms: evring's rows go with evring-kevent
+ * or evring-ring (the kernel they share), the peer with epoll.
+ */
+static int
+closekind_selected(const struct closekind *ck)
+{
+
+	if (ck->ck_evring)
+		return (inlist(opt.o_mech, "evring-kevent") ||
+		    inlist(opt.o_mech, "evring-ring"));
+	return (inlist(opt.o_mech, "epoll"));
+}
+
+/*
+ * One timed run of one kind: up to opt.o_closeops operations, or fewer
+ * once the run has taken limit_ns (0: no limit), so that a close that
+ * costs milliseconds does not make the run last minutes.  Returns ns per
+ * operation and the operations done in *donep, or -1 with why.
+ */
+static double
+close_once(const struct closekind *ck, long long limit_ns, int *donep,
+    char *why, size_t whylen)
+{
+	long long start, t0, t1, sum = 0, kn0 = 0;
+	int q, src = -1, fd, i, r;
+
+	*donep = 0;
+	if ((q = ck->ck_queue()) < 0) {
+		snprintf(why, whylen, "queue: %s", strerror(errno));
+		return (-1);
+	}
+	/* What dup2() puts over the registered number: another eventfd. */
+	if (ck->ck_dup2 && (src = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) <
+	    0) {
+		snprintf(why, whylen, "eventfd: %s", strerror(errno));
+		close(q);
+		return (-1);
+	}
+	if (ck->ck_evring)
+		kn0 = evring_stat(EVRING_STAT_KNOTES);
+	start = now_ns();
+	for (i = 0; i < opt.o_closeops; i++) {
+		if (i > 0 && limit_ns > 0 && now_ns() - start >= limit_ns)
+			break;
+		if ((fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+			snprintf(why, whylen, "eventfd: %s", strerror(errno));
+			break;
+		}
+		if (ck->ck_reg(q, fd) != 0) {
+			snprintf(why, whylen, "registering %d: %s", fd,
+			    strerror(errno));
+			close(fd);
+			break;
+		}
+		if (ck->ck_dup2) {
+			t0 = now_ns();
+			r = dup2(src, fd);
+			t1 = now_ns();
+			/* fd is now src's: its close is not measured. */
+			if (r == fd)
+				r = close(fd);
+			else
+				r = -1;
+		} else {
+			t0 = now_ns();
+			r = close(fd);
+			t1 = now_ns();
+		}
+		if (r != 0) {
+			snprintf(why, whylen, "%s %d: %s", ck->ck_dup2 ?
+			    "dup2 over" : "close", fd, strerror(errno));
+			break;
+		}
+		sum += t1 - t0;
+	}
+	/* Every registration must have gone with its number. */
+	if (why[0] == '\0' && ck->ck_evring &&
+	    evring_stat(EVRING_STAT_KNOTES) != kn0)
+		snprintf(why, whylen, "%lld knotes outlived their descriptors' "
+		    "close", evring_stat(EVRING_STAT_KNOTES) - kn0);
+	if (src >= 0)
+		close(src);
+	close(q);
+	if (ck->ck_evring)
+		evk_leakcheck();
+	if (why[0] != '\0')
+		return (-1);
+	*donep = i;
+	return ((double)sum / i);
+}
+
+static void
+run_close(const struct workload *w)
+{
+	static const long want[2] = { CLOSE_SMALL, CLOSE_BIG };
+	const struct closekind *ck;
+	struct result fake;
+	double *v, med[NELEM(closekinds)][2], ratio;
+	char b1[32], b2[32], b3[32], b4[32], what[160], capnote[96];
+	char fail[NELEM(closekinds)][256];
+	long n[2];
+	long long limit_ns;
+	int *idle, fewest[NELEM(closekinds)][2], done, k, j, ci, r;
+	const char *tgt;
+
+	(void)w;
+	memset(fail, 0, sizeof(fail));
+	limit_ns = (long long)(opt.o_budget_ms > CLOSE_RUN_MS ?
+	    opt.o_budget_ms : CLOSE_RUN_MS) * 1000000LL;
+	v = xcalloc((size_t)(NCLOSEKIND * 2 * opt.o_runs), sizeof(double));
+#define	V(ci, k, r)	(v[((ci) * 2 + (k)) * opt.o_runs + (r)])
+	for (k = 0; k < 2; k++) {
+		n[k] = nofile_cap("close", want[k], 1);
+		idle = xcalloc((size_t)n[k], sizeof(int));
+		progress("close: opening %ld eventfds", n[k]);
+		if (eventfds_open(idle, (int)n[k]) != 0)
+			die("eventfd (%ld): %s", n[k], strerror(errno));
+		for (ci = 0; ci < NCLOSEKIND; ci++)
+			fewest[ci][k] = INT_MAX;
+		for (r = 0; r < opt.o_runs; r++)
+			for (j = 0; j < NCLOSEKIND; j++) {
+				ci = (j + r) % NCLOSEKIND;
+				ck = &closekinds[ci];
+				V(ci, k, r) = NAN;
+				if (!closekind_selected(ck) ||
+				    fail[ci][0] != '\0')
+					continue;
+				progress("close %s, %ld open: run %d/%d",
+				    ck->ck_name, n[k], r + 1, opt.o_runs);
+				V(ci, k, r) = close_once(ck, limit_ns, &done,
+				    fail[ci], sizeof(fail[ci]));
+				if (V(ci, k, r) < 0)
+					V(ci, k, r) = NAN;
+				else if (done < fewest[ci][k])
+					fewest[ci][k] = done;
+			}
+		fds_close(idle, (int)n[k]);
+		free(idle);
+	}
+	for (ci = 0; ci < NCLOSEKIND; ci++)
+		for (k = 0; k < 2; k++)
+			med[ci][k] = median(&V(ci, k, 0), opt.o_runs);
+#undef	V
+	capnote[0] = '\0';
+	if (n[0] < want[0] || n[1] < want[1])
+		snprintf(capnote, sizeof(capnote), "  (N capped by "
+		    "RLIMIT_NOFILE: %ld, %ld)", n[0], n[1]);
+	note("\nclose: ns per close() (or dup2() over it) of an eventfd "
+	    "registered on a queue, N idle eventfds\n       open, median of "
+	    "%d runs of up to %d operations (a run stops after %lld ms)\n",
+	    opt.o_runs, opt.o_closeops, limit_ns / 1000000);
+	snprintf(b1, sizeof(b1), "ns/op N=%ld", n[0]);
+	snprintf(b2, sizeof(b2), "ns/op N=%ld", n[1]);
+	note("%-20s %14s %14s %9s %6s %13s\n", "kind", b1, b2, "ratio",
+	    "TARGET", "ops/run");
+	for (ci = 0; ci < NCLOSEKIND; ci++) {
+		ck = &closekinds[ci];
+		if (!closekind_selected(ck))
+			continue;
+		if (fail[ci][0] != '\0') {
+			nfailed++;
+			note("%-20s FAILED: %s\n", ck->ck_name, fail[ci]);
+			continue;
+		}
+		ratio = med[ci][1] / med[ci][0];
+		tgt = "-";
+		if (ck->ck_evring && !isnan(ratio)) {
+			memset(&fake, 0, sizeof(fake));
+			snprintf(fake.r_wl, sizeof(fake.r_wl), "close");
+			fake.r_mech = ck->ck_name;
+			snprintf(what, sizeof(what), "%.0f ns per operation "
+			    "with %ld descriptors open, %.0f ns with %ld: "
+			    "%.2fx (target %.1fx)", med[ci][1], n[1],
+			    med[ci][0], n[0], ratio, CLOSE_TARGET);
+			tgt = verdict(&fake, ratio <= CLOSE_TARGET, what);
+		}
+		snprintf(b3, sizeof(b3), "%d/%d", fewest[ci][0],
+		    fewest[ci][1]);
+		note("%-20s %14s %14s %9s %6s %13s%s\n", ck->ck_name,
+		    fmtnum(b1, sizeof(b1), med[ci][0], 0),
+		    fmtnum(b2, sizeof(b2), med[ci][1], 0),
+		    fmtnum(b4, sizeof(b4), ratio, 2), tgt, b3, capnote);
+	}
+	note("ratio = ns/op with N=%ld over N=%ld; TARGET: ratio <= %.1f for "
+	    "evring's rows (issue 11); epoll is the peer.\nops/run: the "
+	    "fewest operations a run measured at each N (fewer than %d: the "
+	    "run hit its time limit).\n", n[1], n[0], CLOSE_TARGET,
+	    opt.o_closeops);
+	free(v);
+}
+
+/*
  * ---------------------------------------------------------------- tcp
  *
  * tcp: examples/httpd-<mechanism>, one small HTTP/1.1 keep-alive server
@@ -4821,6 +5113,14 @@ static const struct workload workloads[] = {
 		.w_run = run_mem,
 	},
 	{
+		.w_name = "close",
+		.w_descr = "close: close() or dup2() over a registered "
+		    "eventfd, 100 and 10,000 descriptors open",
+		.w_kind = SRC_READ,
+		.w_default = 1,
+		.w_run = run_close,
+	},
+	{
 		.w_name = "tcp",
 		.w_descr = "tcp: examples/httpd-<mechanism> on 127.0.0.1, "
 		    "keep-alive HTTP/1.1, C connections, 1 request in flight "
@@ -5061,6 +5361,7 @@ main(int argc, char **argv)
 		if (!set_reqs)
 			opt.o_reqs = TCP_REQS / 4;
 		opt.o_memfds = QUICK_MEM_FDS;
+		opt.o_closeops = QUICK_CLOSE_OPS;
 	} else if (opt.o_full) {
 		if (!set_runs)
 			opt.o_runs = FULL_RUNS;
@@ -5068,6 +5369,7 @@ main(int argc, char **argv)
 			opt.o_events = FULL_EVENTS;
 		if (!set_reqs)
 			opt.o_reqs = FULL_TCP_REQS;
+		opt.o_closeops = FULL_CLOSE_OPS;
 		if (!set_budget)
 			opt.o_budget_ms = 0;
 	}
