@@ -23,6 +23,7 @@ host_fork_prepare(void)
 	host_uring_forkprepare();
 	host_sleep_forkprepare();
 	host_callout_forkprepare();
+	host_alias_forkprepare();
 	up = atomic_load(&host_upcalls);
 	if (up != NULL && up->hu_forkprepare != NULL)
 		up->hu_forkprepare();
@@ -36,6 +37,7 @@ host_fork_parent(void)
 	up = atomic_load(&host_upcalls);
 	if (up != NULL && up->hu_forkparent != NULL)
 		up->hu_forkparent();
+	host_alias_forkparent();
 	host_callout_forkparent();
 	host_sleep_forkparent();
 	host_uring_forkparent();
@@ -51,6 +53,7 @@ host_fork_child(void)
 {
 	const struct hc_upcalls *up;
 
+	host_alias_forkchild();
 	host_callout_forkchild();
 	host_sleep_forkchild();
 	host_proc_forkchild();

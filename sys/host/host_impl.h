@@ -93,6 +93,24 @@ int	host_soerr_take(int fd);
 void	host_soerr_forget(unsigned lo, unsigned hi);
 int	host_fd_maxfd(void);
 int	host_fdtab_set(int fd, int on);
+int	host_fdtab_mark(int fd, unsigned mask, int on);
+unsigned host_fdtab_get(int fd);
+/*
+ * host_alias.c: which numbers may share an open file description with
+ * another number of this process, so that a close need not look at every
+ * descriptor (hc_fd_alias()).  DUPED: made by, or the source of, a dup()
+ * the library saw, or open when it started; every number on such a
+ * description is marked.  RECEIVED: arrived in SCM_RIGHTS or from
+ * pidfd_getfd(); its twin, if this process has one, is not marked.
+ */
+#define	HOST_FDT_DUPED		0x4
+#define	HOST_FDT_RECEIVED	0x8
+void	host_fd_duped(int oldfd, int newfd);
+void	host_fd_received(int fd);
+void	host_fd_forget(unsigned lo, unsigned hi);
+void	host_alias_forkprepare(void);
+void	host_alias_forkparent(void);
+void	host_alias_forkchild(void);
 void	host_close_moved(int fd);
 int	host_fd_own(int fd);
 void	host_fd_disown(int fd);

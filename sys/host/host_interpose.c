@@ -19,6 +19,7 @@
  * close_range() and closefrom() close around them.  A daemon that closes
  * every descriptor at start-up keeps a working library.
  */
+#include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
@@ -27,6 +28,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -73,6 +75,21 @@ host_fdclose_range(unsigned lo, unsigned hi)
 	for (fd = lo; fd <= hi; fd++)
 		up->hu_fdclose((int)fd);
 	errno = saved;
+}
+
+/*
+ * Numbers lo..hi are about to be closed or replaced: the kernel hears it
+ * first (its epoll registrations look for another number on the same
+ * description, which the marks help find), then what the host layer keeps
+ * per number goes.
+ */
+static void
+host_closing(unsigned lo, unsigned hi)
+{
+
+	host_fdclose_range(lo, hi);
+	host_soerr_forget(lo, hi);
+	host_fd_forget(lo, hi);
 }
 
 static int
@@ -193,10 +210,8 @@ close(int fd)
 		errno = EBADF;
 		return (-1);
 	}
-	if (fd >= 0) {
-		host_fdclose_range((unsigned)fd, (unsigned)fd);
-		host_soerr_forget((unsigned)fd, (unsigned)fd);
-	}
+	if (fd >= 0)
+		host_closing((unsigned)fd, (unsigned)fd);
 	return (host_real_close(fd));
 }
 
@@ -208,12 +223,14 @@ dup3(int oldfd, int newfd, int flags)
 	 * Only a dup3() that will succeed closes newfd: a bad oldfd must
 	 * not tear down newfd's knotes.
 	 */
+	int r;
+
 	if (oldfd != newfd && newfd >= 0 &&
-	    host_sys_fcntl(oldfd, F_GETFD, 0) != -1) {
-		host_fdclose_range((unsigned)newfd, (unsigned)newfd);
-		host_soerr_forget((unsigned)newfd, (unsigned)newfd);
-	}
-	return (host_real_dup3(oldfd, newfd, flags));
+	    host_sys_fcntl(oldfd, F_GETFD, 0) != -1)
+		host_closing((unsigned)newfd, (unsigned)newfd);
+	r = host_real_dup3(oldfd, newfd, flags);
+	host_fd_duped(oldfd, r);
+	return (r);
 }
 
 HOST_EXPORT int
@@ -234,10 +251,8 @@ close_range(unsigned int lo, unsigned int hi, int flags)
 {
 
 	/* With CLOSE_RANGE_CLOEXEC nothing is closed now. */
-	if (lo <= hi && !(flags & CLOSE_RANGE_CLOEXEC)) {
-		host_fdclose_range(lo, hi);
-		host_soerr_forget(lo, hi);
-	}
+	if (lo <= hi && !(flags & CLOSE_RANGE_CLOEXEC))
+		host_closing(lo, hi);
 	return (host_close_range_around(lo, hi, flags));
 }
 
@@ -249,8 +264,7 @@ closefrom(int lowfd)
 	saved = errno;
 	if (lowfd < 0)
 		lowfd = 0;
-	host_fdclose_range((unsigned)lowfd, UINT_MAX);
-	host_soerr_forget((unsigned)lowfd, UINT_MAX);
+	host_closing((unsigned)lowfd, UINT_MAX);
 	if (host_close_range_around((unsigned)lowfd, UINT_MAX, 0) != 0) {
 		/* No close_range(2): close what can be open, one by one. */
 		max = (int)sysconf(_SC_OPEN_MAX);
@@ -283,7 +297,7 @@ static int
 host_fcntl(int fd, int cmd, long arg)
 {
 	const struct hc_upcalls *up;
-	int flags, nb;
+	int flags, nb, r;
 
 	up = atomic_load_explicit(&host_upcalls, memory_order_acquire);
 	if ((cmd == F_GETFL || cmd == F_SETFL) && up != NULL &&
@@ -300,8 +314,12 @@ host_fcntl(int fd, int cmd, long arg)
 		return (nb ? flags | O_NONBLOCK : flags & ~O_NONBLOCK);
 	}
 	if (host_next_fcntl != NULL && host_next_fcntl != fcntl)
-		return (host_next_fcntl(fd, cmd, arg));
-	return ((int)syscall(SYS_fcntl, fd, cmd, arg));
+		r = host_next_fcntl(fd, cmd, arg);
+	else
+		r = (int)syscall(SYS_fcntl, fd, cmd, arg);
+	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+		host_fd_duped(fd, r);
+	return (r);
 }
 
 HOST_EXPORT int
@@ -319,6 +337,112 @@ fcntl(int fd, int cmd, ...)
 /* The same call under the name large-file programs use. */
 HOST_EXPORT int	fcntl64(int fd, int cmd, ...)
     __attribute__((__alias__("fcntl")));
+
+/*
+ * The other calls that give a process a second number on an open file
+ * description, noted for hc_fd_alias() (host_alias.c): dup(), and the
+ * descriptors that arrive in SCM_RIGHTS messages or from pidfd_getfd().
+ * Each calls the C library's own, which keeps its cancellation points.
+ */
+typedef int (*host_dup_fn)(int);
+typedef ssize_t (*host_recvmsg_fn)(int, struct msghdr *, int);
+typedef int (*host_recvmmsg_fn)(int, struct mmsghdr *, unsigned int, int,
+    struct timespec *);
+typedef int (*host_pidfd_getfd_fn)(int, int, unsigned int);
+static host_dup_fn host_next_dup;
+static host_recvmsg_fn host_next_recvmsg;
+static host_recvmmsg_fn host_next_recvmmsg;
+static host_pidfd_getfd_fn host_next_pidfd_getfd;
+
+__attribute__((constructor(101)))
+static void
+host_dup_resolve(void)
+{
+
+	host_next_dup = (host_dup_fn)dlsym(RTLD_NEXT, "dup");
+	host_next_recvmsg = (host_recvmsg_fn)dlsym(RTLD_NEXT, "recvmsg");
+	host_next_recvmmsg = (host_recvmmsg_fn)dlsym(RTLD_NEXT, "recvmmsg");
+	host_next_pidfd_getfd = (host_pidfd_getfd_fn)dlsym(RTLD_NEXT,
+	    "pidfd_getfd");
+}
+
+HOST_EXPORT int
+dup(int oldfd)
+{
+	int r;
+
+	if (host_next_dup != NULL && host_next_dup != dup)
+		r = host_next_dup(oldfd);
+	else
+		r = (int)syscall(SYS_dup, oldfd);
+	host_fd_duped(oldfd, r);
+	return (r);
+}
+
+/* Note every descriptor a received message carried. */
+static void
+host_msg_received(const struct msghdr *msg)
+{
+	struct cmsghdr *cm;
+	const int *fds;
+	size_t i, n;
+
+	if (msg->msg_control == NULL || msg->msg_controllen == 0)
+		return;
+	for (cm = CMSG_FIRSTHDR(msg); cm != NULL;
+	    cm = CMSG_NXTHDR((struct msghdr *)(uintptr_t)msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		fds = (const int *)(const void *)CMSG_DATA(cm);
+		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < n; i++)
+			host_fd_received(fds[i]);
+	}
+}
+
+HOST_EXPORT ssize_t
+recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	ssize_t r;
+
+	if (host_next_recvmsg != NULL && host_next_recvmsg != recvmsg)
+		r = host_next_recvmsg(fd, msg, flags);
+	else
+		r = syscall(SYS_recvmsg, fd, msg, flags);
+	if (r >= 0 && msg != NULL)
+		host_msg_received(msg);
+	return (r);
+}
+
+HOST_EXPORT int
+recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
+    struct timespec *timeout)
+{
+	int i, r;
+
+	if (host_next_recvmmsg != NULL && host_next_recvmmsg != recvmmsg)
+		r = host_next_recvmmsg(fd, vec, vlen, flags, timeout);
+	else
+		r = (int)syscall(SYS_recvmmsg, fd, vec, vlen, flags, timeout);
+	for (i = 0; i < r; i++)
+		host_msg_received(&vec[i].msg_hdr);
+	return (r);
+}
+
+HOST_EXPORT int
+pidfd_getfd(int pidfd, int targetfd, unsigned int flags)
+{
+	int r;
+
+	if (host_next_pidfd_getfd != NULL &&
+	    host_next_pidfd_getfd != pidfd_getfd)
+		r = host_next_pidfd_getfd(pidfd, targetfd, flags);
+	else
+		r = (int)syscall(SYS_pidfd_getfd, pidfd, targetfd, flags);
+	if (r >= 0)
+		host_fd_received(r);
+	return (r);
+}
 
 /*
  * getsockopt(SO_ERROR) also returns an error that the kernel read (and so
@@ -378,10 +502,8 @@ host_stdio_fdclose(FILE *fp)
 	saved = errno;
 	fd = fp != NULL ? fileno(fp) : -1;	/* -1: no descriptor */
 	errno = saved;
-	if (fd >= 0) {
-		host_fdclose_range((unsigned)fd, (unsigned)fd);
-		host_soerr_forget((unsigned)fd, (unsigned)fd);
-	}
+	if (fd >= 0)
+		host_closing((unsigned)fd, (unsigned)fd);
 }
 
 HOST_EXPORT int

@@ -80,7 +80,10 @@ host_dispatcher_park(void)
  * (so no lock is needed to read them): HOST_FDT_WATCHED if it has a
  * readiness registration, which hc_fd_unwatch() uses to know whether there
  * is anything to remove (that keeps the counters right across a fork), and
- * HOST_FDT_INTERNAL if it is one of the host layer's own (host_fd_own()).
+ * HOST_FDT_INTERNAL if it is one of the host layer's own (host_fd_own()),
+ * and the marks host_alias.c keeps of which numbers may share their open
+ * file description with another (HOST_FDT_DUPED, HOST_FDT_RECEIVED,
+ * host_impl.h).
  */
 #define	HOST_FDT_WATCHED	0x1
 #define	HOST_FDT_INTERNAL	0x2
@@ -361,6 +364,34 @@ host_fdtab_byte(int fd, int create)
 		}
 	}
 	return (&chunk[fd & (FDTAB_CHUNK - 1)]);
+}
+
+/*
+ * Set (on) or clear fd's bits in mask, which must be some of host_alias.c's
+ * marks; return the byte as it was, or 0 when fd has none (a chunk that
+ * cannot be allocated leaves the number unmarked: -1).
+ */
+int
+host_fdtab_mark(int fd, unsigned mask, int on)
+{
+	_Atomic unsigned char *b;
+
+	if ((b = host_fdtab_byte(fd, on)) == NULL)
+		return (on && fd >= 0 ? -1 : 0);
+	if (on)
+		return (atomic_fetch_or(b, (unsigned char)mask));
+	return (atomic_fetch_and(b, (unsigned char)~mask));
+}
+
+/* fd's byte, 0 for a number never marked. */
+unsigned
+host_fdtab_get(int fd)
+{
+	_Atomic unsigned char *b;
+
+	if ((b = host_fdtab_byte(fd, 0)) == NULL)
+		return (0);
+	return (atomic_load_explicit(b, memory_order_relaxed));
 }
 
 int

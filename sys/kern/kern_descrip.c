@@ -547,8 +547,8 @@ fd_move_kqueue(int fd, int alias)
  * description lives on in another descriptor, because the program dup()ed
  * it, is not closed: it moves to that descriptor, as a Linux epoll
  * instance lives until the last descriptor of its file is closed.  The
- * search costs a look at every open descriptor, paid only when a queue's
- * descriptor is closed.  Two threads closing two duplicates of one queue
+ * search asks only the numbers that can be duplicates (hc_fd_alias()),
+ * none for a queue never duplicated.  Two threads closing two duplicates of one queue
  * at once may each see the other's as the survivor and leave the queue
  * at a closed number; close them one at a time.
  */

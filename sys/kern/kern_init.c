@@ -100,6 +100,8 @@ kern_stat(int which)
 		return (hc_stat(HC_STAT_FDQUERY));
 	case EVRING_STAT_HOST_REPORTS:
 		return (hc_stat(HC_STAT_FDREPORTS));
+	case EVRING_STAT_HOST_FDCMP:
+		return (hc_stat(HC_STAT_FDCMP));
 	case EVRING_STAT_KQUEUES:
 		return (kqueue_stat_kqueues());
 	case EVRING_STAT_KNOTES:

@@ -48,6 +48,9 @@
 						   the host */
 #define	EVRING_STAT_HOST_REPORTS	17	/* readiness reports the host
 						   delivered */
+#define	EVRING_STAT_HOST_FDCMP		18	/* descriptors compared while
+						   looking for another number
+						   of a closed one's file */
 
 /*
  * The ring.

@@ -389,7 +389,9 @@ void	hc_shm_free(struct hc_shm *shm);
 #define	HC_STAT_FDQUERY		5	/* hc_fd_revents()/hc_fd_query()
 					   readiness polls ever */
 #define	HC_STAT_FDREPORTS	6	/* hu_fdready() upcalls ever */
-#define	HC_NSTATS		7
+#define	HC_STAT_FDCMP		7	/* descriptors compared with kcmp()
+					   by hc_fd_same()/hc_fd_alias() */
+#define	HC_NSTATS		8
 long long hc_stat(int which);
 
 /* A fatal kernel error: print and abort. */

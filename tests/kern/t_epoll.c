@@ -10,9 +10,12 @@
 #include <sys/types.h>
 #include <sys/event.h>
 #include <sys/evring.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <netinet/in.h>
@@ -881,6 +884,195 @@ ATF_TC_BODY(dup_follows_description, tc)
 	NONE(ep, 0);
 }
 
+/*
+ * The ways a process gets a second number on an open file description,
+ * each of which the library must notice so that a close can find the
+ * other number without asking every descriptor.
+ */
+enum dupway { DW_DUP, DW_DUP2, DW_DUP3, DW_FDUPFD, DW_FDUPFD_CLOEXEC,
+    DW_SCM, DW_PIDFD, DW_N };
+static const char *const dupway_name[DW_N] = { "dup", "dup2", "dup3",
+    "F_DUPFD", "F_DUPFD_CLOEXEC", "SCM_RIGHTS", "pidfd_getfd" };
+
+/* A number received in SCM_RIGHTS: fd sent to ourselves. */
+static int
+scm_roundtrip(int fd)
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct msghdr msg;
+	struct cmsghdr *c;
+	struct iovec iov;
+	char byte = 'x';
+	int r, sv[2];
+
+	ATF_REQUIRE_EQ(0, socketpair(AF_UNIX, SOCK_DGRAM, 0, sv));
+	memset(&msg, 0, sizeof(msg));
+	memset(&cm, 0, sizeof(cm));
+	iov.iov_base = &byte;
+	iov.iov_len = 1;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cm.buf;
+	msg.msg_controllen = sizeof(cm.buf);
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	ATF_REQUIRE_EQ(1, sendmsg(sv[0], &msg, 0));
+	memset(&cm, 0, sizeof(cm));
+	msg.msg_control = cm.buf;
+	msg.msg_controllen = sizeof(cm.buf);
+	ATF_REQUIRE_EQ(1, recvmsg(sv[1], &msg, 0));
+	c = CMSG_FIRSTHDR(&msg);
+	ATF_REQUIRE(c != NULL && c->cmsg_type == SCM_RIGHTS);
+	memcpy(&r, CMSG_DATA(c), sizeof(int));
+	ATF_REQUIRE_EQ(0, close(sv[0]));
+	ATF_REQUIRE_EQ(0, close(sv[1]));
+	return (r);
+}
+
+/* Another number on fd's description, made the given way; -1: skip. */
+static int
+make_alias(int fd, enum dupway how)
+{
+	int pfd, r = -1;
+
+	switch (how) {
+	case DW_DUP:
+		r = dup(fd);
+		break;
+	case DW_DUP2:
+		r = dup2(fd, 200);
+		break;
+	case DW_DUP3:
+		r = dup3(fd, 201, O_CLOEXEC);
+		break;
+	case DW_FDUPFD:
+		r = fcntl(fd, F_DUPFD, 100);
+		break;
+	case DW_FDUPFD_CLOEXEC:
+		r = fcntl(fd, F_DUPFD_CLOEXEC, 100);
+		break;
+	case DW_SCM:
+		return (scm_roundtrip(fd));
+	case DW_PIDFD:
+		if ((pfd = (int)syscall(SYS_pidfd_open, getpid(), 0)) < 0)
+			return (-1);
+		r = pidfd_getfd(pfd, fd, 0);
+		ATF_REQUIRE_EQ(0, close(pfd));
+		if (r < 0 && (errno == ENOSYS || errno == EPERM))
+			return (-1);
+		break;
+	default:
+		break;
+	}
+	ATF_REQUIRE_MSG(r >= 0, "%s: %s", dupway_name[how], strerror(errno));
+	return (r);
+}
+
+ATF_TC(every_dup_keeps_registration);
+ATF_TC_HEAD(every_dup_keeps_registration, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "A registration moves to the other "
+	    "number when the registered one is closed, however the other "
+	    "was made: dup(), dup2(), dup3(), fcntl(F_DUPFD), "
+	    "fcntl(F_DUPFD_CLOEXEC), SCM_RIGHTS, pidfd_getfd() (the library "
+	    "marks what each makes, and a close asks only the marked)");
+}
+ATF_TC_BODY(every_dup_keeps_registration, tc)
+{
+	long long k0;
+	int a, ep, p[2];
+	enum dupway how;
+
+	ATF_REQUIRE((ep = epoll_create1(0)) >= 0);
+	k0 = KEV_STAT(EVRING_STAT_KNOTES);
+	for (how = 0; how < DW_N; how++) {
+		ATF_REQUIRE_EQ(0, pipe(p));
+		ADD(ep, p[0], EPOLLIN, 0x700 + how);
+		if ((a = make_alias(p[0], how)) < 0) {
+			printf("%s: not available here\n", dupway_name[how]);
+			ATF_REQUIRE_EQ(0, close(p[0]));
+			ATF_REQUIRE_EQ(0, close(p[1]));
+			continue;
+		}
+		ATF_REQUIRE_EQ(0, close(p[0]));
+		ATF_CHECK_EQ_MSG(1, KEV_STAT(EVRING_STAT_KNOTES) - k0,
+		    "%s: registration gone with the first number",
+		    dupway_name[how]);
+		xwrite(p[1]);
+		ATF_CHECK_EQ_MSG(EPOLLIN, ONE(ep, 1000, 0x700 + how), "%s",
+		    dupway_name[how]);
+		xread(a);
+		NONE(ep, 0);
+		ATF_REQUIRE_EQ(0, close(a));
+		ATF_CHECK_EQ_MSG(0, KEV_STAT(EVRING_STAT_KNOTES) - k0,
+		    "%s: registration kept after the last number",
+		    dupway_name[how]);
+		ATF_REQUIRE_EQ(0, close(p[1]));
+	}
+	ATF_REQUIRE_EQ(0, close(ep));
+}
+
+ATF_TC(close_compares_only_duplicates);
+ATF_TC_HEAD(close_compares_only_duplicates, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "Closing a watched descriptor among "
+	    "hundreds of open ones compares it with no other descriptor when "
+	    "it has no duplicate, and only with its duplicate when it has "
+	    "one, whatever else was duplicated or received (it used to ask "
+	    "every open descriptor: O(open descriptors) per close)");
+}
+ATF_TC_BODY(close_compares_only_duplicates, tc)
+{
+	enum { NOPEN = 256 };
+	long long c0, k0;
+	int d, ep, i, other, recvd, fds[NOPEN], p[2], q[2];
+
+	ATF_REQUIRE((ep = epoll_create1(0)) >= 0);
+	for (i = 0; i < NOPEN; i++)
+		ATF_REQUIRE((fds[i] = eventfd(0, 0)) >= 0);
+	/* Some duplicates and a received number, none on our pipes. */
+	ATF_REQUIRE((other = dup(fds[0])) >= 0);
+	recvd = scm_roundtrip(fds[1]);
+	k0 = KEV_STAT(EVRING_STAT_KNOTES);
+
+	ATF_REQUIRE_EQ(0, pipe(p));
+	ADD(ep, p[0], EPOLLIN, 1);
+	c0 = KEV_STAT(EVRING_STAT_HOST_FDCMP);
+	ATF_REQUIRE_EQ(0, close(p[0]));
+	ATF_CHECK_EQ_MSG(0, KEV_STAT(EVRING_STAT_HOST_FDCMP) - c0,
+	    "a close with no duplicate compared %lld descriptors",
+	    KEV_STAT(EVRING_STAT_HOST_FDCMP) - c0);
+	ATF_CHECK_EQ(0, KEV_STAT(EVRING_STAT_KNOTES) - k0);
+
+	ATF_REQUIRE_EQ(0, pipe(q));
+	ADD(ep, q[0], EPOLLIN, 2);
+	ATF_REQUIRE((d = dup(q[0])) >= 0);
+	c0 = KEV_STAT(EVRING_STAT_HOST_FDCMP);
+	ATF_REQUIRE_EQ(0, close(q[0]));
+	ATF_CHECK_EQ_MSG(1, KEV_STAT(EVRING_STAT_HOST_FDCMP) - c0,
+	    "a close with one duplicate compared %lld descriptors",
+	    KEV_STAT(EVRING_STAT_HOST_FDCMP) - c0);
+	xwrite(q[1]);
+	ATF_CHECK_EQ(EPOLLIN, ONE(ep, 1000, 2));
+	xread(d);
+	ATF_REQUIRE_EQ(0, close(d));
+	ATF_CHECK_EQ(0, KEV_STAT(EVRING_STAT_KNOTES) - k0);
+
+	ATF_REQUIRE_EQ(0, close(p[1]));
+	ATF_REQUIRE_EQ(0, close(q[1]));
+	ATF_REQUIRE_EQ(0, close(other));
+	ATF_REQUIRE_EQ(0, close(recvd));
+	for (i = 0; i < NOPEN; i++)
+		ATF_REQUIRE_EQ(0, close(fds[i]));
+	ATF_REQUIRE_EQ(0, close(ep));
+}
+
 ATF_TC(instance_dup);
 ATF_TC_HEAD(instance_dup, tc)
 {
@@ -1251,6 +1443,8 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, kevent_refuses_epoll);
 	ATF_TP_ADD_TC(tp, ring);
 	ATF_TP_ADD_TC(tp, dup_follows_description);
+	ATF_TP_ADD_TC(tp, every_dup_keeps_registration);
+	ATF_TP_ADD_TC(tp, close_compares_only_duplicates);
 	ATF_TP_ADD_TC(tp, instance_dup);
 	ATF_TP_ADD_TC(tp, cancel_sleeper);
 	ATF_TP_ADD_TC(tp, close_removes);
