@@ -29,6 +29,7 @@ struct kthread {
 	ck_epoch_record_t	kt_record;
 	uint32_t		kt_gen;		/* kern_epoch_gen when made */
 	void			*kt_kq;		/* curthread_set_kq() */
+	long long		 kt_now;	/* kern_now(); 0: not read */
 };
 
 static ck_epoch_t kern_epoch;
@@ -110,8 +111,31 @@ curthread_set_kq(void *kq)
 {
 	struct kthread *kt = kthread_self();
 
-	if (kt != NULL)
+	if (kt != NULL) {
 		kt->kt_kq = kq;
+		kt->kt_now = 0;
+	}
+}
+
+long long
+kern_now(void)
+{
+	struct kthread *kt = hc_curthread();
+
+	if (kt == NULL || kt->kt_gen != kern_epoch_gen || kt->kt_kq == NULL)
+		return (hc_clock_monotonic());
+	if (kt->kt_now == 0)
+		kt->kt_now = hc_clock_monotonic();
+	return (kt->kt_now);
+}
+
+void
+kern_now_reset(void)
+{
+	struct kthread *kt = hc_curthread();
+
+	if (kt != NULL && kt->kt_gen == kern_epoch_gen)
+		kt->kt_now = 0;
 }
 
 int

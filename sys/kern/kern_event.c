@@ -18,7 +18,9 @@
  * Upcalls from the host enter holding only the host poll lock and take a
  * knlist lock, then kq_lock.  Callouts enter holding nothing and take
  * kq_lock.  f_attach/f_detach run with kq_reglock alone, so they may make
- * hypercalls that wait for an upcall or a callout to finish; f_event runs
+ * hypercalls that wait for an upcall or a callout to finish, except a
+ * filter's whose source lives under kq_lock (f_locked: timers), which run
+ * in the hold of kq_lock that (un)links their slot; f_event runs
  * under kq_lock (and the knlist lock from knote()) and must not sleep.
  * knote() never recurses: a queue that becomes non-empty notifies the
  * knotes watching it through a deferred task (kern_task.c).
@@ -512,6 +514,7 @@ kqueue_sleep_woken(struct kqueue *kq, struct hc_sleeper **hsp,
 		error = ETIMEDOUT;
 	else
 		error = hc_sleep(sl.sl_hs, deadline, sigmask);
+	kern_now_reset();
 	KQ_LOCK(kq);
 	for (slp = &kq->kq_sleepers; *slp != &sl; slp = &(*slp)->sl_next)
 		;
@@ -769,7 +772,7 @@ knote_unlink(struct kqueue *kq, struct knote *kn)
 }
 
 /* Free a knote knote_unlink() took off: off the source, and its memory. */
-static void
+void
 knote_release(struct kqueue *kq, struct knote *kn)
 {
 
@@ -784,12 +787,13 @@ knote_release(struct kqueue *kq, struct knote *kn)
 }
 
 /*
- * Remove one filter's registration; frees the knote with its last slot.
- * Called with kq_lock held (a collect that delivered an EV_ONESHOT slot
- * drops it in the same hold), returns without it.
+ * Remove one filter's registration, with kq_lock held, and hold it still
+ * on return (a filter that is not f_locked drops it around f_detach).
+ * Returns 1 if that was the knote's last slot: it is unlinked, and the
+ * caller frees it with knote_release() once kq_lock is dropped.
  */
-void
-knote_drop_slot_locked(struct kqueue *kq, struct knote *kn, int slot)
+int
+knote_drop_slot_hold(struct kqueue *kq, struct knote *kn, int slot)
 {
 	struct knslot *ks = &kn->kn_slot[slot];
 	const struct filterops *fops = kqueue_fops(ks->ks_filter);
@@ -798,14 +802,16 @@ knote_drop_slot_locked(struct kqueue *kq, struct knote *kn, int slot)
 	KQ_REG_OWNED(kq);
 	KQ_OWNED(kq);
 	ks->ks_status |= KS_DROPPING;
-	kn->kn_status |= KN_INFLUX;
-	if (fops->f_disarm != NULL)
-		fops->f_disarm(kn, ks);
 	knote_requeue(kn);
-	KQ_UNLOCK(kq);
-	fops->f_detach(kn, ks);
-	KQ_LOCK(kq);
-	kn->kn_status &= ~KN_INFLUX;
+	if (fops->f_locked)
+		fops->f_detach(kn, ks);
+	else {
+		kn->kn_status |= KN_INFLUX;
+		KQ_UNLOCK(kq);
+		fops->f_detach(kn, ks);
+		KQ_LOCK(kq);
+		kn->kn_status &= ~KN_INFLUX;
+	}
 	/* The ring must not name a slot that is about to be reused. */
 	if (kq->kq_ring != NULL)
 		evring_slot_gone(kq, kn, slot);
@@ -814,9 +820,22 @@ knote_drop_slot_locked(struct kqueue *kq, struct knote *kn, int slot)
 	memset(ks, 0, sizeof(*ks));
 	if ((empty = knote_empty(kn)))
 		knote_unlink(kq, kn);
-	KQ_UNLOCK(kq);
-	if (empty)
+	return (empty);
+}
+
+/*
+ * Remove one filter's registration; frees the knote with its last slot.
+ * Called with kq_lock held, returns without it.
+ */
+void
+knote_drop_slot_locked(struct kqueue *kq, struct knote *kn, int slot)
+{
+
+	if (knote_drop_slot_hold(kq, kn, slot)) {
+		KQ_UNLOCK(kq);
 		knote_release(kq, kn);
+	} else
+		KQ_UNLOCK(kq);
 }
 
 void
@@ -944,6 +963,8 @@ knote_attach_slot(struct kqueue *kq, struct knote **knp,
 	int error, i, unhashed = 0, empty;
 
 	KQ_REG_OWNED(kq);
+	if (fops->f_prepare != NULL && (error = fops->f_prepare(kq)) != 0)
+		return (error);
 	if (kn == NULL) {
 		if ((error = knote_new(kq, fops, kev, fp, &kn)) != 0)
 			return (error);
@@ -969,20 +990,23 @@ knote_attach_slot(struct kqueue *kq, struct knote **knp,
 	ks->ks_sdata = kev->data;
 	ks->ks_udata = kev->udata;
 	ks->ks_status = 0;
-	/* Not a trigger's to change until f_attach is done with it. */
-	kn->kn_status |= KN_INFLUX;
 	if (fops->f_class == KNC_FD)
 		kn->kn_slotmap[fops->f_slot] = (uint8_t)(i + 1);
-	KQ_UNLOCK(kq);
 	*hostreportp = 0;
-	error = fops->f_attach(kn, ks);
-	if (error == 0 && fops->f_class == KNC_FD && (error = file_watch(fp,
-	    (unsigned)fops->f_hostevents, hostreportp)) != 0)
-		fops->f_detach(kn, ks);
-	KQ_LOCK(kq);
-	kn->kn_status &= ~KN_INFLUX;
-	if (error == 0 && fops->f_arm != NULL)
-		fops->f_arm(kn, ks);
+	if (fops->f_locked)
+		error = fops->f_attach(kn, ks);
+	else {
+		/* Not a trigger's to change until f_attach is done with it. */
+		kn->kn_status |= KN_INFLUX;
+		KQ_UNLOCK(kq);
+		error = fops->f_attach(kn, ks);
+		if (error == 0 && fops->f_class == KNC_FD &&
+		    (error = file_watch(fp, (unsigned)fops->f_hostevents,
+		    hostreportp)) != 0)
+			fops->f_detach(kn, ks);
+		KQ_LOCK(kq);
+		kn->kn_status &= ~KN_INFLUX;
+	}
 	if (error != 0) {
 		if (fops->f_class == KNC_FD)
 			kn->kn_slotmap[fops->f_slot] = 0;
@@ -1638,7 +1662,7 @@ kern_deadline(const struct timespec *ts)
 		return (-1);
 	if (ts->tv_sec == 0 && ts->tv_nsec == 0)
 		return (0);
-	now = hc_clock_monotonic();
+	now = kern_now();
 	if (ts->tv_sec >= (INT64_MAX - now) / 1000000000LL - 1)
 		return (-1);
 	return (now + ts->tv_sec * 1000000000LL + ts->tv_nsec);
@@ -1661,24 +1685,22 @@ kqueue_sleep_timers(struct kqueue *kq, struct hc_sleeper **hsp,
 }
 
 /*
- * Drop the EV_ONESHOT slots a collect delivered, the first in the hold of
- * kq_lock the collect made, which ends here.  kq_reglock held.
+ * Drop the EV_ONESHOT slots a collect delivered, in the hold of kq_lock
+ * the collect made, which ends here; the knotes emptied are freed after
+ * it.  kq_reglock held.
  */
 static void
 kqueue_drop_delivered(struct kqueue *kq, struct kq_drop *drops, int nd)
 {
-	int i;
+	int i, nrel = 0;
 
 	KQ_OWNED(kq);
-	if (nd == 0) {
-		KQ_UNLOCK(kq);
-		return;
-	}
-	for (i = 0; i < nd; i++) {
-		if (i > 0)
-			KQ_LOCK(kq);
-		knote_drop_slot_locked(kq, drops[i].kd_kn, drops[i].kd_slot);
-	}
+	for (i = 0; i < nd; i++)
+		if (knote_drop_slot_hold(kq, drops[i].kd_kn, drops[i].kd_slot))
+			drops[nrel++].kd_kn = drops[i].kd_kn;
+	KQ_UNLOCK(kq);
+	for (i = 0; i < nrel; i++)
+		knote_release(kq, drops[i].kd_kn);
 }
 
 static int
@@ -2176,7 +2198,7 @@ kqueue_timers_run(struct kqueue *kq)
 	KQ_OWNED(kq);
 	if (kt == NULL)
 		return;
-	now = hc_clock_monotonic();
+	now = kern_now();
 	if (now >= kwheel_next(&kt->kt_wheel))
 		kwheel_expire(&kt->kt_wheel, now, filt_timerexpire, &now);
 }
@@ -2197,7 +2219,7 @@ kqueue_timers_expire(struct kqueue *kq)
 {
 
 	if (__atomic_load_n(&kq->kq_timers, __ATOMIC_RELAXED) == NULL ||
-	    !kqueue_timers_due(kq, hc_clock_monotonic()))
+	    !kqueue_timers_due(kq, kern_now()))
 		return;
 	KQ_LOCK(kq);
 	kqueue_timers_run(kq);
@@ -2330,7 +2352,7 @@ timer_params(unsigned fflags, long long data, int oneshot,
 		ns = INT64_MAX / 4;
 	else
 		ns = data * unit;
-	now = hc_clock_monotonic();
+	now = kern_now();
 	if (fflags & NOTE_ABSTIME) {
 		*nextp = now + (ns - hc_clock_realtime());
 		*periodp = 0;
@@ -2350,45 +2372,30 @@ filt_timerattach(struct knote *kn, struct knslot *ks)
 	int error;
 
 	KASSERT(kn->kn_class == KNC_TIMER, ("filt_timerattach: class"));
-	if ((error = kqueue_timers_init(kq)) != 0)
-		return (error);
+	KQ_OWNED(kq);
 	kt = knote_ext(kn);
 	error = timer_params(ks->ks_sfflags, ks->ks_sdata,
 	    (ks->ks_flags & EV_ONESHOT) != 0, &next, &kt->kt_period);
 	if (error != 0)
 		return (error);
 	kwtimer_init(&kt->kt_entry);
-	kt->kt_entry.kw_deadline = next;	/* filt_timerarm() arms it */
 	kt->kt_kn = kn;
 	kn->kn_ptr.p_v = kt;
+	kwheel_add(&kq->kq_timers->kt_wheel, &kt->kt_entry, next);
 	return (0);
 }
 
+/*
+ * Under kq_lock, so the timer cannot fire after: expiry takes it too.  Its
+ * state goes with the knote (knote_ext()).
+ */
 static void
-filt_timerarm(struct knote *kn, struct knslot *ks __unused)
-{
-	struct ktimer *kt = kn->kn_ptr.p_v;
-
-	KQ_OWNED(kn->kn_kq);
-	kwheel_add(&kn->kn_kq->kq_timers->kt_wheel, &kt->kt_entry,
-	    kt->kt_entry.kw_deadline);
-}
-
-/* Under kq_lock, so the timer cannot fire after: expiry takes it too. */
-static void
-filt_timerdisarm(struct knote *kn, struct knslot *ks __unused)
+filt_timerdetach(struct knote *kn, struct knslot *ks __unused)
 {
 	struct ktimer *kt = kn->kn_ptr.p_v;
 
 	KQ_OWNED(kn->kn_kq);
 	kwheel_remove(&kn->kn_kq->kq_timers->kt_wheel, &kt->kt_entry);
-}
-
-/* Its state goes with the knote (knote_ext()). */
-static void
-filt_timerdetach(struct knote *kn, struct knslot *ks __unused)
-{
-
 	kn->kn_ptr.p_v = NULL;
 }
 
@@ -2431,10 +2438,10 @@ filt_timer(struct knote *kn __unused, struct knslot *ks,
 static const struct filterops timer_filtops = {
 	.f_class = KNC_TIMER,
 	.f_flags = EV_CLEAR,
+	.f_locked = 1,
+	.f_prepare = kqueue_timers_init,
 	.f_attach = filt_timerattach,
 	.f_detach = filt_timerdetach,
-	.f_arm = filt_timerarm,
-	.f_disarm = filt_timerdisarm,
 	.f_event = filt_timer,
 	.f_modify = filt_timermodify,
 };

@@ -57,6 +57,7 @@
 
 #define	KSIG_MAXSIG	64
 #define	EVRING_ARRAY_MIN 16	/* evring_array_grow()'s first size */
+#define	EVRING_DROPS_HELD 64	/* knotes evring_finish_drops() frees at once */
 
 /*
  * Which slot of which knote a record in flight belongs to: the knote's
@@ -688,9 +689,10 @@ evring_drops_grow(struct kqueue *kq)
 static void
 evring_finish_drops(struct kqueue *kq)
 {
+	struct knote *rel[EVRING_DROPS_HELD];
 	struct kevring *kr;
 	struct knote *kn;
-	int slot;
+	int i, nrel = 0, slot;
 
 	KQ_REG_OWNED(kq);
 	KQ_LOCK(kq);
@@ -699,7 +701,12 @@ evring_finish_drops(struct kqueue *kq)
 		evring_drops_grow(kq);
 		KQ_LOCK(kq);
 	}
-	/* Each drop starts in the hold that took it off the array. */
+	/*
+	 * Each drop starts in the hold that took it off the array, and the
+	 * hold goes on to the next (a filter that is not f_locked drops it
+	 * around its f_detach); the knotes emptied are freed without it, a
+	 * batch at a time.
+	 */
 	while ((kr = kq->kq_ring) != NULL && kr->kr_ndrops > 0) {
 		kr->kr_ndrops--;
 		kn = kr->kr_drops[kr->kr_ndrops].ed_kn;
@@ -707,10 +714,19 @@ evring_finish_drops(struct kqueue *kq)
 		kn->kn_slot[slot].ks_status &= ~KS_INDROPS;
 		ck_pr_store_int(&kq->kq_ndrops, (int)kr->kr_ndrops);
 		/* kq_reglock keeps kn from being dropped or moved meanwhile. */
-		knote_drop_slot_locked(kq, kn, slot);
-		KQ_LOCK(kq);
+		if (knote_drop_slot_hold(kq, kn, slot))
+			rel[nrel++] = kn;
+		if (nrel == EVRING_DROPS_HELD) {
+			KQ_UNLOCK(kq);
+			for (i = 0; i < nrel; i++)
+				knote_release(kq, rel[i]);
+			nrel = 0;
+			KQ_LOCK(kq);
+		}
 	}
 	KQ_UNLOCK(kq);
+	for (i = 0; i < nrel; i++)
+		knote_release(kq, rel[i]);
 }
 
 /*
@@ -1108,6 +1124,8 @@ evring_busypoll(struct kqueue *kq, uint32_t ringstate, uint32_t minwake,
 		}
 		hc_cpu_relax();
 	}
+	/* Time has passed: what the caller fires next is by a new clock. */
+	kern_now_reset();
 }
 
 /*
@@ -1228,6 +1246,7 @@ evring_sleep(struct kqueue *kq, struct hc_sleeper *hs, long long deadline,
 		evring_task_schedule(kq);
 	KQ_UNLOCK(kq);
 	error = hc_sleep(hs, sleepto, maskp);
+	kern_now_reset();
 	KQ_LOCK(kq);
 	if (!ew.ew_woken)
 		TAILQ_REMOVE(&kq->kq_ringwait, &ew, ew_link);

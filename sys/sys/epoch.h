@@ -45,6 +45,14 @@ void	epoch_forkchild(void);
 /* The calling thread's kernel state, beside its record. */
 void	*curthread_kq(void);
 void	curthread_set_kq(void *kq);
+/*
+ * The monotonic clock as this thread's kernel entry first read it
+ * (kqueue_enter()), read again after each sleep or busy poll
+ * (kern_now_reset()); outside an entry, the clock.  A call's timeout,
+ * its timers' starts and their expiry then agree on one "now", read once.
+ */
+long long kern_now(void);
+void	kern_now_reset(void);
 
 /* The object an epoch_context_t is embedded in, in a callback. */
 #define	epoch_container(ctx, type, member)	__containerof(ctx, type, member)

@@ -157,14 +157,15 @@ struct filterops {
 	int	(*f_modify)(struct knote *kn, struct knslot *ks,
 		    const struct kevent *kev);
 	/*
-	 * Optional, for sources kept under the queue lock (a timer on its
-	 * queue's wheel): start the source once f_attach has succeeded, and
-	 * stop it before f_detach, in holds of kq_lock the core takes
-	 * anyway.  Once f_disarm returns the source cannot activate the
-	 * knote.
+	 * For sources kept under the queue lock (a timer on its queue's
+	 * wheel): f_attach and f_detach run with kq_lock held, in the hold
+	 * the core takes anyway, so they must not sleep or call the host;
+	 * once f_detach returns the source cannot activate the knote.
+	 * f_prepare, optional, makes beforehand, with kq_reglock alone, what
+	 * the filter keeps on the queue (the wheel).
 	 */
-	void	(*f_arm)(struct knote *kn, struct knslot *ks);
-	void	(*f_disarm)(struct knote *kn, struct knslot *ks);
+	int	f_locked;
+	int	(*f_prepare)(struct kqueue *kq);
 };
 
 struct kqueue {
@@ -389,6 +390,8 @@ struct knote *knote_lookup(struct kqueue *kq, uintptr_t ident, int class);
 struct knslot *knote_slot(struct knote *kn, const struct filterops *fops);
 void	knote_drop_slot(struct kqueue *kq, struct knote *kn, int slot);
 void	knote_drop_slot_locked(struct kqueue *kq, struct knote *kn, int slot);
+int	knote_drop_slot_hold(struct kqueue *kq, struct knote *kn, int slot);
+void	knote_release(struct kqueue *kq, struct knote *kn);
 void	kqueue_notify_watchers(struct kqueue *kq);
 uint64_t kern_drain_next(void);
 uint32_t kern_host_poll(void);
