@@ -1073,6 +1073,49 @@ ATF_TC_BODY(close_compares_only_duplicates, tc)
 	ATF_REQUIRE_EQ(0, close(ep));
 }
 
+ATF_TC(connect_refused_error_kept);
+ATF_TC_HEAD(connect_refused_error_kept, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "A non-blocking connect() refused on "
+	    "loopback: epoll_wait() reports EPOLLERR|EPOLLHUP and the "
+	    "socket's error stays for the program, whose next recv() fails "
+	    "with ECONNREFUSED as on Linux (the library must not read "
+	    "SO_ERROR, which clears it, to fill in an epoll event)");
+}
+ATF_TC_BODY(connect_refused_error_kept, tc)
+{
+	struct sockaddr_in sin;
+	socklen_t len;
+	char c;
+	int ep, l, s;
+	uint32_t bits;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ATF_REQUIRE((l = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	ATF_REQUIRE_EQ(0, bind(l, (struct sockaddr *)&sin, sizeof(sin)));
+	len = sizeof(sin);
+	ATF_REQUIRE_EQ(0, getsockname(l, (struct sockaddr *)&sin, &len));
+	ATF_REQUIRE_EQ(0, close(l));
+
+	ATF_REQUIRE((ep = epoll_create1(0)) >= 0);
+	ATF_REQUIRE((s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK,
+	    0)) >= 0);
+	if (connect(s, (struct sockaddr *)&sin, sizeof(sin)) == 0)
+		atf_tc_skip("loopback connect to a closed port succeeded");
+	ATF_REQUIRE_EQ(EINPROGRESS, errno);
+	ADD(ep, s, EPOLLIN | EPOLLOUT | EPOLLET, 7);
+	bits = ONE(ep, 2000, 7);
+	ATF_CHECK_MSG((bits & (EPOLLERR | EPOLLHUP)) == (EPOLLERR | EPOLLHUP),
+	    EPOLLBITS_FMT, bits);
+	errno = 0;
+	ATF_CHECK_EQ(-1, recv(s, &c, 1, 0));
+	ATF_CHECK_EQ_MSG(ECONNREFUSED, errno, "recv: %s", strerror(errno));
+	ATF_REQUIRE_EQ(0, close(s));
+	ATF_REQUIRE_EQ(0, close(ep));
+}
+
 ATF_TC(instance_dup);
 ATF_TC_HEAD(instance_dup, tc)
 {
@@ -1445,6 +1488,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, dup_follows_description);
 	ATF_TP_ADD_TC(tp, every_dup_keeps_registration);
 	ATF_TP_ADD_TC(tp, close_compares_only_duplicates);
+	ATF_TP_ADD_TC(tp, connect_refused_error_kept);
 	ATF_TP_ADD_TC(tp, instance_dup);
 	ATF_TP_ADD_TC(tp, cancel_sleeper);
 	ATF_TP_ADD_TC(tp, close_removes);
