@@ -910,8 +910,11 @@ evr_wait(struct mctx *c, struct bev *ev, int batch, int timeout_ms)
 				return (-1);
 		k->k_nch = 0;
 	}
-	if (timeout_ms > 0)
-		deadline = now_ns() + timeout_ms * 1000000LL;
+	/*
+	 * The deadline is taken when the ring is first found empty, not
+	 * before: a wait that finds records reads no clock, as evk_wait()
+	 * reads none (kevent() takes its own).
+	 */
 	for (;;) {
 		avail = evring_ready(r, &first);
 		/* Events wait in the kernel: any kernel entry moves them. */
@@ -930,6 +933,8 @@ evr_wait(struct mctx *c, struct bev *ev, int batch, int timeout_ms)
 		if (timeout_ms == 0)
 			n = kevent_wait(c->m_qfd, first, &zero, NULL);
 		else {
+			if (deadline == 0)
+				deadline = now_ns() + timeout_ms * 1000000LL;
 			left = deadline - now_ns();
 			if (left < 0)
 				left = 0;
