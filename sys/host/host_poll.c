@@ -13,6 +13,7 @@
 #include <linux/futex.h>
 
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -606,6 +607,18 @@ hc_spin_end(struct hc_spin *sp)
 		    NULL);
 	sp->hs_counted = 0;
 	sp->hs_masked = 0;
+}
+
+/*
+ * A spin that may be waiting for a thread that is not running (more threads
+ * than CPUs) gives its CPU away now and then, as an adaptive mutex sleeps
+ * once the owner is off CPU.
+ */
+void
+hc_thread_yield(void)
+{
+
+	(void)sched_yield();
 }
 
 void

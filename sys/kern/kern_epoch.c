@@ -30,11 +30,12 @@ struct kthread {
 	uint32_t		kt_gen;		/* kern_epoch_gen when made */
 	void			*kt_kq;		/* curthread_set_kq() */
 	long long		 kt_now;	/* kern_now(); 0: not read */
+	unsigned long long	 kt_taskchain;	/* curthread_taskchain() */
 };
 
-static ck_epoch_t kern_epoch;
+static ck_epoch_t kern_epoch __exclusive_cache_line;
 /* Bumped in a fork child: records from before the fork are not used. */
-static uint32_t kern_epoch_gen = 1;
+static uint32_t kern_epoch_gen __exclusive_cache_line = 1;
 /* Deferred callbacks that the reclaim record has not taken yet. */
 static ck_stack_t kern_epoch_deferred;
 static ck_epoch_record_t *kern_epoch_reclaim;
@@ -85,6 +86,8 @@ kthread_self(void)
 	}
 	kt->kt_gen = kern_epoch_gen;
 	kt->kt_kq = NULL;
+	kt->kt_now = 0;
+	kt->kt_taskchain = 0;
 	if (hc_curthread_set(kt) != 0) {
 		/* Back to the pool: the next new thread may have it. */
 		ck_epoch_unregister(&kt->kt_record);
@@ -127,6 +130,24 @@ kern_now(void)
 	if (kt->kt_now == 0)
 		kt->kt_now = hc_clock_monotonic();
 	return (kt->kt_now);
+}
+
+unsigned long long
+curthread_taskchain(void)
+{
+	struct kthread *kt = hc_curthread();
+
+	return (kt != NULL && kt->kt_gen == kern_epoch_gen ?
+	    kt->kt_taskchain : 0);
+}
+
+void
+curthread_set_taskchain(unsigned long long chain)
+{
+	struct kthread *kt = kthread_self();
+
+	if (kt != NULL)
+		kt->kt_taskchain = chain;
 }
 
 void

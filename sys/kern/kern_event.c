@@ -371,7 +371,7 @@ kqueue_set_hostready(struct kqueue *kq)
  * again (sys_file.c filt_hbits()).  A ring's reaps take numbers too
  * (kern_upcall_fresh()).
  */
-static uint64_t kern_drain_seq;
+static uint64_t kern_drain_seq __exclusive_cache_line;
 
 /* A number after every one handed out so far; its low 32 bits never 0. */
 uint64_t
@@ -1877,7 +1877,11 @@ kern_kevent(int fd, const struct kevent *uchanges, int nchanges,
 	evring_enter(kq, 1);
 	/* Numbered: bits it stamps are current for this call's re-checks. */
 	__atomic_store_n(&kq->kq_drainseq, kern_host_poll(), __ATOMIC_RELAXED);
-	ktask_run_pending();
+	/* A call that collects nothing need not wait for others' tasks. */
+	if (nevents > 0)
+		ktask_run_pending();
+	else
+		ktask_run_queued();
 
 	error = kqueue_apply_changes(kq, uchanges, nchanges, &uevents,
 	    &nevents, &nerrors, &ended);

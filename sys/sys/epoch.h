@@ -53,6 +53,9 @@ void	curthread_set_kq(void *kq);
  */
 long long kern_now(void);
 void	kern_now_reset(void);
+/* The chain of the task this thread runs (kern_task.c), 0: none. */
+unsigned long long curthread_taskchain(void);
+void	curthread_set_taskchain(unsigned long long chain);
 
 /* The object an epoch_context_t is embedded in, in a callback. */
 #define	epoch_container(ctx, type, member)	__containerof(ctx, type, member)

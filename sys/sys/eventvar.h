@@ -344,6 +344,7 @@ struct ktask {
 	void		(*kt_fn)(void *);
 	void		*kt_arg;
 	int		kt_queued;
+	unsigned long long kt_chain;	/* kern_task.c: the chain it is in */
 };
 int	ktask_sysinit(void);
 int	ktask_prepare(void);
@@ -352,6 +353,7 @@ void	ktask_init(struct ktask *t, void (*fn)(void *), void *arg);
 int	ktask_enqueue(struct ktask *t);
 int	ktask_cancel(struct ktask *t);
 void	ktask_run_pending(void);
+void	ktask_run_queued(void);
 
 /* Kernel memory with per-type accounting (kern_malloc.c). */
 #define	M_KQUEUE	0

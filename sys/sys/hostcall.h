@@ -15,7 +15,7 @@
 #ifndef _SYS_HOSTCALL_H_
 #define	_SYS_HOSTCALL_H_
 
-#define	HYPERCALL_VERSION	4
+#define	HYPERCALL_VERSION	5
 
 struct timespec;
 
@@ -173,6 +173,7 @@ int	hc_spin_begin(struct hc_spin *sp, const void *sigmask);
 int	hc_spin_signalled(const struct hc_spin *sp, const void *sigmask);
 void	hc_spin_end(struct hc_spin *sp);
 void	hc_cpu_relax(void);		/* one spin-wait hint to the CPU */
+void	hc_thread_yield(void);		/* let another thread run */
 
 /* Clocks, in nanoseconds. */
 long long hc_clock_monotonic(void);
