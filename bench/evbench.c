@@ -4198,15 +4198,24 @@ close_evepq(void)
 	return (evring_epoll_create1(EPOLL_CLOEXEC));
 }
 
+/* EPOLLIN on fd through ctl: evring's epoll_ctl() or the host's. */
 static int
-close_evepreg(int q, int fd)
+close_epoll_add(int (*ctl)(int, int, int, struct epoll_event *), int q,
+    int fd)
 {
 	struct epoll_event ev;
 
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
 	ev.data.fd = fd;
-	return (evring_epoll_ctl(q, EPOLL_CTL_ADD, fd, &ev));
+	return (ctl(q, EPOLL_CTL_ADD, fd, &ev));
+}
+
+static int
+close_evepreg(int q, int fd)
+{
+
+	return (close_epoll_add(evring_epoll_ctl, q, fd));
 }
 
 static int
@@ -4235,12 +4244,8 @@ close_epq(void)
 static int
 close_epreg(int q, int fd)
 {
-	struct epoll_event ev;
 
-	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLIN;
-	ev.data.fd = fd;
-	return (epoll_ctl(q, EPOLL_CTL_ADD, fd, &ev));
+	return (close_epoll_add(epoll_ctl, q, fd));
 }
 
 static const struct closekind closekinds[] = {
