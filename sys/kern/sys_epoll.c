@@ -605,11 +605,15 @@ ep_fdclose(struct kqueue *kq, int fd)
 	KQ_UNLOCK(kq);
 	if (em == NULL)
 		return;
-	/* A number closed behind our back names something else now. */
+	/*
+	 * The search first: it usually finds nothing without a host call
+	 * (hc_fd_alias()).  Then, a number closed behind our back names
+	 * something else now, whose duplicate is not the registration's.
+	 */
+	if (hc_fd_alias(fd, &alias) != 0)
+		goto done;
 	if (hc_fd_stat(fd, &fi) != 0 || fi.fi_type != em->em_hosttype ||
 	    fi.fi_dev != em->em_dev || fi.fi_ino != em->em_ino)
-		goto done;
-	if (hc_fd_alias(fd, &alias) != 0)
 		goto done;
 	KQ_REG_LOCK(kq);
 	kn = knote_lookup(kq, (uintptr_t)alias, KNC_FD);
