@@ -18,6 +18,7 @@
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 
@@ -337,6 +338,45 @@ mode_execed(const char *arg)
 	CHECK(close(d) == 0);
 }
 
+/*
+ * inherit: a descriptor and its duplicate reach a new image; closing the
+ * one registered there keeps the registration on the other, as on Linux.
+ * The library did not see the dup (it was made by raw system call, and
+ * in another image): it marks what is open when it starts as possibly
+ * shared, so that the close still finds the duplicate.
+ */
+static void
+mode_inherit(const char *self)
+{
+	char arg[32];
+	int d, p[2];
+
+	REQUIRE(pipe(p) == 0);
+	REQUIRE((d = (int)syscall(SYS_dup3, p[0], 70, 0)) == 70);
+	snprintf(arg, sizeof(arg), "%d,%d,%d", p[0], d, p[1]);
+	fflush(stdout);
+	execl(self, self, "inherited", arg, (char *)NULL);
+	printf("execl: %s\n", strerror(errno));
+	exit(1);
+}
+
+static void
+mode_inherited(const char *arg)
+{
+	struct epoll_event ev;
+	int d, ep, r, w;
+
+	REQUIRE(sscanf(arg, "%d,%d,%d", &r, &d, &w) == 3);
+	REQUIRE((ep = epoll_create1(0)) >= 0);
+	CHECK(ep_add(ep, r, EPOLLIN, 8) == 0);
+	CHECK(close(r) == 0);
+	xwrite(w);
+	CHECK(ep_one(ep, 1000, 8) == EPOLLIN);
+	CHECK(epoll_wait(ep, &ev, 1, 0) == 1);
+	CHECK(close(d) == 0);
+	CHECK(close(w) == 0);
+}
+
 /* errors: the errno Linux gives for each bad input. */
 static void
 mode_errors(const char *arg __attribute__((__unused__)))
@@ -495,6 +535,8 @@ static const struct mode {
 	{ "fork", mode_fork, 0 },
 	{ "exec", mode_exec, 0 },
 	{ "execed", mode_execed, 1 },
+	{ "inherit", mode_inherit, 0 },
+	{ "inherited", mode_inherited, 1 },
 	{ "errors", mode_errors, 0 },
 	{ "eintr", mode_eintr, 0 },
 	{ "early", mode_early, 0 },

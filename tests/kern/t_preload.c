@@ -293,6 +293,23 @@ ATF_TC_BODY(exec_inherited, tc)
 	COUNTS(1, 2, 2, 0, 0);
 }
 
+ATF_TC(inherited_duplicate);
+ATF_TC_HEAD(inherited_duplicate, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "A descriptor and a duplicate the "
+	    "library never saw made (inherited across exec): closing the "
+	    "registered one keeps the registration on the duplicate, as on "
+	    "Linux (the library marks what is open when it starts as possibly "
+	    "shared, so that a close looks there)");
+}
+ATF_TC_BODY(inherited_duplicate, tc)
+{
+
+	find_paths();
+	run_ok("inherit", 0);
+	run_ok("inherit", 1);
+}
+
 ATF_TC(early_constructor);
 ATF_TC_HEAD(early_constructor, tc)
 {
@@ -351,6 +368,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, dup_lifetime);
 	ATF_TP_ADD_TC(tp, fork_child);
 	ATF_TP_ADD_TC(tp, exec_inherited);
+	ATF_TP_ADD_TC(tp, inherited_duplicate);
 	ATF_TP_ADD_TC(tp, early_constructor);
 	ATF_TP_ADD_TC(tp, errors);
 	ATF_TP_ADD_TC(tp, eintr);
