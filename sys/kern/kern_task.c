@@ -61,7 +61,7 @@ ktask_oldest_update(void)
 		if (kr->kr_chain < oldest)
 			oldest = kr->kr_chain;
 	__atomic_store_n(&ktask_oldest, oldest, __ATOMIC_RELAXED);
-	__atomic_add_fetch(&ktask_changes, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&ktask_changes, 1, __ATOMIC_RELEASE);
 }
 
 /* A task of chain is queued, or joins chain.  Under ktask_lock. */
@@ -71,7 +71,7 @@ ktask_oldest_lower(unsigned long long chain)
 
 	if (chain < ktask_oldest)
 		__atomic_store_n(&ktask_oldest, chain, __ATOMIC_RELAXED);
-	__atomic_add_fetch(&ktask_changes, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&ktask_changes, 1, __ATOMIC_RELEASE);
 }
 
 static void ktask_run(int wait, int max);
@@ -165,8 +165,9 @@ ktask_enqueue(struct ktask *t)
 	*ktask_tail = t;
 	ktask_tail = &t->kt_next;
 	__atomic_add_fetch(&ktask_ninflight, 1, __ATOMIC_RELAXED);
+	first = __atomic_fetch_add(&ktask_npending, 1, __ATOMIC_RELAXED) == 0;
+	/* Last: a waiter that sees the change sees the task (ktask_run()). */
 	ktask_oldest_lower(t->kt_chain);
-	first = __atomic_fetch_add(&ktask_npending, 1, __ATOMIC_RELEASE) == 0;
 	hc_mtx_unlock(ktask_lock);
 	/* Every queuer prepared it; without, the next entry runs it. */
 	KASSERT(ktask_callout != NULL, ("ktask_enqueue: not prepared"));
@@ -215,7 +216,7 @@ ktask_take(struct ktask_running *kr)
 		kr->kr_chain = t->kt_chain;
 		kr->kr_next = ktask_running;
 		ktask_running = kr;
-		__atomic_add_fetch(&ktask_changes, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&ktask_changes, 1, __ATOMIC_RELEASE);
 	}
 	hc_mtx_unlock(ktask_lock);
 	return (t);
@@ -266,10 +267,19 @@ ktask_run(int wait, int max)
 	upto = wait ? __atomic_load_n(&ktask_chains, __ATOMIC_RELAXED) :
 	    KTASK_NONE;
 	for (;;) {
+		/*
+		 * ktask_changes before ktask_oldest: a change made after this
+		 * load ends the spin below, and one made before it is seen in
+		 * ktask_oldest (the release that counts a change comes after
+		 * the store of ktask_oldest).  The other way round, a task
+		 * that finished between the two loads left a waiter spinning
+		 * for a change that never came (t_nest:chain_zero_timeout hung
+		 * in the TSan build).
+		 */
+		seen = __atomic_load_n(&ktask_changes, __ATOMIC_ACQUIRE);
 		if (wait && __atomic_load_n(&ktask_oldest, __ATOMIC_RELAXED) >
 		    upto)
 			return;		/* every chain before us is done */
-		seen = __atomic_load_n(&ktask_changes, __ATOMIC_RELAXED);
 		t = NULL;
 		/*
 		 * Any queued task, of a later chain too: running it here
