@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -122,44 +123,89 @@ hc_proc_unwatch(struct hc_pwatch *w)
 		host_lock_release(&host_poll_lock);
 }
 
+/*
+ * Whether pidfd's process has exited and, for a child of ours, its wait
+ * status as wait(2) encodes it (*hasp 1), read without reaping it: the
+ * program still reaps it.  Returns 0 for a child that has not exited; a
+ * process that is not our child, or that the program has already reaped,
+ * has exited when its pidfd polls readable, with no status to read.
+ */
+static int
+host_pidfd_wstatus(int pidfd, int *statusp, int *hasp)
+{
+	siginfo_t si;
+	int r;
+
+	*statusp = 0;
+	*hasp = 0;
+	memset(&si, 0, sizeof(si));
+	r = waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED | WNOWAIT | WNOHANG);
+	if (r == 0 && si.si_pid == 0)
+		return (0);
+	if (r == 0) {
+		*hasp = 1;
+		switch (si.si_code) {
+		case CLD_EXITED:
+			*statusp = (si.si_status & 0xff) << 8;
+			break;
+		case CLD_KILLED:
+			*statusp = si.si_status & 0x7f;
+			break;
+		case CLD_DUMPED:
+			*statusp = (si.si_status & 0x7f) | 0x80;
+			break;
+		default:
+			*hasp = 0;
+			break;
+		}
+	}
+	return (1);
+}
+
+/*
+ * A process descriptor's state, for EVFILT_PROCDESC: EINVAL unless fd is
+ * a pidfd (a signal 0 sent through anything else is EBADF).  *exitedp is
+ * 1 once the process has exited, with *statusp its wait status when the
+ * host can read it (host_pidfd_wstatus()), else 0.
+ */
+int
+hc_pidfd_state(int fd, int *exitedp, int *statusp)
+{
+	struct pollfd pfd;
+	int has;
+
+	*exitedp = 0;
+	*statusp = 0;
+	if (syscall(SYS_pidfd_send_signal, fd, 0, NULL, 0) < 0 &&
+	    errno == EBADF)
+		return (EINVAL);
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (host_sys_poll(&pfd, 1, 0) < 0)
+		return (errno);
+	if ((pfd.revents & (POLLIN | POLLHUP)) == 0)
+		return (0);
+	*exitedp = 1;
+	(void)host_pidfd_wstatus(fd, statusp, &has);
+	return (0);
+}
+
 void
 host_proc_dispatch(struct hc_pwatch *pw)
 {
 	const struct hc_upcalls *up;
-	siginfo_t si;
-	int epfd, haswstatus, r, status;
+	int epfd, haswstatus, status;
 
 	host_lock_acquire(&host_proc_lock);
 	if (!pw->pw_armed) {
 		host_lock_release(&host_proc_lock);
 		return;
 	}
-	memset(&si, 0, sizeof(si));
-	r = waitid(P_PIDFD, (id_t)pw->pw_pidfd, &si,
-	    WEXITED | WNOWAIT | WNOHANG);
-	if (r == 0 && si.si_pid == 0) {
+	if (!host_pidfd_wstatus(pw->pw_pidfd, &status, &haswstatus)) {
 		/* A child of ours that has not exited: not yet. */
 		host_lock_release(&host_proc_lock);
 		return;
-	}
-	status = 0;
-	haswstatus = 0;
-	if (r == 0) {
-		haswstatus = 1;
-		switch (si.si_code) {
-		case CLD_EXITED:
-			status = (si.si_status & 0xff) << 8;
-			break;
-		case CLD_KILLED:
-			status = si.si_status & 0x7f;
-			break;
-		case CLD_DUMPED:
-			status = (si.si_status & 0x7f) | 0x80;
-			break;
-		default:
-			haswstatus = 0;
-			break;
-		}
 	}
 	pw->pw_armed = 0;
 	epfd = atomic_load(&host_epfd);

@@ -80,6 +80,7 @@ static const struct filterops *const sysfilt_ops[EVFILT_SYSCOUNT] = {
 	[~EVFILT_WRITE] = &file_filtops[KN_FD_WRITE],
 	[~EVFILT_VNODE] = &file_filtops[KN_FD_VNODE],
 	[~EVFILT_PROC] = &proc_filtops,
+	[~EVFILT_PROCDESC] = &file_filtops[KN_FD_PROCDESC],
 	[~EVFILT_SIGNAL] = &sig_filtops,
 	[~EVFILT_TIMER] = &timer_filtops,
 	[~EVFILT_USER] = &user_filtops,
@@ -743,7 +744,7 @@ knote_slot(struct knote *kn, const struct filterops *fops)
 	int i;
 
 	if (kn->kn_class == KNC_FD) {
-		i = kn->kn_slotmap[fops->f_slot];
+		i = knote_slotidx(kn, fops->f_slot);
 		return (i == 0 ? NULL : &kn->kn_slot[i - 1]);
 	}
 	return (kn->kn_slot[0].ks_filter != 0 ? &kn->kn_slot[0] : NULL);
@@ -816,7 +817,7 @@ knote_drop_slot_hold(struct kqueue *kq, struct knote *kn, int slot)
 	if (kq->kq_ring != NULL)
 		evring_slot_gone(kq, kn, slot);
 	if (kn->kn_class == KNC_FD)
-		kn->kn_slotmap[fops->f_slot] = 0;
+		knote_setslotidx(kn, fops->f_slot, 0);
 	memset(ks, 0, sizeof(*ks));
 	if ((empty = knote_empty(kn)))
 		knote_unlink(kq, kn);
@@ -991,7 +992,7 @@ knote_attach_slot(struct kqueue *kq, struct knote **knp,
 	ks->ks_udata = kev->udata;
 	ks->ks_status = 0;
 	if (fops->f_class == KNC_FD)
-		kn->kn_slotmap[fops->f_slot] = (uint8_t)(i + 1);
+		knote_setslotidx(kn, fops->f_slot, i + 1);
 	*hostreportp = 0;
 	if (fops->f_locked)
 		error = fops->f_attach(kn, ks);
@@ -1009,7 +1010,7 @@ knote_attach_slot(struct kqueue *kq, struct knote **knp,
 	}
 	if (error != 0) {
 		if (fops->f_class == KNC_FD)
-			kn->kn_slotmap[fops->f_slot] = 0;
+			knote_setslotidx(kn, fops->f_slot, 0);
 		memset(ks, 0, sizeof(*ks));
 		if ((empty = knote_empty(kn)))
 			knote_unlink(kq, kn);
@@ -1597,7 +1598,7 @@ kqueue_collect_knotes(struct kqueue *kq, struct knote *marker,
 		kr->kr_ident = kn->kn_ident;
 		kr->kr_detached = (kn->kn_status & KN_DETACHED) != 0;
 		if (kn->kn_class == KNC_FD &&
-		    (i = kn->kn_slotmap[KN_FD_READ]) != 0)
+		    (i = knote_slotidx(kn, KN_FD_READ)) != 0)
 			kr->kr_sfflags = kn->kn_slot[i - 1].ks_sfflags;
 		n++;
 		if (kn->kn_status & KN_DISPATCHALL) {

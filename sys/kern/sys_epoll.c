@@ -557,7 +557,7 @@ ep_fdclosing(struct kqueue *kq, struct knote *kn)
 
 	KQ_REG_OWNED(kq);
 	if (kn->kn_class != KNC_FD || kn->kn_fp->f_type != DTYPE_HOST ||
-	    (i = kn->kn_slotmap[KN_FD_READ]) == 0)
+	    (i = knote_slotidx(kn, KN_FD_READ)) == 0)
 		return;
 	ks = &kn->kn_slot[i - 1];
 	em = kmalloc(sizeof(*em), M_TEMP, HC_M_ZERO);

@@ -1,6 +1,7 @@
 /*
- * The descriptor filters: EVFILT_READ, EVFILT_WRITE, EVFILT_EXCEPT and
- * EVFILT_VNODE on host descriptors and on our own queues.
+ * The descriptor filters: EVFILT_READ, EVFILT_WRITE, EVFILT_EXCEPT,
+ * EVFILT_VNODE and EVFILT_PROCDESC on host descriptors and on our own
+ * queues.
  *
  * They share one knote per (queue, descriptor) and one host registration
  * per descriptor (kern_descrip.c).  Activation trusts the host's readiness
@@ -350,6 +351,44 @@ filt_vnode(struct knote *kn __unused, struct knslot *ks, long long hint)
 	return (ks->ks_fflags != 0 || (ks->ks_flags & EV_EOF) != 0);
 }
 
+/*
+ * EVFILT_PROCDESC: NOTE_EXIT on a process descriptor, which on Linux is a
+ * pidfd (pidfd_open(), clone3() with CLONE_PIDFD).  As FreeBSD's
+ * procdesc_kqops, the event is EV_CLEAR and reports NOTE_EXIT once, with
+ * EV_EOF|EV_ONESHOT and data the wait status.  A pidfd polls readable when
+ * its process exits, so the host's readiness report is the activation and
+ * the exit and status are read at delivery, as for every descriptor filter.
+ */
+static int
+filt_procdescattach(struct knote *kn, struct knslot *ks __unused)
+{
+	struct file *fp = kn->kn_fp;
+	int exited, status;
+
+	if (fp->f_type != DTYPE_HOST || fp->f_hosttype != HC_FT_EVENTFD ||
+	    hc_pidfd_state(fp->f_fd, &exited, &status) != 0)
+		return (EINVAL);
+	return (0);
+}
+
+static int
+filt_procdesc(struct knote *kn, struct knslot *ks, long long hint)
+{
+	int exited, status;
+
+	if (hint & KNH_POLL)
+		return ((KNH_DETAIL(hint) & (HC_POLLIN | HC_POLLHUP)) != 0);
+	if (hint != 0)
+		return (0);
+	if (hc_pidfd_state(kn->kn_fp->f_fd, &exited, &status) != 0 ||
+	    !exited || (ks->ks_sfflags & NOTE_EXIT) == 0)
+		return (0);
+	ks->ks_fflags |= NOTE_EXIT;
+	ks->ks_data = status;
+	ks->ks_flags |= EV_EOF | EV_ONESHOT;
+	return (1);
+}
+
 const struct filterops file_filtops[KN_FD_NFILT] = {
 	[KN_FD_READ] = {
 		.f_class = KNC_FD,
@@ -381,5 +420,14 @@ const struct filterops file_filtops[KN_FD_NFILT] = {
 		.f_attach = filt_vnodeattach,
 		.f_detach = filt_readdetach,
 		.f_event = filt_vnode,
+	},
+	[KN_FD_PROCDESC] = {
+		.f_class = KNC_FD,
+		.f_slot = KN_FD_PROCDESC,
+		.f_flags = EV_CLEAR,	/* as FreeBSD's procdesc_kqfilter() */
+		.f_hostevents = HC_POLLIN,
+		.f_attach = filt_procdescattach,
+		.f_detach = filt_noop_detach,
+		.f_event = filt_procdesc,
 	},
 };

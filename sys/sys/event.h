@@ -23,7 +23,7 @@
 #define	EVFILT_PROC		(-5)
 #define	EVFILT_SIGNAL		(-6)
 #define	EVFILT_TIMER		(-7)
-#define	EVFILT_PROCDESC		(-8)	/* not supported: EINVAL */
+#define	EVFILT_PROCDESC		(-8)	/* a pidfd: NOTE_EXIT */
 #define	EVFILT_FS		(-9)	/* not supported: EINVAL */
 #define	EVFILT_LIO		(-10)	/* not supported: EINVAL */
 #define	EVFILT_USER		(-11)

@@ -67,10 +67,12 @@ struct knslot {
 #define	KN_FD_WRITE	1
 #define	KN_FD_EXCEPT	2
 #define	KN_FD_VNODE	3
-#define	KN_FD_NFILT	4
+#define	KN_FD_PROCDESC	4
+#define	KN_FD_NFILT	5
 
 /* Knote classes: the namespace an identifier lives in on one queue. */
-#define	KNC_FD		0	/* descriptor: read, write, except, vnode */
+#define	KNC_FD		0	/* descriptor: read, write, except, vnode,
+				   procdesc */
 #define	KNC_TIMER	1
 #define	KNC_USER	2
 #define	KNC_SIGNAL	3
@@ -91,9 +93,33 @@ struct knote {
 	uint8_t			kn_status;	/* KN_* */
 	uint8_t			kn_active;	/* slots with KS_ACTIVE, a mask */
 	uint8_t			kn_nslots;	/* slots allocated */
-	uint8_t			kn_slotmap[KN_FD_NFILT]; /* filter -> slot+1 */
+	uint32_t		kn_slotmap;	/* KNC_FD: knote_slotidx() */
 	struct knslot		kn_slot[];
 };
+
+/*
+ * A descriptor knote's slot map: four bits per KN_FD_* filter holding its
+ * slot's index plus one (0: not registered), so that the header stays one
+ * cache line however many descriptor filters there are.  Changed holding
+ * both queue locks, read holding either.
+ */
+_Static_assert(KN_FD_NFILT * 4 <= 32, "kn_slotmap has four bits a filter");
+_Static_assert(sizeof(struct knote) == 64, "a knote header is a cache line");
+
+static inline int
+knote_slotidx(const struct knote *kn, int filt)
+{
+
+	return ((int)(kn->kn_slotmap >> (4 * filt)) & 0xf);
+}
+
+static inline void
+knote_setslotidx(struct knote *kn, int filt, int idx)
+{
+
+	kn->kn_slotmap = (kn->kn_slotmap & ~(0xfu << (4 * filt))) |
+	    ((uint32_t)idx << (4 * filt));
+}
 #define	kn_fp	kn_ptr.p_fp
 
 #define	KN_QUEUED	0x01	/* on the queue's active list */

@@ -15,7 +15,7 @@
 #ifndef _SYS_HOSTCALL_H_
 #define	_SYS_HOSTCALL_H_
 
-#define	HYPERCALL_VERSION	5
+#define	HYPERCALL_VERSION	6
 
 struct timespec;
 
@@ -342,6 +342,12 @@ void	hc_vnode_unwatch(struct hc_vwatch *w);
 int	hc_proc_watch(int pid, unsigned long long cookie,
 	    struct hc_pwatch **wp);
 void	hc_proc_unwatch(struct hc_pwatch *w);
+
+/*
+ * A process descriptor (a pidfd): EINVAL if fd is not one; *exitedp once
+ * its process has exited, *statusp its wait status when known, else 0.
+ */
+int	hc_pidfd_state(int fd, int *exitedp, int *statusp);
 
 /*
  * Signal watches, reference counted per signal.  While a signal is

@@ -2,10 +2,12 @@
  * EVFILT_PROC: NOTE_EXIT with the wait status in data, EV_EOF, delivery
  * once, the child left for the program to reap, ESRCH for a missing
  * process, the documented EOPNOTSUPP for NOTE_FORK/NOTE_EXEC/NOTE_TRACK,
- * and the exit of a process that is not our child.
+ * and the exit of a process that is not our child.  EVFILT_PROCDESC: the
+ * same exit on a process descriptor (a pidfd), as FreeBSD's procdesc.
  */
 #include <sys/types.h>
 #include <sys/event.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -17,6 +19,10 @@
 #include <unistd.h>
 
 #include <atf-c.h>
+
+#ifndef SYS_pidfd_open
+#define	SYS_pidfd_open	434
+#endif
 
 #define	MS	1000000LL
 
@@ -385,6 +391,149 @@ ATF_TC_BODY(not_a_child, tc)
 	ATF_REQUIRE(close(kq) == 0);
 }
 
+/* A process descriptor for pid: Linux's pidfd. */
+static int
+pidfd_for(pid_t pid)
+{
+	int fd;
+
+	fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	ATF_REQUIRE_MSG(fd >= 0, "pidfd_open: %s", strerror(errno));
+	return (fd);
+}
+
+/* Wait for the EVFILT_PROCDESC NOTE_EXIT of pidfd and return its status. */
+static int
+expect_procdesc_exit(int kq, int pidfd, void *udata)
+{
+	struct kevent ev;
+	int n;
+
+	n = kwait(kq, &ev, 1, 5000);
+	ATF_REQUIRE_EQ_MSG(n, 1, "no NOTE_EXIT on pidfd %d (n=%d, %s)", pidfd,
+	    n, n < 0 ? strerror(errno) : "-");
+	ATF_REQUIRE_EQ(ev.ident, (uintptr_t)pidfd);
+	ATF_REQUIRE_EQ(ev.filter, EVFILT_PROCDESC);
+	ATF_REQUIRE_EQ(ev.udata, udata);
+	ATF_REQUIRE_EQ_MSG(ev.fflags, NOTE_EXIT, "fflags %#x", ev.fflags);
+	/* procdesc_kqfilter() sets EV_CLEAR; the exit adds EOF and ONESHOT. */
+	ATF_REQUIRE_EQ_MSG(ev.flags & (EV_EOF | EV_CLEAR | EV_ONESHOT |
+	    EV_ERROR), EV_EOF | EV_CLEAR | EV_ONESHOT, "flags %#x", ev.flags);
+	ATF_REQUIRE_EQ_MSG(kwait(kq, &ev, 1, 0), 0, "NOTE_EXIT reported twice");
+	return ((int)ev.data);
+}
+
+ATF_TC(procdesc_exit);
+ATF_TC_HEAD(procdesc_exit, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "EVFILT_PROCDESC NOTE_EXIT on a child's pidfd: nothing while it "
+	    "runs, then one event with EV_EOF|EV_CLEAR|EV_ONESHOT and data "
+	    "its wait status, the child left for waitpid(), the knote gone");
+}
+ATF_TC_BODY(procdesc_exit, tc)
+{
+	struct kevent ev;
+	pid_t pid;
+	int gate, kq, pfd, st;
+
+	kq = kq_open();
+	pid = spawn_gated(7, &gate);
+	pfd = pidfd_for(pid);
+	KCHANGE_OK(kq, pfd, EVFILT_PROCDESC, EV_ADD, NOTE_EXIT, 0,
+	    (void *)0x55);
+	ATF_REQUIRE_EQ_MSG(kwait(kq, &ev, 1, 100), 0,
+	    "NOTE_EXIT before the child exited");
+	close(gate);
+	st = expect_procdesc_exit(kq, pfd, (void *)0x55);
+	ATF_REQUIRE_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 7,
+	    "data %#x is not exit status 7", st);
+	/* EV_ONESHOT: delivered means deleted. */
+	ATF_REQUIRE_EQ(kchange(kq, pfd, EVFILT_PROCDESC, EV_DELETE, 0, 0,
+	    NULL), -1);
+	ATF_REQUIRE_EQ(errno, ENOENT);
+	ATF_REQUIRE_EQ(waitpid(pid, &st, 0), pid);
+	ATF_REQUIRE(WIFEXITED(st) && WEXITSTATUS(st) == 7);
+	ATF_REQUIRE(close(pfd) == 0);
+	ATF_REQUIRE(close(kq) == 0);
+}
+
+ATF_TC(procdesc_signaled_zombie);
+ATF_TC_HEAD(procdesc_signaled_zombie, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "EVFILT_PROCDESC registered after its child was killed (a zombie) "
+	    "reports at once, with WTERMSIG in data");
+}
+ATF_TC_BODY(procdesc_signaled_zombie, tc)
+{
+	siginfo_t si;
+	pid_t pid;
+	int gate, kq, pfd, st;
+
+	kq = kq_open();
+	pid = spawn_gated(-1, &gate);
+	pfd = pidfd_for(pid);
+	ATF_REQUIRE(kill(pid, SIGKILL) == 0);
+	memset(&si, 0, sizeof(si));
+	ATF_REQUIRE(waitid(P_PID, pid, &si, WEXITED | WNOWAIT) == 0);
+	KCHANGE_OK(kq, pfd, EVFILT_PROCDESC, EV_ADD, NOTE_EXIT, 0, NULL);
+	st = expect_procdesc_exit(kq, pfd, NULL);
+	ATF_REQUIRE_MSG(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
+	    "data %#x is not a SIGKILL status", st);
+	ATF_REQUIRE_EQ(waitpid(pid, &st, 0), pid);
+	close(gate);
+	ATF_REQUIRE(close(pfd) == 0);
+	ATF_REQUIRE(close(kq) == 0);
+}
+
+ATF_TC(procdesc_errors);
+ATF_TC_HEAD(procdesc_errors, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "EVFILT_PROCDESC on a descriptor that is not a process descriptor "
+	    "(pipe, eventfd-like anonymous inode, regular file) is EINVAL, on "
+	    "a closed number EBADF; without NOTE_EXIT nothing is reported; "
+	    "closing the pidfd removes the registration");
+}
+ATF_TC_BODY(procdesc_errors, tc)
+{
+	struct kevent ev;
+	pid_t pid;
+	int fd, gate, kq, p[2], pfd, st;
+
+	kq = kq_open();
+	ATF_REQUIRE(pipe(p) == 0);
+	ATF_REQUIRE_EQ(kchange(kq, p[0], EVFILT_PROCDESC, EV_ADD, NOTE_EXIT,
+	    0, NULL), -1);
+	ATF_REQUIRE_EQ(errno, EINVAL);
+	fd = kqueue();
+	ATF_REQUIRE(fd >= 0);
+	ATF_REQUIRE_EQ(kchange(kq, fd, EVFILT_PROCDESC, EV_ADD, NOTE_EXIT,
+	    0, NULL), -1);
+	ATF_REQUIRE_EQ(errno, EINVAL);
+	close(fd);
+	ATF_REQUIRE_EQ(kchange(kq, fd, EVFILT_PROCDESC, EV_ADD, NOTE_EXIT,
+	    0, NULL), -1);
+	ATF_REQUIRE_EQ(errno, EBADF);
+
+	/* Not subscribed to NOTE_EXIT: the exit is not reported. */
+	pid = spawn_gated(0, &gate);
+	pfd = pidfd_for(pid);
+	KCHANGE_OK(kq, pfd, EVFILT_PROCDESC, EV_ADD, 0, 0, NULL);
+	close(gate);
+	ATF_REQUIRE_EQ(waitid(P_PID, pid, &(siginfo_t){ 0 },
+	    WEXITED | WNOWAIT), 0);
+	ATF_REQUIRE_EQ(kwait(kq, &ev, 1, 50), 0);
+	/* A close of the pidfd takes its registration with it. */
+	KCHANGE_OK(kq, pfd, EVFILT_PROCDESC, EV_ADD, NOTE_EXIT, 0, NULL);
+	ATF_REQUIRE(close(pfd) == 0);
+	ATF_REQUIRE_EQ(kwait(kq, &ev, 1, 50), 0);
+	ATF_REQUIRE_EQ(waitpid(pid, &st, 0), pid);
+	ATF_REQUIRE(close(p[0]) == 0 && close(p[1]) == 0);
+	ATF_REQUIRE(close(kq) == 0);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, exit_status);
@@ -395,5 +544,8 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, no_such_process);
 	ATF_TP_ADD_TC(tp, unsupported_notes);
 	ATF_TP_ADD_TC(tp, not_a_child);
+	ATF_TP_ADD_TC(tp, procdesc_exit);
+	ATF_TP_ADD_TC(tp, procdesc_signaled_zombie);
+	ATF_TP_ADD_TC(tp, procdesc_errors);
 	return (atf_no_error());
 }
