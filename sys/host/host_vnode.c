@@ -37,11 +37,18 @@
 #define	NOTE_LINK	0x0010
 #define	NOTE_RENAME	0x0020
 #define	NOTE_REVOKE	0x0040
+#define	NOTE_OPEN	0x0080
+#define	NOTE_CLOSE	0x0100
+#define	NOTE_CLOSE_WRITE 0x0200
+#define	NOTE_READ	0x0400
 
 #define	HOST_IN_MASK	(IN_MODIFY | IN_ATTRIB | IN_MOVE_SELF | \
 	    IN_DELETE_SELF | IN_CREATE | IN_DELETE | IN_MOVED_FROM | \
 	    IN_MOVED_TO | IN_UNMOUNT)
 #define	HOST_IN_DIRENT	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO)
+/* Events inotify queues for every open, close or read: only when asked. */
+#define	HOST_IN_ASKED	(IN_OPEN | IN_CLOSE_WRITE | IN_CLOSE_NOWRITE | \
+	    IN_ACCESS)
 
 struct host_vwd;
 
@@ -54,6 +61,7 @@ struct hc_vwatch {
 	unsigned long		vw_nlink;
 	unsigned		vw_mode, vw_uid, vw_gid;
 	int			vw_deleted;	/* NOTE_DELETE reported */
+	uint32_t		vw_asked;	/* HOST_IN_ASKED events wanted */
 };
 
 struct host_vwd {
@@ -63,6 +71,7 @@ struct host_vwd {
 	int			wd_wd;
 	int			wd_hashed;	/* 0 once inotify dropped it */
 	int			wd_dir;
+	uint32_t		wd_asked;	/* inotify has these asked */
 	struct hc_vwatch	*wd_watches;
 };
 
@@ -127,6 +136,46 @@ host_vw_record(struct hc_vwatch *vw, const struct stat *st)
 	vw->vw_gid = st->st_gid;
 }
 
+/* The inotify events that report the asked-for notes. */
+static uint32_t
+host_vnode_asked(unsigned notes)
+{
+	uint32_t m = 0;
+
+	if (notes & NOTE_OPEN)
+		m |= IN_OPEN;
+	if (notes & NOTE_CLOSE)
+		m |= IN_CLOSE_NOWRITE;
+	if (notes & NOTE_CLOSE_WRITE)
+		m |= IN_CLOSE_WRITE;
+	if (notes & NOTE_READ)
+		m |= IN_ACCESS;
+	return (m);
+}
+
+/*
+ * Make inotify's mask for vd's inode what its watches ask for: the same
+ * path names the same inode, so inotify_add_watch() replaces the mask of
+ * the watch it has.  Vnode lock held.
+ */
+static int
+host_vwd_setmask(struct host_vwd *vd, int fd, uint32_t asked)
+{
+	char path[64];
+	int ino;
+
+	if (asked == vd->wd_asked || !vd->wd_hashed)
+		return (0);
+	ino = atomic_load(&host_ino_fd);
+	if (ino < 0)
+		return (0);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if (inotify_add_watch(ino, path, HOST_IN_MASK | asked) < 0)
+		return (errno);
+	vd->wd_asked = asked;
+	return (0);
+}
+
 static int
 host_ino_get(int *fdp)
 {
@@ -168,7 +217,8 @@ out:
 }
 
 int
-hc_vnode_watch(int fd, unsigned long long cookie, struct hc_vwatch **wp)
+hc_vnode_watch(int fd, unsigned long long cookie, unsigned notes,
+    struct hc_vwatch **wp)
 {
 	struct hc_vwatch *vw;
 	struct host_vwd *vd;
@@ -186,13 +236,16 @@ hc_vnode_watch(int fd, unsigned long long cookie, struct hc_vwatch **wp)
 		return (ENOMEM);
 	vw->vw_cookie = cookie;
 	vw->vw_fd = fd;
+	vw->vw_asked = host_vnode_asked(notes);
 	host_vw_record(vw, &st);
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	host_lock_acquire(&host_vnode_lock);
 	error = host_watch_hold();
 	if (error != 0)
 		goto fail;
-	wd = inotify_add_watch(ino, path, HOST_IN_MASK);
+	/* Another watch on the inode keeps what it asked for. */
+	wd = inotify_add_watch(ino, path, HOST_IN_MASK | IN_MASK_ADD |
+	    vw->vw_asked);
 	if (wd < 0) {
 		error = errno;
 		host_watch_rele();
@@ -219,6 +272,7 @@ hc_vnode_watch(int fd, unsigned long long cookie, struct hc_vwatch **wp)
 		host_vwd_all = vd;
 		atomic_fetch_add(&host_stats[HC_STAT_VWATCH], 1);
 	}
+	vd->wd_asked |= vw->vw_asked;
 	vw->vw_wd = vd;
 	vw->vw_next = vd->wd_watches;
 	vd->wd_watches = vw;
@@ -231,9 +285,29 @@ fail:
 	return (error);
 }
 
+int
+hc_vnode_want(struct hc_vwatch *w, unsigned notes)
+{
+	uint32_t asked;
+	int error = 0;
+
+	asked = host_vnode_asked(notes);
+	host_lock_acquire(&host_vnode_lock);
+	if ((asked & ~w->vw_asked) != 0 && w->vw_wd != NULL) {
+		error = host_vwd_setmask(w->vw_wd, w->vw_fd,
+		    w->vw_wd->wd_asked | asked);
+		if (error == 0)
+			w->vw_asked |= asked;
+	}
+	host_lock_release(&host_vnode_lock);
+	return (error);
+}
+
 void
 hc_vnode_unwatch(struct hc_vwatch *w)
 {
+	struct hc_vwatch *ow;
+	uint32_t asked;
 	struct hc_vwatch **pp;
 	struct host_vwd *vd;
 	int ino;
@@ -249,7 +323,14 @@ hc_vnode_unwatch(struct hc_vwatch *w)
 				break;
 			}
 		}
-		if (vd->wd_watches == NULL) {
+		if (vd->wd_watches != NULL) {
+			/* Stop the events only w asked for (best effort). */
+			asked = 0;
+			for (ow = vd->wd_watches; ow != NULL; ow = ow->vw_next)
+				asked |= ow->vw_asked;
+			(void)host_vwd_setmask(vd, vd->wd_watches->vw_fd,
+			    asked);
+		} else {
 			ino = atomic_load(&host_ino_fd);
 			if (vd->wd_hashed && ino >= 0)
 				(void)inotify_rm_watch(ino, vd->wd_wd);
@@ -318,6 +399,15 @@ host_vnode_notes(struct host_vwd *vd, struct hc_vwatch *vw, uint32_t m)
 		n |= NOTE_ATTRIB;
 	if (m & IN_Q_OVERFLOW)
 		n |= NOTE_WRITE;
+	/* Only the watches that asked: another's mask may have added them. */
+	if (m & vw->vw_asked & IN_OPEN)
+		n |= NOTE_OPEN;
+	if (m & vw->vw_asked & IN_CLOSE_NOWRITE)
+		n |= NOTE_CLOSE;
+	if (m & vw->vw_asked & IN_CLOSE_WRITE)
+		n |= NOTE_CLOSE_WRITE;
+	if (m & vw->vw_asked & IN_ACCESS)
+		n |= NOTE_READ;
 	return (n);
 }
 

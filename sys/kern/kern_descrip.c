@@ -706,7 +706,7 @@ file_watch(struct file *fp, unsigned events, int *reportsp)
 
 /* The vnode watch, shared by the vnode and regular-file read filters. */
 int
-file_vnode_hold(struct file *fp)
+file_vnode_hold(struct file *fp, unsigned notes)
 {
 	int error = 0;
 
@@ -714,10 +714,25 @@ file_vnode_hold(struct file *fp)
 	if (fp->f_nvnode == UINT16_MAX)
 		error = ENOMEM;		/* 65,535 queues watching one file */
 	else if (fp->f_nvnode == 0)
-		error = hc_vnode_watch(fp->f_fd, FILE_COOKIE(fp),
+		error = hc_vnode_watch(fp->f_fd, FILE_COOKIE(fp), notes,
 		    &fp->f_vwatch);
+	else if (notes != 0)
+		error = hc_vnode_want(fp->f_vwatch, notes);
 	if (error == 0)
 		fp->f_nvnode++;
+	hc_mtx_unlock(file_watch_lock);
+	return (error);
+}
+
+/* A held vnode watch also reports notes from now on. */
+int
+file_vnode_want(struct file *fp, unsigned notes)
+{
+	int error;
+
+	hc_mtx_lock(file_watch_lock);
+	KASSERT(fp->f_nvnode > 0, ("file_vnode_want: not held"));
+	error = hc_vnode_want(fp->f_vwatch, notes);
 	hc_mtx_unlock(file_watch_lock);
 	return (error);
 }

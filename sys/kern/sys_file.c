@@ -130,7 +130,7 @@ filt_readattach(struct knote *kn, struct knslot *ks __unused)
 {
 
 	if (file_is_vnode(kn->kn_fp))
-		return (file_vnode_hold(kn->kn_fp));
+		return (file_vnode_hold(kn->kn_fp, 0));
 	return (0);
 }
 
@@ -321,12 +321,32 @@ filt_except(struct knote *kn, struct knslot *ks, long long hint)
  * meant at once, so the notes are grouped here the way FreeBSD's are.
  */
 static int
-filt_vnodeattach(struct knote *kn, struct knslot *ks __unused)
+filt_vnodeattach(struct knote *kn, struct knslot *ks)
 {
 
 	if (!file_is_vnode(kn->kn_fp))
 		return (EINVAL);
-	return (file_vnode_hold(kn->kn_fp));
+	return (file_vnode_hold(kn->kn_fp, ks->ks_sfflags));
+}
+
+/*
+ * A modify may subscribe to notes the host watch does not report yet: the
+ * watch learns of them before the subscription changes.
+ */
+static int
+filt_vnodemodify(struct knote *kn, struct knslot *ks,
+    const struct kevent *kev)
+{
+	struct kqueue *kq = kn->kn_kq;
+	int error;
+
+	if ((error = file_vnode_want(kn->kn_fp, kev->fflags)) != 0)
+		return (error);
+	KQ_LOCK(kq);
+	ks->ks_sfflags = kev->fflags;
+	ks->ks_sdata = kev->data;
+	KQ_UNLOCK(kq);
+	return (0);
 }
 
 static int
@@ -420,6 +440,7 @@ const struct filterops file_filtops[KN_FD_NFILT] = {
 		.f_attach = filt_vnodeattach,
 		.f_detach = filt_readdetach,
 		.f_event = filt_vnode,
+		.f_modify = filt_vnodemodify,
 	},
 	[KN_FD_PROCDESC] = {
 		.f_class = KNC_FD,

@@ -98,6 +98,10 @@ struct kevent {
 #define	NOTE_LINK	0x0010		/* link count changed */
 #define	NOTE_RENAME	0x0020		/* vnode was renamed */
 #define	NOTE_REVOKE	0x0040		/* vnode access was revoked */
+#define	NOTE_OPEN	0x0080		/* vnode was opened */
+#define	NOTE_CLOSE	0x0100		/* closed, opened without write */
+#define	NOTE_CLOSE_WRITE 0x0200		/* closed, opened for writing */
+#define	NOTE_READ	0x0400		/* file was read */
 
 /* EVFILT_PROC */
 #define	NOTE_EXIT	0x80000000	/* process exited */

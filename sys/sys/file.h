@@ -93,7 +93,8 @@ void	fd_init(void);
 int	file_knote_attach(struct file *fp, struct knote *kn);
 int	file_watch(struct file *fp, unsigned events, int *reportsp);
 void	file_knote_detach(struct file *fp, struct knote *kn);
-int	file_vnode_hold(struct file *fp);
+int	file_vnode_hold(struct file *fp, unsigned notes);
+int	file_vnode_want(struct file *fp, unsigned notes);
 void	file_vnode_release(struct file *fp);
 
 /* kqueue side (kern_event.c) */

@@ -333,9 +333,15 @@ void	hc_fd_resample(const unsigned long long *cookies, int n);
 int	hc_kqfd_create(int *fdp);
 void	hc_kqfd_set(int fd, int ready);
 
-/* Vnode watches: hu_vnode(cookie, NOTE_*) on changes to fd's file. */
-int	hc_vnode_watch(int fd, unsigned long long cookie,
+/*
+ * Vnode watches: hu_vnode(cookie, NOTE_*) on changes to fd's file.  The
+ * notes that cost the host an event per system call on the file (open,
+ * close, read) are watched only where notes asks for them; hc_vnode_want()
+ * adds to a watch's notes, which shrink only when the watch goes.
+ */
+int	hc_vnode_watch(int fd, unsigned long long cookie, unsigned notes,
 	    struct hc_vwatch **wp);
+int	hc_vnode_want(struct hc_vwatch *w, unsigned notes);
 void	hc_vnode_unwatch(struct hc_vwatch *w);
 
 /* Process watches: hu_procexit(cookie, ...) once when pid exits. */

@@ -1,7 +1,8 @@
 /*
  * t_vnode: EVFILT_VNODE on an open file or directory descriptor.  Each
  * note (NOTE_WRITE, NOTE_EXTEND, NOTE_ATTRIB, NOTE_LINK, NOTE_DELETE,
- * NOTE_RENAME) is reported for the operation that causes it, only the
+ * NOTE_RENAME, NOTE_OPEN, NOTE_CLOSE, NOTE_CLOSE_WRITE, NOTE_READ) is
+ * reported for the operation that causes it, only the
  * registered notes are reported, EV_CLEAR accumulates notes until they are
  * delivered, and every change is visible to a zero-timeout kevent() made
  * right after the operation returns (so every positive check here uses a
@@ -13,6 +14,7 @@
 #include <sys/time.h>
 
 #include <atf-c.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -433,6 +435,126 @@ ATF_TC_BODY(udata_and_delete, tc)
 	teardown(&fx);
 }
 
+ATF_TC(note_open_close);
+ATF_TC_HEAD(note_open_close, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "Opening the file reports NOTE_OPEN, "
+	    "closing a read-only descriptor NOTE_CLOSE and a writable one "
+	    "NOTE_CLOSE_WRITE, each on its own, as FreeBSD's vop_open_post() "
+	    "and vop_close_post(); a registration without them sees none");
+}
+ATF_TC_BODY(note_open_close, tc)
+{
+	struct fixture fx;
+	unsigned int ff;
+	int fd;
+
+	setup(&fx);
+	KEV_CHANGE(fx.kq, fx.fd, EVFILT_VNODE, EV_ADD | EV_CLEAR,
+	    NOTE_OPEN | NOTE_CLOSE | NOTE_CLOSE_WRITE, 0, NULL);
+	KEV_NONE(fx.kq, 0);
+	ATF_REQUIRE((fd = open(fx.path, O_RDONLY)) >= 0);
+	ff = VNODE_NOW(&fx);
+	ATF_CHECK_EQ_MSG(NOTE_OPEN, ff, "open: fflags %#x", ff);
+	ATF_REQUIRE(close(fd) == 0);
+	ff = VNODE_NOW(&fx);
+	ATF_CHECK_EQ_MSG(NOTE_CLOSE, ff, "close: fflags %#x", ff);
+	ATF_REQUIRE((fd = open(fx.path, O_WRONLY)) >= 0);
+	ff = VNODE_NOW(&fx);
+	ATF_CHECK_EQ_MSG(NOTE_OPEN, ff, "open for writing: fflags %#x", ff);
+	ATF_REQUIRE(close(fd) == 0);
+	ff = VNODE_NOW(&fx);
+	ATF_CHECK_EQ_MSG(NOTE_CLOSE_WRITE, ff, "close: fflags %#x", ff);
+	KEV_NONE(fx.kq, 0);
+
+	/* Subscribed to writes only: opens and closes are not reported. */
+	KEV_CHANGE(fx.kq, fx.fd, EVFILT_VNODE, EV_ADD | EV_CLEAR, NOTE_WRITE,
+	    0, NULL);
+	ATF_REQUIRE((fd = open(fx.path, O_RDONLY)) >= 0);
+	ATF_REQUIRE(close(fd) == 0);
+	KEV_NONE(fx.kq, 0);
+	teardown(&fx);
+}
+
+ATF_TC(note_read);
+ATF_TC_HEAD(note_read, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "A read of the file, through any "
+	    "descriptor, reports NOTE_READ, and reading a watched directory "
+	    "does too (FreeBSD's vop_read_post() and vop_readdir_post()); a "
+	    "write does not");
+}
+ATF_TC_BODY(note_read, tc)
+{
+	struct fixture fx;
+	struct dirent *de;
+	unsigned int ff;
+	char buf[4];
+	DIR *d;
+	int dfd, fd;
+
+	setup(&fx);
+	ATF_REQUIRE((fd = open(fx.path, O_RDONLY)) >= 0);
+	KEV_CHANGE(fx.kq, fx.fd, EVFILT_VNODE, EV_ADD | EV_CLEAR, NOTE_READ,
+	    0, NULL);
+	ATF_REQUIRE_EQ(1, pwrite(fx.fd, "x", 1, 0));
+	KEV_NONE(fx.kq, 0);
+	ATF_REQUIRE_EQ(4, pread(fd, buf, 4, 0));
+	ff = VNODE_NOW(&fx);
+	ATF_CHECK_EQ_MSG(NOTE_READ, ff, "fflags %#x", ff);
+	ATF_REQUIRE_EQ(4, pread(fx.fd, buf, 4, 4));
+	ff = VNODE_NOW(&fx);
+	ATF_CHECK_EQ_MSG(NOTE_READ, ff, "fflags %#x", ff);
+	ATF_REQUIRE(close(fd) == 0);
+	KEV_NONE(fx.kq, 0);
+
+	ATF_REQUIRE((dfd = open(fx.dir, O_RDONLY | O_DIRECTORY)) >= 0);
+	KEV_CHANGE(fx.kq, dfd, EVFILT_VNODE, EV_ADD | EV_CLEAR, NOTE_READ,
+	    0, NULL);
+	ATF_REQUIRE((d = opendir(fx.dir)) != NULL);
+	while ((de = readdir(d)) != NULL)
+		continue;
+	ff = KEV_ONE(fx.kq, 0, dfd, EVFILT_VNODE).fflags;
+	ATF_CHECK_EQ_MSG(NOTE_READ, ff, "readdir: fflags %#x", ff);
+	ATF_REQUIRE(closedir(d) == 0);
+	ATF_REQUIRE(close(dfd) == 0);
+	teardown(&fx);
+}
+
+ATF_TC(modify_adds_notes);
+ATF_TC_HEAD(modify_adds_notes, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "A second EV_ADD that subscribes to "
+	    "NOTE_OPEN on a registration made for NOTE_WRITE reports the next "
+	    "open; a second descriptor's registration on the same file that "
+	    "did not ask for NOTE_OPEN is not told of it");
+}
+ATF_TC_BODY(modify_adds_notes, tc)
+{
+	struct fixture fx;
+	unsigned int ff;
+	int fd, fd2;
+
+	setup(&fx);
+	ATF_REQUIRE((fd2 = open(fx.path, O_RDONLY)) >= 0);
+	KEV_CHANGE(fx.kq, fd2, EVFILT_VNODE, EV_ADD | EV_CLEAR,
+	    NOTE_WRITE | NOTE_ATTRIB, 0, NULL);
+	KEV_CHANGE(fx.kq, fx.fd, EVFILT_VNODE, EV_ADD | EV_CLEAR, NOTE_WRITE,
+	    0, NULL);
+	ATF_REQUIRE((fd = open(fx.path, O_RDONLY)) >= 0);
+	ATF_REQUIRE(close(fd) == 0);
+	KEV_NONE(fx.kq, 0);
+	KEV_CHANGE(fx.kq, fx.fd, EVFILT_VNODE, EV_ADD | EV_CLEAR,
+	    NOTE_WRITE | NOTE_OPEN, 0, NULL);
+	ATF_REQUIRE((fd = open(fx.path, O_RDONLY)) >= 0);
+	ff = VNODE_NOW(&fx);
+	ATF_CHECK_EQ_MSG(NOTE_OPEN, ff, "fflags %#x", ff);
+	KEV_NONE(fx.kq, 0);
+	ATF_REQUIRE(close(fd) == 0);
+	ATF_REQUIRE(close(fd2) == 0);
+	teardown(&fx);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, note_write);
@@ -447,5 +569,8 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, no_clear_repeats);
 	ATF_TP_ADD_TC(tp, clear_accumulates);
 	ATF_TP_ADD_TC(tp, udata_and_delete);
+	ATF_TP_ADD_TC(tp, note_open_close);
+	ATF_TP_ADD_TC(tp, note_read);
+	ATF_TP_ADD_TC(tp, modify_adds_notes);
 	return (atf_no_error());
 }
