@@ -193,6 +193,24 @@ hc_sleep(struct hc_sleeper *s, long long deadline, const void *sigmask)
 		}
 		r = host_sys_ppoll(pfd, (unsigned long)n, tsp,
 		    (const sigset_t *)sigmask);
+		if (r > 0 && sigmask != NULL && tsp != NULL && ts.tv_sec == 0 &&
+		    ts.tv_nsec == 0 && !spinning) {
+			/*
+			 * A zero sleep under a mask is how a zero timeout
+			 * lets in the signals the mask unblocks, as Linux's
+			 * ppoll() does when nothing is ready.  Our own
+			 * descriptors being ready returned first, with the
+			 * signal still pending: take their news, then let
+			 * the signal in with no descriptor to return for.
+			 */
+			if (pfd[0].revents == 0)
+				host_sleep_drain();
+			(void)host_sleeper_consume(s);
+			r = host_sys_ppoll(NULL, 0, tsp,
+			    (const sigset_t *)sigmask);
+			if (r == 0)
+				return (0);
+		}
 		if (spinning) {
 			host_sig_wakefd = -1;
 			atomic_signal_fence(memory_order_seq_cst);
