@@ -160,7 +160,8 @@ host_fd_forget(unsigned lo, unsigned hi)
 	int i, n, was;
 
 	if (lo == hi) {
-		was = host_fdtab_mark((int)lo, HOST_FDT_ALIASED, 0);
+		was = host_fdtab_mark((int)lo, HOST_FDT_ALIASED |
+		    HOST_FDT_PRIMARKS, 0);
 		if (was & HOST_FDT_RECEIVED)
 			atomic_fetch_sub(&host_alias_nreceived, 1);
 		if (was & HOST_FDT_ALIASED)

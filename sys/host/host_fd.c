@@ -29,10 +29,35 @@
 #define	HOST_ANON_INODE_MAGIC	0x09041934
 #define	HOST_PIDFS_MAGIC	0x50494446
 
+/*
+ * Filesystems whose regular files the kernel makes up, where a file may
+ * have a poll method (/proc/self/mountinfo reports mount changes).
+ */
+static const long host_pseudofs_magic[] = {
+	0x9fa0,		/* proc */
+	0x62656572,	/* sysfs */
+	0x27e0eb,	/* cgroup */
+	0x63677270,	/* cgroup2 */
+	0x64626720,	/* debugfs */
+	0x74726163,	/* tracefs */
+	0x73636673,	/* securityfs */
+	0x62656570,	/* configfs */
+};
+
+#define	HOST_REG_PLAIN	0	/* a regular file: epoll refuses it */
+#define	HOST_REG_ANON	1	/* an event object (eventfd, pidfd, ...) */
+#define	HOST_REG_POLL	2	/* a made-up file with a poll method */
+
+/*
+ * What a descriptor that is, or may be, a regular file really is.  Only
+ * a regular file on a pseudo filesystem costs a probe of the host's epoll
+ * instance.
+ */
 static int
-host_fd_isanon(int fd, const struct stat *st)
+host_fd_regkind(int fd, const struct stat *st)
 {
 	struct statfs sfs;
+	size_t i;
 
 	/*
 	 * eventfd, timerfd, signalfd and epoll descriptors live on the
@@ -40,13 +65,47 @@ host_fd_isanon(int fd, const struct stat *st)
 	 * bits, newer ones may call them regular files.
 	 */
 	if ((st->st_mode & S_IFMT) == 0)
-		return (1);
-	if (!S_ISREG(st->st_mode))
-		return (0);
-	if (fstatfs(fd, &sfs) < 0)
-		return (0);
-	return (sfs.f_type == HOST_ANON_INODE_MAGIC ||
-	    sfs.f_type == HOST_PIDFS_MAGIC);
+		return (HOST_REG_ANON);
+	if (!S_ISREG(st->st_mode) || fstatfs(fd, &sfs) < 0)
+		return (HOST_REG_PLAIN);
+	if (sfs.f_type == HOST_ANON_INODE_MAGIC ||
+	    sfs.f_type == HOST_PIDFS_MAGIC)
+		return (HOST_REG_ANON);
+	for (i = 0; i < sizeof(host_pseudofs_magic) /
+	    sizeof(host_pseudofs_magic[0]); i++)
+		if (sfs.f_type == host_pseudofs_magic[i])
+			return (host_fd_pollprobe(fd) == 0 ? HOST_REG_POLL :
+			    HOST_REG_PLAIN);
+	return (HOST_REG_PLAIN);
+}
+
+/*
+ * Whether the host's epoll takes fd (0), or its error: EPERM for a file
+ * without a poll method.  A registration of our own is removed at once; a
+ * descriptor already in the set (EEXIST) polls.
+ */
+int
+hc_fd_canpoll(int fd)
+{
+
+	return (host_fd_pollprobe(fd));
+}
+
+int
+host_fd_pollprobe(int fd)
+{
+	struct epoll_event ev;
+	int epfd, error;
+
+	if ((error = host_epoll_get(&epfd)) != 0)
+		return (error);
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLET;
+	ev.data.u64 = HOST_MKTAG(HOST_TAG_PROBE, 0);
+	if (host_sys_epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return (errno == EEXIST ? 0 : errno);
+	(void)host_sys_epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
+	return (0);
 }
 
 int
@@ -54,7 +113,7 @@ hc_fd_stat(int fd, struct hc_fdinfo *fi)
 {
 	struct stat st;
 	socklen_t len;
-	int acc;
+	int acc, regkind;
 
 	if (fd < 0)
 		return (EBADF);
@@ -64,7 +123,8 @@ hc_fd_stat(int fd, struct hc_fdinfo *fi)
 	/* Linux's device numbers have 32 bits; glibc spreads them over 64. */
 	fi->fi_dev = (unsigned)(st.st_dev ^ (st.st_dev >> 32));
 	fi->fi_ino = (unsigned long long)st.st_ino;
-	if (host_fd_isanon(fd, &st))
+	regkind = host_fd_regkind(fd, &st);
+	if (regkind == HOST_REG_ANON)
 		fi->fi_type = HC_FT_EVENTFD;
 	else if (S_ISSOCK(st.st_mode)) {
 		acc = 0;
@@ -79,12 +139,52 @@ hc_fd_stat(int fd, struct hc_fdinfo *fi)
 	else if (S_ISCHR(st.st_mode))
 		fi->fi_type = HC_FT_CHR;
 	else if (S_ISREG(st.st_mode))
-		fi->fi_type = HC_FT_REG;
+		fi->fi_type = regkind == HOST_REG_POLL ? HC_FT_OTHER :
+		    HC_FT_REG;
 	else if (S_ISDIR(st.st_mode))
 		fi->fi_type = HC_FT_DIR;
 	else
 		fi->fi_type = HC_FT_OTHER;
+	/* A number closed behind our back may carry an old file's marks. */
+	if (regkind == HOST_REG_POLL) {
+		if ((host_fdtab_get(fd) & HOST_FDT_PRISTICKY) == 0) {
+			(void)host_fdtab_mark(fd, HOST_FDT_PRIPEND |
+			    HOST_FDT_PRIINIT, 0);
+			(void)host_fdtab_mark(fd, HOST_FDT_PRISTICKY, 1);
+		}
+	} else if (host_fdtab_get(fd) & HOST_FDT_PRIMARKS)
+		(void)host_fdtab_mark(fd, HOST_FDT_PRIMARKS, 0);
 	return (0);
+}
+
+/*
+ * A drain reports revents for cookie's descriptor: the bits to pass up.
+ * For a file whose poll consumes its POLLPRI (HOST_FDT_PRISTICKY) the
+ * change is kept for the re-check (HOST_FDT_PRIPEND).  Such a file is
+ * only woken by a change, and epoll's own look at its ready list (a poll
+ * of the epoll descriptor, which every sleeper makes) may have consumed
+ * the POLLPRI before epoll_wait() looks: so an epoll report that is not
+ * the registration's first is a change, whatever its bits say.
+ */
+unsigned
+host_fd_reported(unsigned long long cookie, unsigned revents, int fromepoll)
+{
+	unsigned marks;
+	int fd;
+
+	fd = host_cookie_fd(cookie);
+	marks = host_fdtab_get(fd);
+	if ((marks & HOST_FDT_PRISTICKY) == 0)
+		return (revents);
+	if (fromepoll && (marks & HOST_FDT_PRIINIT) &&
+	    (host_fdtab_mark(fd, HOST_FDT_PRIINIT, 0) & HOST_FDT_PRIINIT) &&
+	    (revents & POLLPRI) == 0)
+		return (revents);
+	if (fromepoll)
+		revents |= POLLPRI | POLLERR;
+	if (revents & POLLPRI)
+		(void)host_fdtab_mark(fd, HOST_FDT_PRIPEND, 1);
+	return (revents);
 }
 
 int
@@ -92,7 +192,7 @@ hc_fd_watch(int fd, unsigned long long cookie, unsigned events,
     int *reportsp)
 {
 	struct epoll_event ev;
-	int epfd, error, locked, was;
+	int epfd, error, locked, queued = 0, was;
 
 	*reportsp = 0;
 	if (fd < 0)
@@ -136,8 +236,10 @@ hc_fd_watch(int fd, unsigned long long cookie, unsigned events,
 	locked = was && !host_lock_owned(&host_poll_lock);
 	if (locked)
 		host_lock_acquire(&host_poll_lock);
+	if ((host_fdtab_get(fd) & HOST_FDT_PRISTICKY) && !host_uring_active())
+		(void)host_fdtab_mark(fd, HOST_FDT_PRIINIT, 1);
 	if (host_uring_active())
-		error = host_uring_watch(fd, cookie);
+		error = host_uring_watch(fd, cookie, &queued);
 	else if (host_sys_epoll_ctl(epfd, was ? EPOLL_CTL_MOD : EPOLL_CTL_ADD,
 	    fd, &ev) < 0) {
 		/* The set and the table may disagree after a raw close. */
@@ -158,10 +260,11 @@ hc_fd_watch(int fd, unsigned long long cookie, unsigned events,
 	}
 	/*
 	 * epoll_ctl() queues the descriptor's readiness at once if it has
-	 * any: the next drain reports it.  An io_uring poll request that
-	 * was already armed is left alone and reports only changes.
+	 * any, and so does a new io_uring poll request: the next drain
+	 * reports it.  An io_uring request that was already armed is left
+	 * alone and reports only changes.
 	 */
-	*reportsp = !host_uring_active();
+	*reportsp = !host_uring_active() || queued;
 	if (!was) {
 		atomic_fetch_add(&host_stats[HC_STAT_FDWATCH], 1);
 		atomic_fetch_add(&host_stats[HC_STAT_FDWATCH_TOTAL], 1);
@@ -214,6 +317,9 @@ hc_fd_revents(int fd, unsigned *reventsp)
 		return (errno);
 	if (pfd.revents & POLLNVAL)
 		return (EBADF);
+	if ((host_fdtab_get(fd) & HOST_FDT_PRIPEND) &&
+	    (host_fdtab_mark(fd, HOST_FDT_PRIPEND, 0) & HOST_FDT_PRIPEND))
+		pfd.revents |= POLLPRI | POLLERR;
 	*reventsp = (unsigned)pfd.revents & (HC_POLLIN | HC_POLLPRI |
 	    HC_POLLOUT | HC_POLLERR | HC_POLLHUP | HC_POLLRDHUP);
 	return (0);

@@ -105,6 +105,22 @@ unsigned host_fdtab_get(int fd);
  */
 #define	HOST_FDT_DUPED		0x4
 #define	HOST_FDT_RECEIVED	0x8
+/*
+ * PRISTICKY: a made-up file whose poll method consumes the POLLPRI it
+ * reports (the mount tables in /proc: a poll after the one that reported
+ * a change says nothing), set by hc_fd_stat().  PRIPEND: a drain reported
+ * its change; the next hc_fd_revents() returns POLLPRI|POLLERR once, as
+ * the poll that consumed it would have.  PRIINIT: the epoll backend has
+ * just added or changed its registration, whose first report is the
+ * file's state, not a change (host_fd_reported()).
+ */
+#define	HOST_FDT_PRISTICKY	0x10
+#define	HOST_FDT_PRIPEND	0x20
+#define	HOST_FDT_PRIINIT	0x40
+#define	HOST_FDT_PRIMARKS	(HOST_FDT_PRISTICKY | HOST_FDT_PRIPEND | \
+	    HOST_FDT_PRIINIT)
+unsigned host_fd_reported(unsigned long long cookie, unsigned revents,
+	    int fromepoll);
 void	host_fd_duped(int oldfd, int newfd);
 void	host_fd_received(int fd);
 void	host_fd_forget(unsigned lo, unsigned hi);
@@ -146,7 +162,8 @@ host_cookie_fd(unsigned long long cookie)
 int	host_uring_active(void);
 int	host_uring_pending(void);
 void	host_uring_drain_locked(void);
-int	host_uring_watch(int fd, unsigned long long cookie);
+int	host_uring_watch(int fd, unsigned long long cookie, int *newp);
+int	host_fd_pollprobe(int fd);
 void	host_uring_unwatch(int fd, unsigned long long cookie);
 void	host_uring_forkprepare(void);
 void	host_uring_forkparent(void);

@@ -206,13 +206,15 @@ host_dispatch_one(const struct epoll_event *ev)
 {
 	const struct hc_upcalls *up;
 	unsigned long long tag = ev->data.u64;
+	unsigned revents;
 
 	if ((tag & HOST_TAG) == 0) {
 		up = atomic_load(&host_upcalls);
 		atomic_fetch_add_explicit(&host_stats[HC_STAT_FDREPORTS], 1,
 		    memory_order_relaxed);
+		revents = host_fd_reported(tag, ev->events, 1);
 		if (up != NULL && up->hu_fdready != NULL)
-			up->hu_fdready(tag, (ev->events & (HC_POLLIN |
+			up->hu_fdready(tag, (revents & (HC_POLLIN |
 			    HC_POLLPRI | HC_POLLOUT | HC_POLLERR | HC_POLLHUP |
 			    HC_POLLRDHUP)) | HC_POLLSTATE);
 		return;
@@ -295,6 +297,8 @@ hc_fd_resample(const unsigned long long *cookies, int n)
 			continue;
 		atomic_fetch_add_explicit(&host_stats[HC_STAT_FDREPORTS], 1,
 		    memory_order_relaxed);
+		(void)host_fd_reported(cookies[i], (unsigned)pfd[i].revents,
+		    0);
 		if (up != NULL && up->hu_fdready != NULL)
 			up->hu_fdready(cookies[i], ((unsigned)pfd[i].revents &
 			    (HC_POLLIN | HC_POLLPRI | HC_POLLOUT | HC_POLLERR |

@@ -597,6 +597,9 @@ host_uring_drain_locked(void)
 				atomic_fetch_add_explicit(
 				    &host_stats[HC_STAT_FDREPORTS], 1,
 				    memory_order_relaxed);
+			if (cqe[i].res > 0)
+				(void)host_fd_reported(cqe[i].user_data,
+				    (unsigned)cqe[i].res, 0);
 			if (cqe[i].res > 0 && up != NULL &&
 			    up->hu_fdready != NULL)
 				up->hu_fdready(cqe[i].user_data,
@@ -618,39 +621,37 @@ host_uring_drain_locked(void)
 /*
  * Is fd a descriptor io_uring's poll can wait on?  A file without a poll
  * method would complete a poll request at once, every time; epoll refuses
- * it with EPERM, and so does hc_fd_watch().  Sockets, pipes and the
- * anonymous-inode objects (eventfd, timerfd, ...) always poll; for the
- * rest epoll is asked, with a registration removed at once.
+ * it with EPERM, and so does hc_fd_watch().  Sockets and pipes always
+ * poll; for the rest epoll is asked (host_fd_pollprobe()), anonymous
+ * inodes included: an eventfd polls, a file system context (fsopen())
+ * does not.
  */
 static int
 host_uring_pollable(int fd)
 {
-	struct epoll_event ev;
 	struct stat st;
-	int epfd;
 
 	if (fstat(fd, &st) < 0)
 		return (errno);
-	if (S_ISSOCK(st.st_mode) || S_ISFIFO(st.st_mode) ||
-	    (st.st_mode & S_IFMT) == 0)
+	if (S_ISSOCK(st.st_mode) || S_ISFIFO(st.st_mode))
 		return (0);
-	epfd = atomic_load(&host_epfd);
-	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLET;
-	ev.data.u64 = HOST_MKTAG(HOST_TAG_PROBE, 0);
-	if (host_sys_epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
-		return (errno == EEXIST ? 0 : errno);
-	(void)host_sys_epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
-	return (0);
+	return (host_fd_pollprobe(fd));
 }
 
-/* hc_fd_watch() for this backend; the watch is counted by the caller. */
+/*
+ * hc_fd_watch() for this backend; the watch is counted by the caller.
+ * *newp says whether a new poll request was queued: one reports the
+ * descriptor's current readiness, as epoll_ctl() does; a request already
+ * armed is left alone and reports only changes.
+ */
 int
-host_uring_watch(int fd, unsigned long long cookie)
+host_uring_watch(int fd, unsigned long long cookie, int *newp)
 {
 	_Atomic unsigned long long *slot;
 	unsigned long long old;
 	int error;
+
+	*newp = 0;
 
 	if (host_cookie_fd(cookie) != fd)
 		return (EINVAL);
@@ -676,6 +677,8 @@ host_uring_watch(int fd, unsigned long long cookie)
 		error = host_uring_submit_locked();
 	if (error != 0)
 		atomic_store(slot, 0);
+	else
+		*newp = 1;
 	host_lock_release(&host_uring_sqlock);
 	return (error);
 }

@@ -455,10 +455,16 @@ kern_epoll_ctl(int epfd, int op, int fd, const struct epoll_event *uevent)
 		goto out;
 	}
 	iskq = tfp->f_type == DTYPE_KQUEUE;
-	/* Linux refuses what it cannot poll: regular files, directories. */
+	/*
+	 * Linux refuses what it cannot poll: regular files and directories
+	 * (EPERM), and an O_PATH descriptor, which names no open file to
+	 * it (EBADF); the host says which.
+	 */
 	if (!iskq && (tfp->f_hosttype == HC_FT_REG ||
 	    tfp->f_hosttype == HC_FT_DIR)) {
-		error = EPERM;
+		error = hc_fd_canpoll(fd);
+		if (error == 0)
+			error = EPERM;
 		goto out;
 	}
 	if (epfp == NULL || !ep_is_epoll(epfp->f_kq) || epfd == fd) {

@@ -249,8 +249,17 @@ struct hc_fdstate {
 	int		fs_error;	/* pending socket error, 0 if none */
 };
 
-/* The type and identity of an open descriptor; EBADF if not open. */
+/*
+ * The type and identity of an open descriptor; EBADF if not open.  A
+ * regular file with a poll method (procfs, sysfs) is HC_FT_OTHER.
+ */
 int	hc_fd_stat(int fd, struct hc_fdinfo *fi);
+/*
+ * Whether the host's readiness interface takes fd: 0, or the error it
+ * gives (EPERM for a file without a poll method, EBADF for a descriptor
+ * that names no open file, such as Linux's O_PATH ones).
+ */
+int	hc_fd_canpoll(int fd);
 /*
  * Watch fd for readiness, for the HC_POLLIN, HC_POLLOUT and HC_POLLPRI
  * bits in events (HC_POLLIN includes the peer's shutdown, and hangups and

@@ -7,7 +7,8 @@
  * and io_uring completions taken (none under epoll).  The *_suite cases run
  * t_close, t_read and t_fork whole under each backend, as child processes
  * with the variable set, so both stay covered whichever is the default
- * (epoll; "make test" with EVRING_HOST_BACKEND=io_uring runs them all).
+ * (epoll; "make test" with EVRING_HOST_BACKEND=io_uring runs them all);
+ * io_uring_suite runs the front ends' programs too.
  */
 #include <sys/types.h>
 #include <sys/event.h>
@@ -187,6 +188,23 @@ run_suites(const char *backend)
 	run_suite(backend, "t_fork");
 }
 
+/*
+ * The front ends' programs, which the default backend runs as part of the
+ * suite anyway: under io_uring they prove that the backend changes no
+ * front end's semantics (issue 11, item 5).
+ */
+static void
+run_frontend_suites(const char *backend)
+{
+
+	run_suite(backend, "t_epoll");
+	run_suite(backend, "t_poll");
+	run_suite(backend, "t_select");
+	run_suite(backend, "t_devpoll");
+	run_suite(backend, "t_flags");
+	run_suite(backend, "t_clear_stress");
+}
+
 ATF_TC(epoll_suite);
 ATF_TC_HEAD(epoll_suite, tc)
 {
@@ -203,9 +221,10 @@ ATF_TC_BODY(epoll_suite, tc)
 ATF_TC(io_uring_suite);
 ATF_TC_HEAD(io_uring_suite, tc)
 {
-	atf_tc_set_md_var(tc, "descr", "t_close, t_read and t_fork pass with "
-	    "EVRING_HOST_BACKEND=io_uring");
-	atf_tc_set_md_var(tc, "timeout", "300");
+	atf_tc_set_md_var(tc, "descr", "t_close, t_read, t_fork and the "
+	    "front ends' programs (t_epoll, t_poll, t_select, t_devpoll, "
+	    "t_flags, t_clear_stress) pass with EVRING_HOST_BACKEND=io_uring");
+	atf_tc_set_md_var(tc, "timeout", "900");
 }
 ATF_TC_BODY(io_uring_suite, tc)
 {
@@ -213,6 +232,7 @@ ATF_TC_BODY(io_uring_suite, tc)
 	if (!uring_usable())
 		atf_tc_skip("io_uring cannot be set up here");
 	run_suites("io_uring");
+	run_frontend_suites("io_uring");
 }
 
 ATF_TP_ADD_TCS(tp)

@@ -12,6 +12,7 @@
 #include <sys/evring.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -23,6 +24,7 @@
 
 #include <atf-c.h>
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -1459,6 +1461,99 @@ ATF_TC_BODY(getfl_as_linux, tc)
 	ATF_REQUIRE_EQ(0, close(p[1]));
 }
 
+ATF_TC(pollable_files);
+ATF_TC_HEAD(pollable_files, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "Which descriptors epoll takes, as "
+	    "Linux (issue 11, items 4 and 5): a procfs file with a poll method "
+	    "(/proc/self/mountinfo) is added, one without (/proc/self/status) "
+	    "and a file system context (fsopen()) are EPERM, an O_PATH "
+	    "descriptor is EBADF; poll() on the O_PATH one says POLLNVAL");
+}
+ATF_TC_BODY(pollable_files, tc)
+{
+	struct pollfd pfd;
+	int ep, fs, mi, op, st;
+
+	ep = epoll_create1(0);
+	ATF_REQUIRE(ep >= 0);
+	ATF_REQUIRE((mi = open("/proc/self/mountinfo", O_RDONLY)) >= 0);
+	ATF_REQUIRE((st = open("/proc/self/status", O_RDONLY)) >= 0);
+	ATF_REQUIRE((op = open("/tmp", O_PATH)) >= 0);
+	ADD(ep, mi, EPOLLPRI, 1);
+	ERR(ep_add(ep, st, EPOLLIN, 2), EPERM);
+	ERR(ep_add(ep, op, EPOLLIN, 3), EBADF);
+	pfd.fd = op;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	ATF_CHECK_EQ(1, poll(&pfd, 1, 0));
+	ATF_CHECK_EQ_MSG(POLLNVAL, pfd.revents, "revents %#x", pfd.revents);
+	fs = (int)syscall(SYS_fsopen, "tmpfs", 0);
+	if (fs >= 0) {
+		ERR(ep_add(ep, fs, EPOLLIN, 4), EPERM);
+		ATF_REQUIRE(close(fs) == 0);
+	}
+	/* Nothing changed the mounts: no EPOLLPRI. */
+	NONE(ep, 0);
+	ATF_REQUIRE(close(op) == 0);
+	ATF_REQUIRE(close(st) == 0);
+	ATF_REQUIRE(close(mi) == 0);
+	ATF_REQUIRE(close(ep) == 0);
+}
+
+ATF_TC(mountinfo_change);
+ATF_TC_HEAD(mountinfo_change, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "A mount in the process's own mount "
+	    "namespace reports EPOLLPRI|EPOLLERR on /proc/self/mountinfo, as "
+	    "Linux's mounts poll does (issue 11, item 4)");
+	atf_tc_set_md_var(tc, "require.user", "root");
+}
+ATF_TC_BODY(mountinfo_change, tc)
+{
+	char dir[] = "/tmp/t_epoll.mnt.XXXXXX";
+	pid_t pid;
+	int st;
+
+	ATF_REQUIRE(mkdtemp(dir) != NULL);
+	pid = fork();
+	ATF_REQUIRE(pid >= 0);
+	if (pid == 0) {
+		struct epoll_event ev;
+		int ep, mi, n;
+
+		/* A private namespace: the machine's mounts stay as they are. */
+		if (unshare(CLONE_NEWNS) != 0 ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+			_exit(77);
+		if ((ep = epoll_create1(0)) < 0 ||
+		    (mi = open("/proc/self/mountinfo", O_RDONLY)) < 0)
+			_exit(1);
+		ev.events = EPOLLPRI;
+		ev.data.u64 = 7;
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, mi, &ev) != 0)
+			_exit(2);
+		if (epoll_wait(ep, &ev, 1, 0) != 0)
+			_exit(3);
+		if (mount("none", dir, "tmpfs", 0, NULL) != 0)
+			_exit(77);
+		n = epoll_wait(ep, &ev, 1, 5000);
+		if (n != 1 || ev.data.u64 != 7 ||
+		    (ev.events & (EPOLLPRI | EPOLLERR)) !=
+		    (EPOLLPRI | EPOLLERR))
+			_exit(4);
+		(void)umount(dir);
+		_exit(0);
+	}
+	ATF_REQUIRE_EQ(pid, waitpid(pid, &st, 0));
+	(void)rmdir(dir);
+	ATF_REQUIRE(WIFEXITED(st));
+	if (WEXITSTATUS(st) == 77)
+		atf_tc_skip("no private mount namespace here");
+	ATF_REQUIRE_EQ_MSG(0, WEXITSTATUS(st), "child failed at step %d",
+	    WEXITSTATUS(st));
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, efault_keeps_events);
@@ -1495,5 +1590,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, fork_child);
 	ATF_TP_ADD_TC(tp, recheck_batched);
 	ATF_TP_ADD_TC(tp, getfl_as_linux);
+	ATF_TP_ADD_TC(tp, pollable_files);
+	ATF_TP_ADD_TC(tp, mountinfo_change);
 	return (atf_no_error());
 }
