@@ -1372,6 +1372,26 @@ knote_deliver(struct knote *kn, int i, struct kevent *kev)
 	return (KD_EVENT);
 }
 
+
+/*
+ * The end of a collect.  A collect takes each knote off the active list
+ * while it delivers it, so a queue watching this one (poll() or another
+ * queue on its descriptor) may have looked and found it empty meanwhile;
+ * a knote put back (level-triggered) makes it non-empty again without
+ * the 0 -> 1 step that tells watchers.  So they are told here, as Linux's
+ * epoll wakes its pollers after a scan that leaves its ready list
+ * non-empty.
+ */
+static void
+kqueue_collect_requeued(struct kqueue *kq, int emptied)
+{
+
+	KQ_OWNED(kq);
+	if (emptied && kq->kq_count > 0)
+		kqueue_notify_watchers(kq);
+	kqueue_set_hostready(kq);
+}
+
 /*
  * Collect up to want events from the active list into kbuf, each through
  * knote_deliver() with a re-check, so two scans of one level-triggered
@@ -1457,7 +1477,7 @@ kqueue_collect(struct kqueue *kq, struct knote *marker, struct kevent *kbuf,
 {
 	struct knote *kn;
 	unsigned pending, requeue, bit;
-	int n = 0, nd = 0, i, r;
+	int emptied = 0, n = 0, nd = 0, i, r;
 
 	KQ_REG_OWNED(kq);
 	KQ_OWNED(kq);
@@ -1483,6 +1503,7 @@ kqueue_collect(struct kqueue *kq, struct knote *marker, struct kevent *kbuf,
 		TAILQ_REMOVE(&kq->kq_head, kn, kn_tqe);
 		kn->kn_status &= ~KN_QUEUED;
 		KQ_COUNT_ADD(kq, -1);
+		emptied |= kq->kq_count == 0;
 		pending = kn->kn_active;
 		kn->kn_active = 0;
 		requeue = 0;
@@ -1515,7 +1536,7 @@ kqueue_collect(struct kqueue *kq, struct knote *marker, struct kevent *kbuf,
 		kn->kn_status |= KN_QUEUED;
 		KQ_COUNT_ADD(kq, 1);
 	}
-	kqueue_set_hostready(kq);
+	kqueue_collect_requeued(kq, emptied);
 	*ndropp = nd;
 	return (n);
 }
@@ -1541,7 +1562,7 @@ kqueue_collect_knotes(struct kqueue *kq, struct knote *marker,
 	struct knslot *ks;
 	struct kq_knrec *kr;
 	unsigned pending, requeue, bit;
-	int n = 0, i, r;
+	int emptied = 0, n = 0, i, r;
 
 	KQ_REG_OWNED(kq);
 	KQ_OWNED(kq);
@@ -1563,6 +1584,7 @@ kqueue_collect_knotes(struct kqueue *kq, struct knote *marker,
 		TAILQ_REMOVE(&kq->kq_head, kn, kn_tqe);
 		kn->kn_status &= ~KN_QUEUED;
 		KQ_COUNT_ADD(kq, -1);
+		emptied |= kq->kq_count == 0;
 		pending = kn->kn_active;
 		kn->kn_active = 0;
 		requeue = 0;
@@ -1617,7 +1639,7 @@ kqueue_collect_knotes(struct kqueue *kq, struct knote *marker,
 			KQ_COUNT_ADD(kq, 1);
 		}
 	}
-	kqueue_set_hostready(kq);
+	kqueue_collect_requeued(kq, emptied);
 	return (n);
 }
 
