@@ -252,14 +252,6 @@ knlist_remove(struct knlist *kl, struct knote *kn)
 	hc_mtx_unlock(kl->kl_lock);
 }
 
-int
-knlist_empty(struct knlist *kl)
-{
-
-	KNL_ASSERT_LOCKED(kl);
-	return (SLIST_EMPTY(&kl->kl_list));
-}
-
 /*
  * Tell every knote on a source's list that the source changed.  Each
  * filter slot judges the hint with f_event() and is activated if it says

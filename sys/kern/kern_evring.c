@@ -55,7 +55,11 @@
 #include <sys/evring.h>
 #include <sys/epoch.h>
 
-#define	KSIG_MAXSIG	64
+/* A record's ring slot is kept in its knote slot's ks_ringpos. */
+_Static_assert(EVRING_MAXENTRIES - 1 <=
+    (__typeof__(((struct knslot *)0)->ks_ringpos))~0,
+    "ks_ringpos must hold every slot of the largest ring");
+
 #define	EVRING_ARRAY_MIN 16	/* evring_array_grow()'s first size */
 #define	EVRING_DROPS_HELD 64	/* knotes evring_finish_drops() frees at once */
 

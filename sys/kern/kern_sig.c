@@ -9,9 +9,7 @@
 #include <sys/ktypes.h>
 #include <sys/eventvar.h>
 
-#define	KSIG_MAX	65		/* signals 1..64 */
-
-static struct knlist sig_knlist[KSIG_MAX];
+static struct knlist sig_knlist[KSIG_MAXSIG + 1];
 static struct hc_mtx *sig_lock;
 
 int
@@ -21,7 +19,7 @@ kern_sig_init(void)
 
 	if ((error = hc_mtx_init(&sig_lock)) != 0)
 		return (error);
-	for (i = 0; i < KSIG_MAX; i++)
+	for (i = 0; i <= KSIG_MAXSIG; i++)
 		knlist_init(&sig_knlist[i], sig_lock);
 	return (0);
 }
@@ -37,7 +35,7 @@ void
 sig_deliver(int signo, unsigned count)
 {
 
-	if (signo <= 0 || signo >= KSIG_MAX || count == 0)
+	if (signo <= 0 || signo > KSIG_MAXSIG || count == 0)
 		return;
 	knote(&sig_knlist[signo], KNH_SIGNAL |
 	    ((long long)(count & 0xffffff) << 8) | signo);
@@ -48,7 +46,7 @@ filt_sigattach(struct knote *kn, struct knslot *ks __unused)
 {
 	int error;
 
-	if (kn->kn_ident == 0 || kn->kn_ident >= KSIG_MAX)
+	if (kn->kn_ident == 0 || kn->kn_ident > KSIG_MAXSIG)
 		return (EINVAL);
 	if ((error = hc_sig_watch((int)kn->kn_ident)) != 0)
 		return (error);

@@ -85,7 +85,6 @@ static void devpoll_fdclose(struct kqueue *kq, int fd);
 static void devpoll_free(struct kqueue *kq);
 
 static const struct kq_personality devpoll_pers = {
-	.kp_type = KQ_PERS_DEVPOLL,
 	.kp_fdclose = devpoll_fdclose,
 	.kp_free = devpoll_free,
 };

@@ -60,7 +60,6 @@ static void ep_fdclose(struct kqueue *kq, int fd);
 static void ep_free(struct kqueue *kq);
 
 static const struct kq_personality epoll_personality = {
-	.kp_type = KQ_PERS_EPOLL,
 	.kp_fdclosing = ep_fdclosing,
 	.kp_fdclose = ep_fdclose,
 	.kp_free = ep_free,

@@ -23,8 +23,9 @@
 
 #define	FE_NRECS	64	/* knotes collected per lock hold */
 
+/* No hooks: the personality only marks the queue as poll()'s own. */
 static const struct kq_personality poll_personality = {
-	.kp_type = KQ_PERS_POLL,
+	.kp_fdclose = NULL,
 };
 
 /*

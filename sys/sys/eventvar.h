@@ -62,6 +62,9 @@ struct knslot {
 #define	KS_INFLIGHT	(KS_INRING | KS_PUTBACK)
 #define	KS_INDROPS	0x0040	/* on its ring's deferred drops */
 
+/* The highest signal number EVFILT_SIGNAL and EVRING_PROP_BACKLOGSIG take. */
+#define	KSIG_MAXSIG	64
+
 /* Slot numbers of the descriptor filters on a descriptor knote. */
 #define	KN_FD_READ	0
 #define	KN_FD_WRITE	1
@@ -287,7 +290,6 @@ struct kqueue {
  * queue.  Hooks may be NULL.
  */
 struct kq_personality {
-	int	kp_type;		/* KQ_PERS_* */
 	/*
 	 * A descriptor knote of kq was dropped because its descriptor was
 	 * closed (knote_fdclose()); kq_reglock is not held.
@@ -301,9 +303,6 @@ struct kq_personality {
 	/* The queue's memory goes (kqueue_free()): free kq_pdata. */
 	void	(*kp_free)(struct kqueue *kq);
 };
-#define	KQ_PERS_DEVPOLL	1
-#define	KQ_PERS_EPOLL	2
-#define	KQ_PERS_POLL	3	/* one poll()/select() call's queue */
 
 /*
  * kq_count changes under kq_lock, but kqueue_pending() reads it without
@@ -315,7 +314,6 @@ struct kq_personality {
 	    __ATOMIC_RELAXED)
 
 #define	KQ_CLOSING	0x01	/* close() in progress: no new work */
-#define	KQ_TASKQUEUED	0x02
 
 /* Lock assertions, compiled in under INVARIANTS. */
 #ifdef INVARIANTS
@@ -358,7 +356,6 @@ struct kq_personality {
 void	knlist_init(struct knlist *kl, struct hc_mtx *lock);
 void	knlist_add(struct knlist *kl, struct knote *kn);
 void	knlist_remove(struct knlist *kl, struct knote *kn);
-int	knlist_empty(struct knlist *kl);
 void	knote(struct knlist *kl, long long hint);
 void	knote_locked(struct knlist *kl, long long hint);
 void	knlist_teardown(struct knlist *kl, unsigned vnode_note);

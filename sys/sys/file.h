@@ -87,7 +87,6 @@ void	fd_close_upcall(int fd);
 void	fd_forkprepare(void);
 void	fd_forkparent(void);
 void	fd_forkchild(void);
-void	fd_init(void);
 
 /* Knote membership of a file: the host watches follow it. */
 int	file_knote_attach(struct file *fp, struct knote *kn);

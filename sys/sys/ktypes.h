@@ -83,9 +83,6 @@ typedef _Bool			bool;
 #define	ENOTSUP		EOPNOTSUPP
 #define	ETIMEDOUT	110
 
-/* Kernel-local pseudo errors; never returned to a caller. */
-#define	ERESTART	(-1)
-
 struct timespec {
 	int64_t	tv_sec;
 	long	tv_nsec;
