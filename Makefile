@@ -8,7 +8,10 @@
 #                        the last line of output is "N passed, N failed"
 #   make check           make test, the man-page lint, an install smoke test,
 #                        then the whole suite again built with ASan+UBSan and
-#                        with TSan, and a total
+#                        with TSan, every fuzz harness for CHECK_FUZZ_SECONDS,
+#                        and a total
+#   make fuzz            build the libFuzzer harnesses (fuzz/fuzz_*.c) with
+#                        clang and run each for FUZZ_SECONDS
 #   make run             build and run the benchmark (build/bench/evbench)
 #   make realprogs       redis-server and nginx from Debian, natively and under
 #                        LD_PRELOAD=libevring-preload.so (bench/realprogs.sh;
@@ -105,6 +108,10 @@ KYUA_PARALLELISM ?= 1
 DEPS_PKGS  := gcc libc6-dev pkg-config libatf-dev kyua \
 	      liburing-dev libevent-dev libuv1-dev mandoc gnuplot-nox
 DEPS_PKGS  += $(if $(findstring clang,$(CC)),clang libclang-rt-14-dev)
+# What "make fuzz" needs besides: clang, and libFuzzer and the sanitizer
+# runtimes, which Debian 12 ships in libclang-rt-14-dev (only recommended
+# by clang-14's dependencies, so not always there).
+FUZZ_DEPS_PKGS := clang libclang-rt-14-dev
 # What "make realprogs" runs: real programs and their own load generators.
 REALPROGS_PKGS := redis-server redis-tools nginx-light wrk
 
@@ -231,8 +238,8 @@ FLAGS_SIG   = $(CC) | $(KERN_CPPFLAGS) $(KERN_CFLAGS) | $(USER_CPPFLAGS) \
 # ---------------------------------------------------------------- targets
 
 .PHONY: all lib tests bench examples deps test check run install uninstall \
-	freestanding lint-man abi-check install-check clean fuzz FORCE \
-	realprogs realprogs-deps
+	freestanding lint-man abi-check install-check clean fuzz fuzz-deps \
+	FORCE realprogs realprogs-deps
 
 all: lib tests bench examples
 
@@ -389,57 +396,58 @@ test: deps freestanding lib tests abi-check $(PROBE)
 	 $(PROBE)
 
 # The normal build's tests, then each sanitizer build's, each with its own
-# summary; a variant that fails does not stop the next.  The last line totals
-# them.
+# summary, then every fuzz harness for CHECK_FUZZ_SECONDS from its seed
+# corpus (each harness counts as one test); a variant that fails does not
+# stop the next.  The last line totals them.
+CHECK_FUZZ_SECONDS ?= 20
 check: deps
 	@rm -f $(BUILD)/test-counts $(BUILD)-asan/test-counts \
-		$(BUILD)-tsan/test-counts
+		$(BUILD)-tsan/test-counts $(FUZZ_BUILD)/test-counts
 	@rc=0; \
 	$(MAKE) lint-man || rc=1; \
 	$(MAKE) test || rc=1; \
 	$(MAKE) install-check || rc=1; \
 	$(MAKE) test SANITIZE=asan BUILD=$(BUILD)-asan || rc=1; \
 	$(MAKE) test SANITIZE=tsan BUILD=$(BUILD)-tsan || rc=1; \
-	mk/total.sh $(BUILD) $(BUILD)-asan $(BUILD)-tsan || rc=1; \
+	$(MAKE) fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS) FUZZ_FRESH=-f || rc=1; \
+	mk/total.sh $(BUILD) $(BUILD)-asan $(BUILD)-tsan $(FUZZ_BUILD) || rc=1; \
 	exit $$rc
 
 # libFuzzer harnesses (fuzz/fuzz_*.c): the library built with clang and
 # the fuzzer's coverage, ASan and UBSan into $(FUZZ_BUILD), each harness
-# linked with it and run for FUZZ_SECONDS on a copy of its seed corpus
-# (fuzz/corpus/<target>/; what it finds stays in $(FUZZ_BUILD)/corpus).
-# A crash stops the run and leaves crash-* in $(FUZZ_BUILD).
+# linked with it and run for FUZZ_SECONDS by mk/run-fuzz.sh, from its seed
+# corpus (fuzz/corpus/<target>/, never written) and the units earlier runs
+# found ($(FUZZ_BUILD)/corpus/<target>/, where new ones go; FUZZ_FRESH=-f
+# empties it first, as "make check" does).  Every harness runs; one summary
+# line each, and a crash leaves crash-* in $(FUZZ_BUILD).
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD   ?= build-fuzz
+FUZZ_FRESH   ?=
 FUZZ_CC      ?= clang
 FUZZ_SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 		 -fno-omit-frame-pointer
 FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
 
-fuzz: deps
+fuzz-deps:
+	@mk/deps.sh $(FUZZ_DEPS_PKGS)
+
+fuzz: deps fuzz-deps
 	@$(MAKE) lib BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) ZDEFS= WERROR= \
 		CFLAGS='-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SANFLAGS)'
 	@set -e; mkdir -p $(FUZZ_BUILD)/fuzz; for t in $(FUZZ_TARGETS); do \
+		b=$(FUZZ_BUILD)/fuzz/$$t; \
+		if [ $$b -nt fuzz/$$t.c ] && \
+		    [ $$b -nt $(FUZZ_BUILD)/lib/libevring.so.$(VERSION) ]; then \
+			continue; \
+		fi; \
 		echo "fuzz: building $$t"; \
 		$(FUZZ_CC) -O1 -g -fsanitize=fuzzer $(FUZZ_SANFLAGS) \
-		    -I$(FUZZ_BUILD)/include -o $(FUZZ_BUILD)/fuzz/$$t \
+		    -Wall -Wextra -I$(FUZZ_BUILD)/include -o $$b \
 		    fuzz/$$t.c -L$(FUZZ_BUILD)/lib -levring \
 		    -Wl,-rpath,'$$ORIGIN/../lib' -pthread; \
 	done
-	@for t in $(FUZZ_TARGETS); do \
-		mkdir -p $(FUZZ_BUILD)/corpus/$$t; \
-		echo "fuzz: running $$t for $(FUZZ_SECONDS) s" \
-		    "(log: $(FUZZ_BUILD)/fuzz-$$t.log)"; \
-		(cd $(FUZZ_BUILD) && ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
-		    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		    ./fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
-		    -print_final_stats=1 corpus/$$t ../fuzz/corpus/$$t \
-		    > fuzz-$$t.log 2>&1); rc=$$?; \
-		grep -E '^#[0-9]+.*(INITED|DONE)|^stat::(number_of_executed_units|peak_rss)|ERROR|SUMMARY|crash-|Test unit written' \
-		    $(FUZZ_BUILD)/fuzz-$$t.log; \
-		if [ $$rc -ne 0 ]; then \
-			echo "fuzz: $$t failed (status $$rc)" >&2; exit 1; \
-		fi; \
-	done
+	@mk/run-fuzz.sh $(FUZZ_FRESH) $(FUZZ_BUILD) $(FUZZ_SECONDS) \
+		$(FUZZ_TARGETS)
 
 # Real programs under the preload library (bench/realprogs.sh; see
 # bench/README.md).  REALPROGS_ARGS passes options, e.g. "-r 5" rounds.
