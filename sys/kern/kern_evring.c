@@ -363,7 +363,8 @@ evring_reap(struct kqueue *kq, struct kevring *kr)
 		    KS_PUTBACK)) == KS_ACTIVE)
 			evring_backlog_add(kq, kn, 1u << evring_owner_slot(eo));
 	}
-	kr->kr_reaped = rd;
+	/* Atomic: evring_wait_fast() reads it without kq_lock. */
+	ck_pr_store_32(&kr->kr_reaped, rd);
 }
 
 /* Write one record at the write index (room checked by the caller). */
@@ -1147,7 +1148,7 @@ evring_wait_fast(struct kqueue *kq, uint32_t ringstate, int *retval)
 {
 	struct epoch_tracker et;
 	struct kevring *kr;
-	uint32_t w, rd;
+	uint32_t w, rd, reaped;
 	int fast = 0;
 
 	if (epoch_enter(&et) != 0)
@@ -1168,8 +1169,18 @@ evring_wait_fast(struct kqueue *kq, uint32_t ringstate, int *retval)
 		 * reaped here, so no fence is needed.
 		 */
 		rd = ck_pr_load_32(&kr->kr_hdr->eh_read);
+		/*
+		 * Valid as a reap judges it: between the reaped index and
+		 * the write index.  Within entries of the write index is not
+		 * enough: a read index moved back behind the reaped one
+		 * would count records consumed long ago, or never written,
+		 * as unread.  A reaped index loaded past w (a reap and a
+		 * publish since) fails the first test: the lock decides.
+		 */
+		reaped = ck_pr_load_32(&kr->kr_reaped);
 		if (w != ringstate && rd != w &&
-		    (uint32_t)(w - rd) <= kr->kr_entries) {
+		    (uint32_t)(w - reaped) <= kr->kr_entries &&
+		    (uint32_t)(rd - reaped) <= (uint32_t)(w - reaped)) {
 			*retval = (int)(w - rd);
 			fast = 1;
 		}

@@ -1623,6 +1623,39 @@ ATF_TC_BODY(bad_index, tc)
 	ATF_REQUIRE(close(kq) == 0);
 }
 
+ATF_TC(bad_index_fast);
+ATF_TC_HEAD(bad_index_fast, tc)
+{
+	atf_tc_set_md_var(tc, "descr",
+	    "A read index behind what the kernel reaped is refused by the "
+	    "kevent_wait() that finds records unread without the lock too: "
+	    "it fails EOVERFLOW instead of reporting more records than were "
+	    "posted (found by fuzz_ring)");
+}
+ATF_TC_BODY(bad_index_fast, tc)
+{
+	struct timespec zero = { 0, 0 };
+	struct evring r;
+	uint32_t w;
+	int kq;
+
+	kq = kq_ring(8, &r);
+	KCHANGE_OK(kq, 0, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	TRIGGER(kq, 0);
+	w = hdr_load(&r.er_hdr->eh_write);
+	ATF_REQUIRE_EQ(w, EVRING_INDEX_START + 1);
+	/* One record was posted; this index would make it look like two. */
+	r.er_hdr->eh_read = w - 2;
+	ATF_REQUIRE_ERRNO(EOVERFLOW, kevent_wait(kq, w - 2, &zero, NULL) ==
+	    -1);
+	ATF_REQUIRE(hdr_load(&r.er_hdr->eh_flags) & EVRING_F_BADINDEX);
+	/* The valid index is accepted, without the lock or with it. */
+	r.er_hdr->eh_read = w - 1;
+	ATF_REQUIRE_EQ(kevent_wait(kq, w - 1, &zero, NULL), 1);
+	ATF_REQUIRE_EQ(kevent_wait(kq, w - 1, &zero, NULL), 1);
+	ATF_REQUIRE(close(kq) == 0);
+}
+
 #define	NSTRESSQ	3
 #define	NSTRESSID	16
 
@@ -3191,6 +3224,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, wait_sigmask);
 	ATF_TP_ADD_TC(tp, close_wakes);
 	ATF_TP_ADD_TC(tp, bad_index);
+	ATF_TP_ADD_TC(tp, bad_index_fast);
 	ATF_TP_ADD_TC(tp, untrusted_stress);
 	ATF_TP_ADD_TC(tp, fork_child);
 	ATF_TP_ADD_TC(tp, claim_consumers);
