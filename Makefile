@@ -413,9 +413,10 @@ check: deps
 	mk/total.sh $(BUILD) $(BUILD)-asan $(BUILD)-tsan $(FUZZ_BUILD) || rc=1; \
 	exit $$rc
 
-# libFuzzer harnesses (fuzz/fuzz_*.c): the library built with clang and
-# the fuzzer's coverage, ASan and UBSan into $(FUZZ_BUILD), each harness
-# linked with it and run for FUZZ_SECONDS by mk/run-fuzz.sh, from its seed
+# libFuzzer harnesses (fuzz/fuzz_*.c, sharing fuzz/fuzz_input.h): the
+# library built with clang and the fuzzer's coverage, ASan and UBSan into
+# $(FUZZ_BUILD), each harness linked with it and run for FUZZ_SECONDS by
+# mk/run-fuzz.sh, from its seed
 # corpus (fuzz/corpus/<target>/, never written) and the units earlier runs
 # found ($(FUZZ_BUILD)/corpus/<target>/, where new ones go; FUZZ_FRESH=-f
 # empties it first, as "make check" does).  Every harness runs; one summary
@@ -436,7 +437,7 @@ fuzz: deps fuzz-deps
 		CFLAGS='-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SANFLAGS)'
 	@set -e; mkdir -p $(FUZZ_BUILD)/fuzz; for t in $(FUZZ_TARGETS); do \
 		b=$(FUZZ_BUILD)/fuzz/$$t; \
-		if [ $$b -nt fuzz/$$t.c ] && \
+		if [ $$b -nt fuzz/$$t.c ] && [ $$b -nt fuzz/fuzz_input.h ] && \
 		    [ $$b -nt $(FUZZ_BUILD)/lib/libevring.so.$(VERSION) ]; then \
 			continue; \
 		fi; \

@@ -30,43 +30,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz_input.h"
+
 #define	EVRING_NO_RENAME
 #include <evring/epoll.h>
 #define	EVRING_DEVPOLL_NO_MACROS
 #include <sys/devpoll.h>
 
 #define	NPOOL	12
-
-struct input {
-	const uint8_t	*p;
-	size_t		left;
-};
-
-static uint8_t
-in8(struct input *in)
-{
-
-	if (in->left == 0)
-		return (0);
-	in->left--;
-	return (*in->p++);
-}
-
-static uint32_t
-in32(struct input *in)
-{
-
-	return ((uint32_t)in8(in) | (uint32_t)in8(in) << 8 |
-	    (uint32_t)in8(in) << 16 | (uint32_t)in8(in) << 24);
-}
-
-#define	CHECK(e) do {							\
-	if (!(e)) {							\
-		fprintf(stderr, "%s:%d: invariant failed: %s\n",	\
-		    __FILE__, __LINE__, #e);				\
-		__builtin_trap();					\
-	}								\
-} while (0)
 
 static int pool[NPOOL];
 

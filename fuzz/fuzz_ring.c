@@ -42,39 +42,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz_input.h"
+
 #define	NUSER	6		/* idents 0..NUSER-1; NUSER is the probe */
 #define	UDATA(id) ((void *)(uintptr_t)(0x100 + (id)))
-
-struct input {
-	const uint8_t	*p;
-	size_t		left;
-};
-
-static uint8_t
-in8(struct input *in)
-{
-
-	if (in->left == 0)
-		return (0);
-	in->left--;
-	return (*in->p++);
-}
-
-static uint32_t
-in32(struct input *in)
-{
-
-	return ((uint32_t)in8(in) | (uint32_t)in8(in) << 8 |
-	    (uint32_t)in8(in) << 16 | (uint32_t)in8(in) << 24);
-}
-
-#define	CHECK(e) do {							\
-	if (!(e)) {							\
-		fprintf(stderr, "%s:%d: invariant failed: %s (errno %d)\n", \
-		    __FILE__, __LINE__, #e, errno);			\
-		__builtin_trap();					\
-	}								\
-} while (0)
 
 /*
  * What the harness knows of the kernel's ring.  good_rd is the last read

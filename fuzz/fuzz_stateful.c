@@ -52,6 +52,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz_input.h"
+
 #define	EVRING_NO_RENAME
 #include <evring/epoll.h>
 #include <evring/poll.h>
@@ -113,21 +115,6 @@ static struct mslot slots[NSLOT];
 static uint64_t serial;		/* udata and epoll data: unique values */
 static int opno;		/* the operation being checked */
 static int trace;		/* FUZZ_TRACE set: each result to stderr */
-
-struct input {
-	const uint8_t	*p;
-	size_t		left;
-};
-
-static uint8_t
-in8(struct input *in)
-{
-
-	if (in->left == 0)
-		return (0);
-	in->left--;
-	return (*in->p++);
-}
 
 static void __attribute__((__format__(__printf__, 1, 2), __noreturn__))
 mismatch(const char *fmt, ...)
