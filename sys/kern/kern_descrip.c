@@ -462,10 +462,15 @@ fd_close_hook(int fd)
 	__atomic_sub_fetch(&fdt_count, 1, __ATOMIC_RELAXED);
 	hc_mtx_unlock(fdt_lock);
 
+	/*
+	 * Other queues' registrations on the number go with it, a queue's
+	 * as well as any descriptor's, as FreeBSD's knote_fdclose() and
+	 * Linux's eventpoll_release() remove them; only then is the queue
+	 * itself closed.
+	 */
+	fd_drop_knotes(fp);
 	if (fp->f_type == DTYPE_KQUEUE)
 		kqueue_close(fp->f_kq);
-	else
-		fd_drop_knotes(fp);
 	fdrop(fp);
 }
 

@@ -4,7 +4,8 @@
  * can stand in for them) see it readable exactly while it has pending
  * events; another kqueue can watch it (data = pending events), and a cycle
  * of queues watching each other neither deadlocks nor loops; closing a
- * watched queue reports EV_EOF to its watchers; kqueue descriptors are
+ * watched queue removes its watchers' registrations, as closing any
+ * descriptor does on FreeBSD (knote_fdclose()); kqueue descriptors are
  * close-on-exec.
  */
 #include <sys/types.h>
@@ -335,30 +336,40 @@ ATF_TC(close_watched_queue);
 ATF_TC_HEAD(close_watched_queue, tc)
 {
 	atf_tc_set_md_var(tc, "descr", "Closing kqueue A while kqueue B "
-	    "watches it reports EV_EOF on B's knote for A (the source "
-	    "vanished)");
+	    "watches it, with an event pending in A, removes B's "
+	    "registration: B reports nothing, an EV_DELETE of it fails with "
+	    "EBADF and its knote is gone, as FreeBSD's close() does for any "
+	    "descriptor (knote_fdclose())");
 }
 ATF_TC_BODY(close_watched_queue, tc)
 {
 	struct kevent ev;
+	long long before;
 	int a, b;
 
 	ATF_REQUIRE((a = kqueue()) >= 0);
 	ATF_REQUIRE((b = kqueue()) >= 0);
+	before = KEV_STAT(EVRING_STAT_KNOTES);
 	KEV_CHANGE(b, a, EVFILT_READ, EV_ADD, 0, 0, NULL);
 	KEV_NONE(b, 0);
-	ATF_REQUIRE_EQ(0, close(a));
+	KEV_CHANGE(a, 1, EVFILT_USER, EV_ADD, NOTE_TRIGGER, 0, NULL);
 	ev = KEV_ONE(b, 1000, a, EVFILT_READ);
-	ATF_CHECK_MSG(ev.flags & EV_EOF, "flags %#x", ev.flags);
+	ATF_CHECK_EQ(1, ev.data);
+	ATF_REQUIRE_EQ(0, close(a));
+	KEV_NONE(b, 50);
+	ATF_CHECK_EQ(KEV_STAT(EVRING_STAT_KNOTES), before);
+	EV_SET(&ev, a, EVFILT_READ, EV_DELETE, 0, 0, NULL);
+	ATF_CHECK_EQ(-1, kevent(b, &ev, 1, NULL, 0, NULL));
+	ATF_CHECK_EQ(EBADF, errno);
+	ATF_REQUIRE_EQ(0, close(b));
 }
 
 ATF_TC(close_watched_queue_disabled);
 ATF_TC_HEAD(close_watched_queue_disabled, tc)
 {
 	atf_tc_set_md_var(tc, "descr", "A disabled registration in kqueue B "
-	    "on kqueue A, which is then closed, can still be removed with "
-	    "EV_DELETE (its knote goes), and a second delete fails with EBADF "
-	    "(regression: both failed with EBADF and the knote stayed)");
+	    "on kqueue A goes when A is closed: its knote is gone and an "
+	    "EV_DELETE fails with EBADF (regression: the knote stayed)");
 }
 ATF_TC_BODY(close_watched_queue_disabled, tc)
 {
@@ -378,7 +389,6 @@ ATF_TC_BODY(close_watched_queue_disabled, tc)
 	KEV_NONE(b, 20);
 	ATF_REQUIRE_EQ(0, close(a));
 	KEV_NONE(b, 0);
-	KEV_CHANGE(b, a, EVFILT_READ, EV_DELETE, 0, 0, NULL);
 	ATF_CHECK_EQ(KEV_STAT(EVRING_STAT_KNOTES), before);
 	EV_SET(&ev, a, EVFILT_READ, EV_DELETE, 0, 0, NULL);
 	ATF_CHECK_EQ(-1, kevent(b, &ev, 1, NULL, 0, NULL));
