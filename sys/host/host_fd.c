@@ -299,6 +299,57 @@ host_ioctl_int(int fd, unsigned long req)
 	return (v);
 }
 
+/*
+ * Linux's struct tcp_info up to tcpi_bytes_acked (Linux 4.1): glibc's
+ * <netinet/tcp.h> ends before it, and <linux/tcp.h> cannot be included
+ * beside it.  The kernel fills what it has and says how much.
+ */
+struct host_tcp_info {
+	struct tcp_info	hti_head;
+	uint64_t	hti_pacing_rate;
+	uint64_t	hti_max_pacing_rate;
+	uint64_t	hti_bytes_acked;
+};
+_Static_assert(offsetof(struct host_tcp_info, hti_bytes_acked) == 120,
+    "tcpi_bytes_acked is at offset 120 in Linux's struct tcp_info");
+
+int
+hc_fd_sendq(int fd, long long *unsentp, long long *ackedp)
+{
+	struct host_tcp_info ti;
+	socklen_t len;
+	int acc, dom, type;
+
+	len = sizeof(type);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+		return (errno == ENOTSOCK ? EINVAL : errno);
+	*unsentp = host_ioctl_int(fd, SIOCOUTQ);
+	if (*unsentp < 0) {
+		/* A listener has no send queue: SIOCOUTQ refuses it. */
+		acc = 0;
+		len = sizeof(acc);
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) < 0 ||
+		    !acc)
+			return (errno != 0 ? errno : EINVAL);
+		*unsentp = 0;
+	}
+	if (ackedp == NULL)
+		return (0);
+	*ackedp = -1;
+	dom = 0;
+	len = sizeof(dom);
+	memset(&ti, 0, sizeof(ti));
+	if (type == SOCK_STREAM &&
+	    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &len) == 0 &&
+	    (dom == AF_INET || dom == AF_INET6)) {
+		len = sizeof(ti);
+		if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
+		    len >= sizeof(ti))
+			*ackedp = (long long)ti.hti_bytes_acked;
+	}
+	return (0);
+}
+
 int
 hc_fd_revents(int fd, unsigned *reventsp)
 {

@@ -81,6 +81,7 @@ static const struct filterops *const sysfilt_ops[EVFILT_SYSCOUNT] = {
 	[~EVFILT_VNODE] = &file_filtops[KN_FD_VNODE],
 	[~EVFILT_PROC] = &proc_filtops,
 	[~EVFILT_PROCDESC] = &file_filtops[KN_FD_PROCDESC],
+	[~EVFILT_EMPTY] = &file_filtops[KN_FD_EMPTY],
 	[~EVFILT_SIGNAL] = &sig_filtops,
 	[~EVFILT_TIMER] = &timer_filtops,
 	[~EVFILT_USER] = &user_filtops,
@@ -867,7 +868,7 @@ knote_grow(struct kqueue *kq, struct knote *kn)
 {
 	struct knote *nkn, **prevp;
 	struct hc_mtx *kl_lock = kn->kn_fp->f_knlist.kl_lock;
-	int n = kn->kn_nslots;
+	int i, n = kn->kn_nslots;
 
 	KQ_REG_OWNED(kq);
 	nkn = kmalloc(knote_size(n + 1), M_KNOTE, HC_M_ZERO);
@@ -887,6 +888,8 @@ knote_grow(struct kqueue *kq, struct knote *kn)
 	}
 	if (kq->kq_ring != NULL)
 		evring_knote_moved(kq, kn, nkn);
+	if ((i = knote_slotidx(nkn, KN_FD_EMPTY)) != 0)
+		filt_emptymoved(&nkn->kn_slot[i - 1], nkn);
 	KQ_UNLOCK(kq);
 	hc_mtx_unlock(kl_lock);
 	kfree(kn, knote_size(n), M_KNOTE);
@@ -2160,9 +2163,10 @@ static const struct filterops user_filtops = {
 #define	TIMER_MINPERIOD	10000LL		/* 10 us: no periodic spinning */
 
 static void kqueue_timeout(void *arg);
+static void filt_emptyexpire(struct knote *kn);
 
 /* The queue's wheel, made at its first timer. */
-static int
+int
 kqueue_timers_init(struct kqueue *kq)
 {
 	struct kqtimers *kt;
@@ -2196,6 +2200,10 @@ filt_timerexpire(struct kwtimer *e, void *arg)
 	struct knslot *ks = &kn->kn_slot[0];
 	long long now = *(long long *)arg, next = e->kw_deadline, n = 1;
 
+	if (kn->kn_class == KNC_FD) {
+		filt_emptyexpire(kn);
+		return;
+	}
 	if (kt->kt_period > 0) {
 		if (now >= next)
 			n += (now - next) / kt->kt_period;
@@ -2464,6 +2472,190 @@ static const struct filterops timer_filtops = {
 	.f_event = filt_timer,
 	.f_modify = filt_timermodify,
 };
+
+/*
+ * EVFILT_EMPTY: a socket's send queue is empty (data 0); FreeBSD's
+ * filt_soempty(), evaluated at every acknowledgement.  Linux wakes a
+ * socket's pollers when its send queue drains only if a writer found it
+ * full, so the host cannot report the moment it empties.  The filter polls
+ * instead, on the queue's timer wheel: once at registration, then while
+ * the queue holds data, from EMPTY_POLL_MIN doubling to EMPTY_POLL_MAX.
+ * A host report of write space (which comes for a Unix socket each time
+ * the peer reads) makes it look at once.  With EV_CLEAR the event is
+ * reported again only after the queue held data and emptied: a TCP
+ * socket's count of acknowledged bytes (which only grows) says whether
+ * that happened since the last report, so a write acknowledged between
+ * two looks is not missed, and such a registration looks every
+ * EMPTY_WATCH once it has reported; for another socket the queue seen
+ * holding data, or a report of write space after the registration's
+ * first, says so.
+ */
+#define	EMPTY_POLL_MIN	50000LL		/* 50 us */
+#define	EMPTY_POLL_MAX	10000000LL	/* 10 ms */
+#define	EMPTY_WATCH	20000000LL	/* 20 ms */
+
+struct kempty {
+	struct ktimer	ke_timer;	/* the next look; kt_kn its knote */
+	long long	ke_delay;	/* the next poll's interval */
+	long long	ke_acked;	/* TCP bytes acknowledged at the last
+					   report */
+	int		ke_state;	/* KE_* */
+};
+#define	KE_REPORTED	0x1	/* reported at least once */
+#define	KE_CHANGED	0x2	/* held data, or drained, since the last */
+#define	KE_HOSTFIRST	0x4	/* the host's first report is still due */
+
+static void filt_emptyarm(struct kqueue *kq, struct kempty *ke,
+    long long delay);
+
+int
+filt_emptyattach(struct knote *kn, struct knslot *ks)
+{
+	struct file *fp = kn->kn_fp;
+	struct kempty *ke;
+
+	if (fp->f_type != DTYPE_HOST || (fp->f_hosttype != HC_FT_SOCKET &&
+	    fp->f_hosttype != HC_FT_LISTEN))
+		return (EINVAL);
+	ke = kmalloc(sizeof(*ke), M_KNOTE, HC_M_ZERO);
+	if (ke == NULL)
+		return (ENOMEM);
+	kwtimer_init(&ke->ke_timer.kt_entry);
+	ke->ke_timer.kt_kn = kn;
+	ke->ke_delay = EMPTY_POLL_MIN;
+	ke->ke_state = KE_HOSTFIRST;
+	/* The data given at registration means nothing to this filter. */
+	ks->ks_hook = ke;
+	/* The first look, whatever the host reports (a listener: nothing). */
+	KQ_LOCK(kn->kn_kq);
+	filt_emptyarm(kn->kn_kq, ke, 0);
+	KQ_UNLOCK(kn->kn_kq);
+	return (0);
+}
+
+void
+filt_emptydetach(struct knote *kn, struct knslot *ks)
+{
+	struct kqueue *kq = kn->kn_kq;
+	struct kempty *ke = ks->ks_hook;
+
+	KQ_LOCK(kq);
+	if (kwtimer_armed(&ke->ke_timer.kt_entry))
+		kwheel_remove(&kq->kq_timers->kt_wheel, &ke->ke_timer.kt_entry);
+	KQ_UNLOCK(kq);
+	kfree(ke, sizeof(*ke), M_KNOTE);
+	ks->ks_hook = NULL;
+}
+
+/* The knote moved (knote_grow()): the poll names the new one. */
+void
+filt_emptymoved(struct knslot *ks, struct knote *nkn)
+{
+	struct kempty *ke = ks->ks_hook;
+
+	KQ_OWNED(nkn->kn_kq);
+	ke->ke_timer.kt_kn = nkn;
+}
+
+/* Look again at time now + delay.  Under kq_lock. */
+static void
+filt_emptyarm(struct kqueue *kq, struct kempty *ke, long long delay)
+{
+
+	KQ_OWNED(kq);
+	if (kwtimer_armed(&ke->ke_timer.kt_entry))
+		kwheel_remove(&kq->kq_timers->kt_wheel, &ke->ke_timer.kt_entry);
+	kwheel_add(&kq->kq_timers->kt_wheel, &ke->ke_timer.kt_entry,
+	    kern_now() + delay);
+}
+
+/*
+ * A look is due (filt_timerexpire()).  It is made here, not left to the
+ * delivery: an EV_ONESHOT knote once active is delivered without one.
+ */
+static void
+filt_emptyexpire(struct knote *kn)
+{
+	struct knslot *ks;
+	int i;
+
+	i = knote_slotidx(kn, KN_FD_EMPTY);
+	if (i == 0)
+		return;
+	ks = &kn->kn_slot[i - 1];
+	if ((ks->ks_status & (KS_DROPPING | KS_DISABLED)) == 0 &&
+	    filt_empty(kn, ks, 0))
+		knote_activate(kn, i - 1);
+}
+
+int
+filt_empty(struct knote *kn, struct knslot *ks, long long hint)
+{
+	struct kqueue *kq = kn->kn_kq;
+	struct kempty *ke = ks->ks_hook;
+	long long acked, unsent;
+	int clear;
+
+	if (hint & KNH_POLL) {
+		if ((KNH_DETAIL(hint) & (HC_POLLOUT | HC_POLLHUP |
+		    HC_POLLERR)) == 0)
+			return (0);
+		/* Write space after the first report: the queue drained. */
+		if (ke->ke_state & KE_HOSTFIRST)
+			ke->ke_state &= ~KE_HOSTFIRST;
+		else
+			ke->ke_state |= KE_CHANGED;
+		/* Looked at now, for the same reason as filt_emptyexpire(). */
+		hint = 0;
+	}
+	if (hint != 0)
+		return (0);
+	clear = (ks->ks_flags & EV_CLEAR) != 0;
+	acked = -1;
+	if (hc_fd_sendq(kn->kn_fp->f_fd, &unsent, clear ? &acked : NULL) != 0)
+		return (0);
+	if (unsent > 0) {
+		ks->ks_data = unsent;
+		ke->ke_state |= KE_CHANGED;
+		filt_emptyarm(kq, ke, ke->ke_delay);
+		if ((ke->ke_delay *= 2) > EMPTY_POLL_MAX)
+			ke->ke_delay = EMPTY_POLL_MAX;
+		return (0);
+	}
+	ks->ks_data = 0;
+	ke->ke_delay = EMPTY_POLL_MIN;
+	/* The look that activated it decided; the delivery's agrees. */
+	if (ks->ks_status & KS_ACTIVE)
+		return (1);
+	if (clear && acked >= 0) {
+		filt_emptyarm(kq, ke, EMPTY_WATCH);
+		if ((ke->ke_state & KE_REPORTED) && acked == ke->ke_acked)
+			return (0);	/* nothing acknowledged since */
+		ke->ke_acked = acked;
+	} else {
+		if (kwtimer_armed(&ke->ke_timer.kt_entry))
+			kwheel_remove(&kq->kq_timers->kt_wheel,
+			    &ke->ke_timer.kt_entry);
+		if (clear && (ke->ke_state & (KE_REPORTED | KE_CHANGED)) ==
+		    KE_REPORTED)
+			return (0);	/* empty all along since */
+	}
+	ke->ke_state = (ke->ke_state | KE_REPORTED) & ~KE_CHANGED;
+	return (1);
+}
+
+/* Only fflags change: the data given means nothing here (ks_hook). */
+int
+filt_emptymodify(struct knote *kn, struct knslot *ks,
+    const struct kevent *kev)
+{
+	struct kqueue *kq = kn->kn_kq;
+
+	KQ_LOCK(kq);
+	ks->ks_sfflags = kev->fflags;
+	KQ_UNLOCK(kq);
+	return (0);
+}
 
 /*
  * EVFILT_PROC: NOTE_EXIT, with the wait status in data when the host can

@@ -451,4 +451,14 @@ const struct filterops file_filtops[KN_FD_NFILT] = {
 		.f_detach = filt_noop_detach,
 		.f_event = filt_procdesc,
 	},
+	[KN_FD_EMPTY] = {
+		.f_class = KNC_FD,
+		.f_slot = KN_FD_EMPTY,
+		.f_hostevents = HC_POLLOUT,
+		.f_attach = filt_emptyattach,
+		.f_detach = filt_emptydetach,
+		.f_event = filt_empty,
+		.f_modify = filt_emptymodify,
+		.f_prepare = kqueue_timers_init,
+	},
 };

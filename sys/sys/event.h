@@ -28,7 +28,7 @@
 #define	EVFILT_LIO		(-10)	/* not supported: EINVAL */
 #define	EVFILT_USER		(-11)
 #define	EVFILT_SENDFILE		(-12)	/* not supported: EINVAL */
-#define	EVFILT_EMPTY		(-13)	/* not supported: EINVAL */
+#define	EVFILT_EMPTY		(-13)	/* a socket's send queue is empty */
 #define	EVFILT_EXCEPT		(-15)	/* out-of-band data (Darwin's number) */
 #define	EVFILT_SYSCOUNT		15
 

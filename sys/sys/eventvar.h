@@ -48,10 +48,15 @@ struct knslot {
 	uint32_t	ks_fflags;	/* fflags to report */
 	int16_t		ks_filter;	/* EVFILT_* */
 	uint16_t	ks_ringpos;	/* KS_INRING: its record's ring slot */
-	int64_t		ks_sdata;	/* data given at registration */
+	union {
+		int64_t	ksu_sdata;	/* data given at registration */
+		void	*ksu_hook;	/* EVFILT_EMPTY: its poll (filt_empty) */
+	} ks_u;
 	int64_t		ks_data;	/* data to report */
 	void		*ks_udata;
 };
+#define	ks_sdata	ks_u.ksu_sdata
+#define	ks_hook		ks_u.ksu_hook
 
 #define	KS_ACTIVE	0x0001	/* event has fired, waits for delivery */
 #define	KS_DISABLED	0x0002	/* EV_DISABLE or EV_DISPATCH delivered */
@@ -71,11 +76,12 @@ struct knslot {
 #define	KN_FD_EXCEPT	2
 #define	KN_FD_VNODE	3
 #define	KN_FD_PROCDESC	4
-#define	KN_FD_NFILT	5
+#define	KN_FD_EMPTY	5
+#define	KN_FD_NFILT	6
 
 /* Knote classes: the namespace an identifier lives in on one queue. */
 #define	KNC_FD		0	/* descriptor: read, write, except, vnode,
-				   procdesc */
+				   procdesc, empty */
 #define	KNC_TIMER	1
 #define	KNC_USER	2
 #define	KNC_SIGNAL	3
@@ -391,6 +397,14 @@ long long kmalloc_inuse(int type);
 
 /* Filter tables and their sources. */
 extern const struct filterops file_filtops[KN_FD_NFILT];
+/* EVFILT_EMPTY, whose polls live on the queue's timer wheel. */
+int	kqueue_timers_init(struct kqueue *kq);
+int	filt_emptyattach(struct knote *kn, struct knslot *ks);
+void	filt_emptydetach(struct knote *kn, struct knslot *ks);
+int	filt_empty(struct knote *kn, struct knslot *ks, long long hint);
+int	filt_emptymodify(struct knote *kn, struct knslot *ks,
+	    const struct kevent *kev);
+void	filt_emptymoved(struct knslot *ks, struct knote *nkn);
 extern const struct filterops sig_filtops;
 int	kern_sig_init(void);
 void	kern_sig_forkchild(void);

@@ -294,6 +294,14 @@ int	hc_fd_query(int fd, int type, int want, struct hc_fdstate *fs);
  */
 int	hc_fd_revents(int fd, unsigned *reventsp);
 /*
+ * A socket's send queue: *unsentp the bytes not yet taken by the peer
+ * (for TCP, sent but unacknowledged as well; 0 for a listening socket),
+ * and, when ackedp is not NULL, *ackedp the bytes the peer has ever
+ * acknowledged, which only grows (TCP), or -1 where the host keeps no
+ * such count.  EINVAL for a descriptor that is not a socket.
+ */
+int	hc_fd_sendq(int fd, long long *unsentp, long long *ackedp);
+/*
  * Another open descriptor of this process that refers to the same open
  * file description as fd (as after dup()), in *aliasp; ENOENT if none,
  * ENOSYS if the host cannot tell.

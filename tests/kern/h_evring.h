@@ -27,6 +27,10 @@
  *	CLOCK_MONOTONIC in nanoseconds.
  *   kev_kqueue()
  *	a new kqueue; fails the test if kqueue() does.
+ *   kev_tcp_listener(sin)
+ *	a TCP socket listening on a free loopback port, its address in *sin.
+ *   kev_tcp_pair(cp, sp)
+ *	a connected TCP pair over the loopback: *cp client, *sp server side.
  */
 #ifndef _H_EVRING_H_
 #define	_H_EVRING_H_
@@ -34,6 +38,10 @@
 #include <sys/types.h>
 #include <sys/event.h>
 #include <sys/evring.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <atf-c.h>
 #include <errno.h>
@@ -41,6 +49,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static inline int
 kev_wait(int kq, struct kevent *evs, int nevs, long ms)
@@ -170,5 +179,34 @@ kev_stat_at(const char *file, size_t line, int which)
 	kev_none_at(__FILE__, __LINE__, (kq), (ms))
 #define	KEV_STAT(which)							\
 	kev_stat_at(__FILE__, __LINE__, (which))
+
+static inline int
+kev_tcp_listener(struct sockaddr_in *sin)
+{
+	socklen_t len = sizeof(*sin);
+	int l;
+
+	ATF_REQUIRE((l = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ATF_REQUIRE_EQ(0, bind(l, (struct sockaddr *)sin, sizeof(*sin)));
+	ATF_REQUIRE_EQ(0, listen(l, 1));
+	ATF_REQUIRE_EQ(0, getsockname(l, (struct sockaddr *)sin, &len));
+	return (l);
+}
+
+static inline void
+kev_tcp_pair(int *cp, int *sp)
+{
+	struct sockaddr_in sin;
+	int l;
+
+	l = kev_tcp_listener(&sin);
+	ATF_REQUIRE((*cp = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	ATF_REQUIRE_EQ(0, connect(*cp, (struct sockaddr *)&sin, sizeof(sin)));
+	ATF_REQUIRE((*sp = accept(l, NULL, NULL)) >= 0);
+	ATF_REQUIRE_EQ(0, close(l));
+}
 
 #endif /* !_H_EVRING_H_ */

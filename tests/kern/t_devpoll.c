@@ -411,27 +411,6 @@ ATF_TC_BODY(pollhup, tc)
 	DP_ONE(dp, 1000, q[0], POLLHUP);
 }
 
-/* A connected TCP pair over the loopback: *cp client, *sp server side. */
-static void
-tcp_pair(int *cp, int *sp)
-{
-	struct sockaddr_in sin;
-	socklen_t len = sizeof(sin);
-	int l;
-
-	ATF_REQUIRE((l = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ATF_REQUIRE_EQ(0, bind(l, (struct sockaddr *)&sin, sizeof(sin)));
-	ATF_REQUIRE_EQ(0, listen(l, 1));
-	ATF_REQUIRE_EQ(0, getsockname(l, (struct sockaddr *)&sin, &len));
-	ATF_REQUIRE((*cp = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
-	ATF_REQUIRE_EQ(0, connect(*cp, (struct sockaddr *)&sin, sizeof(sin)));
-	ATF_REQUIRE((*sp = accept(l, NULL, NULL)) >= 0);
-	ATF_REQUIRE_EQ(0, close(l));
-}
-
 ATF_TC(pollpri_pollerr);
 ATF_TC_HEAD(pollpri_pollerr, tc)
 {
@@ -445,7 +424,7 @@ ATF_TC_BODY(pollpri_pollerr, tc)
 	int dp, c, s, p[2], q[2];
 
 	dp = dp_open();
-	tcp_pair(&c, &s);
+	kev_tcp_pair(&c, &s);
 	DP_ADD(dp, s, POLLPRI);
 	DP_NONE(dp, 0);
 	ATF_REQUIRE_EQ(1, send(c, "!", 1, MSG_OOB));

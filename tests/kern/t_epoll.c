@@ -335,20 +335,9 @@ ATF_TC_HEAD(pri_oob, tc)
 }
 ATF_TC_BODY(pri_oob, tc)
 {
-	struct sockaddr_in sin;
-	socklen_t len = sizeof(sin);
-	int ep, l, c, a;
+	int ep, c, a;
 
-	ATF_REQUIRE((l = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ATF_REQUIRE_EQ(0, bind(l, (struct sockaddr *)&sin, sizeof(sin)));
-	ATF_REQUIRE_EQ(0, listen(l, 1));
-	ATF_REQUIRE_EQ(0, getsockname(l, (struct sockaddr *)&sin, &len));
-	ATF_REQUIRE((c = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
-	ATF_REQUIRE_EQ(0, connect(c, (struct sockaddr *)&sin, sizeof(sin)));
-	ATF_REQUIRE((a = accept(l, NULL, NULL)) >= 0);
+	kev_tcp_pair(&c, &a);
 	ATF_REQUIRE((ep = epoll_create1(0)) >= 0);
 	ADD(ep, a, EPOLLPRI, 9);
 	NONE(ep, 0);

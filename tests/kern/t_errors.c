@@ -231,9 +231,10 @@ ATF_TC(unknown_filter);
 ATF_TC_HEAD(unknown_filter, tc)
 {
 	atf_tc_set_md_var(tc, "descr",
-	    "EV_ADD with an unknown or unsupported filter (-100, EVFILT_AIO, "
-	    "EVFILT_PROCDESC, EVFILT_FS, EVFILT_LIO, EVFILT_SENDFILE, "
-	    "EVFILT_EMPTY, -14, -16, positive) fails with EINVAL");
+	    "EV_ADD on a pipe with an unknown or unsupported filter (-100, "
+	    "EVFILT_AIO, EVFILT_FS, EVFILT_LIO, EVFILT_SENDFILE, -14, -16, "
+	    "positive) or one a pipe does not have (EVFILT_PROCDESC, "
+	    "EVFILT_EMPTY) fails with EINVAL");
 }
 ATF_TC_BODY(unknown_filter, tc)
 {

@@ -18,27 +18,6 @@
 
 #include "h_evring.h"
 
-/* A connected TCP pair over the loopback: *cp client, *sp server side. */
-static void
-tcp_pair(int *cp, int *sp)
-{
-	struct sockaddr_in sin;
-	socklen_t len = sizeof(sin);
-	int l;
-
-	ATF_REQUIRE((l = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ATF_REQUIRE_EQ(0, bind(l, (struct sockaddr *)&sin, sizeof(sin)));
-	ATF_REQUIRE_EQ(0, listen(l, 1));
-	ATF_REQUIRE_EQ(0, getsockname(l, (struct sockaddr *)&sin, &len));
-	ATF_REQUIRE((*cp = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
-	ATF_REQUIRE_EQ(0, connect(*cp, (struct sockaddr *)&sin, sizeof(sin)));
-	ATF_REQUIRE((*sp = accept(l, NULL, NULL)) >= 0);
-	ATF_REQUIRE_EQ(0, close(l));
-}
-
 ATF_TC(oob_fires);
 ATF_TC_HEAD(oob_fires, tc)
 {
@@ -52,7 +31,7 @@ ATF_TC_BODY(oob_fires, tc)
 	char c;
 	int cl, kq, sv;
 
-	tcp_pair(&cl, &sv);
+	kev_tcp_pair(&cl, &sv);
 	ATF_REQUIRE((kq = kqueue()) >= 0);
 	KEV_CHANGE(kq, sv, EVFILT_EXCEPT, EV_ADD, NOTE_OOB, 0, NULL);
 	KEV_NONE(kq, 50);
@@ -81,7 +60,7 @@ ATF_TC_BODY(no_oob_no_event, tc)
 	struct kevent ev;
 	int cl, kqe, kqr, sv;
 
-	tcp_pair(&cl, &sv);
+	kev_tcp_pair(&cl, &sv);
 	ATF_REQUIRE((kqe = kqueue()) >= 0);
 	ATF_REQUIRE((kqr = kqueue()) >= 0);
 	KEV_CHANGE(kqe, sv, EVFILT_EXCEPT, EV_ADD, NOTE_OOB, 0, NULL);
@@ -107,7 +86,7 @@ ATF_TC_BODY(oob_with_inline_data, tc)
 	struct kevent evs[4];
 	int cl, kq, n, sv;
 
-	tcp_pair(&cl, &sv);
+	kev_tcp_pair(&cl, &sv);
 	ATF_REQUIRE((kq = kqueue()) >= 0);
 	KEV_CHANGE(kq, sv, EVFILT_READ, EV_ADD, 0, 0, NULL);
 	KEV_CHANGE(kq, sv, EVFILT_EXCEPT, EV_ADD, NOTE_OOB, 0, NULL);

@@ -39,6 +39,8 @@
 
 #include <atf-c.h>
 
+#include "h_evring.h"
+
 #define	MS	1000000LL
 #define	SEC	1000000000LL
 
@@ -662,24 +664,12 @@ ATF_TC_HEAD(filter_except, tc)
 }
 ATF_TC_BODY(filter_except, tc)
 {
-	struct sockaddr_in sin;
-	socklen_t len = sizeof(sin);
 	struct kevent kev;
 	struct evring r;
-	int l, cl, sv, kq;
+	int cl, sv, kq;
 	char c;
 
-	ATF_REQUIRE((l = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ATF_REQUIRE(bind(l, (struct sockaddr *)&sin, sizeof(sin)) == 0);
-	ATF_REQUIRE(listen(l, 1) == 0);
-	ATF_REQUIRE(getsockname(l, (struct sockaddr *)&sin, &len) == 0);
-	ATF_REQUIRE((cl = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
-	ATF_REQUIRE(connect(cl, (struct sockaddr *)&sin, sizeof(sin)) == 0);
-	ATF_REQUIRE((sv = accept(l, NULL, NULL)) >= 0);
-	ATF_REQUIRE(close(l) == 0);
+	kev_tcp_pair(&cl, &sv);
 
 	kq = kq_ring(8, &r);
 	KCHANGE_OK(kq, sv, EVFILT_EXCEPT, EV_ADD, NOTE_OOB, 0, NULL);
