@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#define	_EVRING_HOST	/* the implementation of sys/hostcall.h */
 #include "sys/hostcall.h"
 
 /*

@@ -15,6 +15,11 @@
 #ifndef _SYS_HOSTCALL_H_
 #define	_SYS_HOSTCALL_H_
 
+/* As rumpuser.h: the kernel calls this and the host implements it. */
+#if !defined(_KERNEL) && !defined(_EVRING_HOST)
+#error "sys/hostcall.h is the kernel's boundary, not for programs"
+#endif
+
 #define	HYPERCALL_VERSION	6
 
 struct timespec;
@@ -29,7 +34,9 @@ struct hc_shm;			/* shared memory with more than one view */
 
 /*
  * Upcalls.  Each receives the cookie the kernel gave when it registered
- * the watch.  They run in a host thread or in a thread inside
+ * the watch.  The table only grows at its end (each addition says in which
+ * version it came) and HYPERCALL_VERSION changes with every change to
+ * this file, which hc_init() checks.  They run in a host thread or in a thread inside
  * hc_host_poll(), with the host's poll lock held (so at most one upcall runs
  * at a time); they must not call hc_host_poll().
  */
@@ -88,6 +95,12 @@ struct hc_upcalls {
 	 * it (0 or 1), or -1 if fd is not a queue.  Appended in version 3.
 	 */
 	int	(*hu_qnonblock)(int fd, int op);
+	/*
+	 * Slots for upcalls to come: a new one takes the first, and the
+	 * table keeps its size and every earlier slot its place.  The
+	 * kernel leaves them NULL; the host calls none of them.
+	 */
+	void	(*hu_spare[4])(void);
 };
 
 /* Initialization; called once, before any other hypercall. */
