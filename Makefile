@@ -105,7 +105,7 @@ KYUA_PARALLELISM ?= 1
 
 # Debian packages the build, the tests and the benchmarks need
 # (gnuplot-nox: evbench --plot, without the X11/Qt of "gnuplot").
-DEPS_PKGS  := gcc libc6-dev pkg-config libatf-dev kyua \
+DEPS_PKGS  := gcc g++ libc6-dev pkg-config libatf-dev kyua \
 	      liburing-dev libevent-dev libuv1-dev mandoc gnuplot-nox
 DEPS_PKGS  += $(if $(findstring clang,$(CC)),clang libclang-rt-14-dev)
 # What "make fuzz" needs besides: clang, and libFuzzer and the sanitizer
@@ -131,6 +131,8 @@ PUBLIC_HDRS := event.h evring.h devpoll.h
 EVRING_HDRS := $(notdir $(wildcard lib/libevring/evring/*.h))
 
 TEST_SRCS  := $(wildcard tests/*/t_*.c tests/*/h_*.c)
+# C++ helper programs (h_*.cc): the installed headers as C++ sees them.
+CXX_TEST_SRCS := $(wildcard tests/*/h_*.cc)
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 PLAIN_SRCS := $(wildcard tests/*/p_*.c)
 PLAIN_LIB_SRCS := $(wildcard tests/*/pl_*.c)
@@ -217,6 +219,7 @@ LIBRARY    := $(SOREAL) $(SOMAJLINK) $(SOLINK) $(ARCHIVE) $(PCFILE) $(HDRS) \
 TESTLIB    := $(if $(TESTLIB_SRCS),$(BUILD)/tests/lib/libtestutil.a)
 TESTLIB_OBJS := $(TESTLIB_SRCS:%.c=$(OBJDIR)/%.o)
 TEST_PROGS := $(TEST_SRCS:%.c=$(BUILD)/%)
+CXX_TEST_PROGS := $(CXX_TEST_SRCS:%.cc=$(BUILD)/%)
 PLAIN_PROGS := $(PLAIN_SRCS:%.c=$(BUILD)/%)
 PLAIN_LIBS := $(PLAIN_LIB_SRCS:%.c=$(BUILD)/%.so)
 BENCH_PROGS := $(BENCH_SRCS:%.c=$(BUILD)/%)
@@ -245,7 +248,8 @@ all: lib tests bench examples
 
 lib: $(LIBRARY)
 # t_preload runs the plain programs under the preload library.
-tests: $(TEST_PROGS) $(PLAIN_PROGS) $(PLAIN_LIBS) $(PRELOAD)
+tests: $(TEST_PROGS) $(CXX_TEST_PROGS) $(PLAIN_PROGS) $(PLAIN_LIBS) \
+	$(PRELOAD)
 bench: $(BENCH_PROGS)
 examples: $(EXAMPLE_PROGS)
 
@@ -255,7 +259,7 @@ deps:
 # Nothing compiles before the packages are in place.
 $(ALL_OBJS) $(TESTLIB_OBJS) $(TEST_PROGS) $(BENCH_PROGS) $(EXAMPLE_PROGS) \
 $(PROBE) $(SOREAL) $(ARCHIVE) $(PRELOAD_OBJS) $(PRELOAD) $(PLAIN_PROGS) \
-$(PLAIN_LIBS): | deps
+$(PLAIN_LIBS) $(CXX_TEST_PROGS): | deps
 
 $(FLAGSFILE): FORCE
 	@mkdir -p $(@D)
@@ -337,6 +341,11 @@ $(TEST_PROGS): $(BUILD)/%: %.c $(FLAGSFILE) $(TESTLIB) | $(HDRS) $(SOLINK)
 	$(CC) $(PROG_CPPFLAGS) $(if $(TESTLIB),-iquote tests/lib) \
 		$(ATF_CFLAGS) $(PROG_CFLAGS) $(DEPFLAGS) -o $@ $< \
 		$(PROG_LDFLAGS) $(TESTLIB) -levring $(ATF_LIBS) -lutil -lm
+
+$(CXX_TEST_PROGS): $(BUILD)/%: %.cc $(FLAGSFILE) | $(HDRS) $(SOLINK)
+	@mkdir -p $(@D)
+	$(CXX) -I$(BUILD)/include -std=c++17 -pthread $(WARNFLAGS) $(CFLAGS) \
+		$(SANFLAGS) $(DEPFLAGS) -o $@ $< $(PROG_LDFLAGS) -levring
 
 # Plain programs (p_*): the C library's epoll, poll and select, no
 # libevring, but the build's sanitizer flags, so that the sanitizer build

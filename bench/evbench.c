@@ -864,20 +864,6 @@ evr_arm(struct mctx *c, enum src_kind kind, const int *fds,
 	return (kq_arm(c->m_qfd, kind, fds, ids, n, EV_CLEAR));
 }
 
-static inline uint32_t
-evr_flags(const struct evring *r)
-{
-
-	/*
-	 * Relaxed: read after evring_ready()'s load-acquire of eh_write,
-	 * which pairs with the kernel's store-release of eh_write made after
-	 * it stored eh_flags (evring_publish()), so the flags are at least
-	 * as new as the records seen.  A stale BACKLOG only costs a call.
-	 */
-	return (atomic_load_explicit((_Atomic uint32_t *)(void *)
-	    &r->er_hdr->eh_flags, memory_order_relaxed));
-}
-
 static int
 evr_wait(struct mctx *c, struct bev *ev, int batch, int timeout_ms)
 {
@@ -918,7 +904,7 @@ evr_wait(struct mctx *c, struct bev *ev, int batch, int timeout_ms)
 	for (;;) {
 		avail = evring_ready(r, &first);
 		/* Events wait in the kernel: any kernel entry moves them. */
-		if (evr_flags(r) & EVRING_F_BACKLOG) {
+		if (evring_backlogged(r)) {
 			if (kevent_wait(c->m_qfd, first + avail, &zero,
 			    NULL) < 0 && errno != EINTR)
 				return (-1);

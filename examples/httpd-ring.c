@@ -35,7 +35,6 @@
 #include <sys/event.h>
 #include <sys/evring.h>
 
-#include <stdatomic.h>
 #include <stdint.h>
 
 #include "httpd_common.h"
@@ -84,19 +83,6 @@ reap(uint32_t rd)
 	}
 }
 
-static uint32_t
-ring_flags(void)
-{
-
-	/*
-	 * Relaxed: read after evring_ready()'s load-acquire of eh_write,
-	 * which pairs with the kernel's store-release of eh_write made after
-	 * it stored the flags; a stale flag costs one call, never an event.
-	 */
-	return (atomic_load_explicit((_Atomic uint32_t *)(void *)
-	    &ring.er_hdr->eh_flags, memory_order_relaxed));
-}
-
 int
 main(int argc, char **argv)
 {
@@ -130,7 +116,7 @@ main(int argc, char **argv)
 	for (;;) {
 		n = evring_ready(&ring, &first);
 		/* Events wait in the kernel: any kernel entry moves them. */
-		if (ring_flags() & EVRING_F_BACKLOG) {
+		if (evring_backlogged(&ring)) {
 			if (kevent_wait(kq, first + n, &zero, NULL) < 0 &&
 			    errno != EINTR)
 				httpd_die(name, "kevent_wait");

@@ -241,8 +241,9 @@ int	kqueue_getprop(int kq, int prop, long long *valuep);
  * Inline helpers for consuming a ring.  Two disciplines; a program uses
  * one of them per ring:
  *
- *  - One consumer thread: evring_peek() the next record, evring_advance()
- *    past it.
+ *  - One consumer thread: evring_peek() the next record, or
+ *    evring_for_each() over every unread one, then evring_advance() past
+ *    what it used.
  *  - Several consumer threads: evring_take() claims the next record
  *    (compare-and-swap on eh_claim), copies it out and releases it, in
  *    claim order, by advancing eh_read.
@@ -251,17 +252,12 @@ int	kqueue_getprop(int kq, int prop, long long *valuep);
  * exactly that to kevent_wait(), so that a record posted after the look
  * makes kevent_wait() return at once instead of sleeping on it.
  *
- * The accesses are C11 atomics on the shared header, in the style of
- * liburing: the header fields are plain uint32_t (so that the kernel and
- * C++ see the same layout) accessed through _Atomic casts.  The helpers
- * need C11 and are left out of C++ and older C, which can follow the same
- * protocol with their own atomics.
+ * The header's fields are plain uint32_t, the same layout for the kernel,
+ * C and C++, accessed with the compiler's __atomic builtins (GCC and
+ * Clang, in C and C++ alike), as liburing's barrier.h does.
  */
-#if !defined(__cplusplus) && defined(__STDC_VERSION__) && \
-    __STDC_VERSION__ >= 201112L && !defined(__STDC_NO_ATOMICS__)
-#include <stdatomic.h>
-
-#define	_EVRING_ATOMIC(p)	((_Atomic uint32_t *)(void *)(p))
+#if defined(__GNUC__)
+#include <sched.h>
 
 static inline void
 _evring_cpu_relax(void)
@@ -283,15 +279,13 @@ evring_peek(const struct evring *r, uint32_t *statep)
 	uint32_t rd, wr;
 
 	/* Only this thread writes eh_read: its own last store. */
-	rd = atomic_load_explicit(_EVRING_ATOMIC(&r->er_hdr->eh_read),
-	    memory_order_relaxed);
+	rd = __atomic_load_n(&r->er_hdr->eh_read, __ATOMIC_RELAXED);
 	/*
 	 * Load-acquire: pairs with the kernel's store-release of eh_write
 	 * after it wrote the record (evring_publish() in kern_evring.c), so
 	 * every record before wr is visible here.
 	 */
-	wr = atomic_load_explicit(_EVRING_ATOMIC(&r->er_hdr->eh_write),
-	    memory_order_acquire);
+	wr = __atomic_load_n(&r->er_hdr->eh_write, __ATOMIC_ACQUIRE);
 	if (statep != NULL)
 		*statep = wr;
 	if (rd == wr)
@@ -305,11 +299,9 @@ evring_ready(const struct evring *r, uint32_t *firstp)
 {
 	uint32_t rd, wr;
 
-	rd = atomic_load_explicit(_EVRING_ATOMIC(&r->er_hdr->eh_read),
-	    memory_order_relaxed);
+	rd = __atomic_load_n(&r->er_hdr->eh_read, __ATOMIC_RELAXED);
 	/* Load-acquire: pairs with the kernel's store-release of eh_write. */
-	wr = atomic_load_explicit(_EVRING_ATOMIC(&r->er_hdr->eh_write),
-	    memory_order_acquire);
+	wr = __atomic_load_n(&r->er_hdr->eh_write, __ATOMIC_ACQUIRE);
 	if (firstp != NULL)
 		*firstp = rd;
 	return (wr - rd);
@@ -323,21 +315,61 @@ evring_record(const struct evring *r, uint32_t idx)
 	return (&r->er_recs[idx & r->er_mask]);
 }
 
+/*
+ * The index past the last record posted; records before it may be read.
+ * Load-acquire: pairs with the kernel's store-release of eh_write.
+ */
+static inline uint32_t
+_evring_write_index(const struct evring *r)
+{
+
+	return (__atomic_load_n(&r->er_hdr->eh_write, __ATOMIC_ACQUIRE));
+}
+
+/*
+ * Every unread record, oldest first (single consumer): idx (a uint32_t)
+ * is each record's index, kev (a const struct kevent *) the record.  The
+ * write index is read again before each record, as liburing's
+ * io_uring_for_each_cqe() reads the tail, so records posted during the
+ * loop are visited too.  The loop consumes nothing: evring_advance() past
+ * the records used afterwards.
+ */
+#define	evring_for_each(r, idx, kev)					\
+	for ((idx) = __atomic_load_n(&(r)->er_hdr->eh_read,		\
+	    __ATOMIC_RELAXED);						\
+	    (idx) != _evring_write_index(r) &&				\
+	    ((kev) = evring_record((r), (idx)), 1);			\
+	    (idx)++)
+
 /* Consume n records (single consumer): they may be overwritten after. */
 static inline void
 evring_advance(const struct evring *r, uint32_t n)
 {
 	uint32_t rd;
 
-	rd = atomic_load_explicit(_EVRING_ATOMIC(&r->er_hdr->eh_read),
-	    memory_order_relaxed);
+	rd = __atomic_load_n(&r->er_hdr->eh_read, __ATOMIC_RELAXED);
 	/*
 	 * Store-release: pairs with the kernel's load-acquire of eh_read in
 	 * its reap (evring_reap() in kern_evring.c), so our reads of these
 	 * records happen before the kernel writes new ones over them.
 	 */
-	atomic_store_explicit(_EVRING_ATOMIC(&r->er_hdr->eh_read), rd + n,
-	    memory_order_release);
+	__atomic_store_n(&r->er_hdr->eh_read, rd + n, __ATOMIC_RELEASE);
+}
+
+/*
+ * Whether events wait in the kernel because the ring was full
+ * (EVRING_F_BACKLOG): consuming records and calling kevent_wait() moves
+ * them in.  Relaxed: the kernel sets the flag before its store-release of
+ * eh_write, so it is at least as fresh as the last evring_peek(),
+ * evring_ready() or evring_take(); a stale answer costs one call, never
+ * an event.
+ */
+static inline int
+evring_backlogged(const struct evring *r)
+{
+
+	return ((__atomic_load_n(&r->er_hdr->eh_flags, __ATOMIC_RELAXED) &
+	    EVRING_F_BACKLOG) != 0);
 }
 
 /*
@@ -354,8 +386,8 @@ evring_advance(const struct evring *r, uint32_t n)
 static inline int
 evring_take(const struct evring *r, struct kevent *kev, uint32_t *statep)
 {
-	_Atomic uint32_t *claim = _EVRING_ATOMIC(&r->er_hdr->eh_claim);
-	_Atomic uint32_t *read = _EVRING_ATOMIC(&r->er_hdr->eh_read);
+	uint32_t *claim = &r->er_hdr->eh_claim;
+	uint32_t *read = &r->er_hdr->eh_read;
 	uint32_t c, rd, wr;
 	unsigned spins;
 
@@ -368,14 +400,13 @@ evring_take(const struct evring *r, struct kevent *kev, uint32_t *statep)
 		 * earlier, and the difference wrapped.)  Load-acquire keeps
 		 * the claim's load after this one.
 		 */
-		rd = atomic_load_explicit(read, memory_order_acquire);
-		c = atomic_load_explicit(claim, memory_order_relaxed);
+		rd = __atomic_load_n(read, __ATOMIC_ACQUIRE);
+		c = __atomic_load_n(claim, __ATOMIC_RELAXED);
 		/*
 		 * Load-acquire: pairs with the kernel's store-release of
 		 * eh_write, so record c is visible once c is before wr.
 		 */
-		wr = atomic_load_explicit(_EVRING_ATOMIC(&r->er_hdr->eh_write),
-		    memory_order_acquire);
+		wr = __atomic_load_n(&r->er_hdr->eh_write, __ATOMIC_ACQUIRE);
 		if (statep != NULL)
 			*statep = wr;
 		/*
@@ -386,8 +417,7 @@ evring_take(const struct evring *r, struct kevent *kev, uint32_t *statep)
 		 * two loads saw different moments): look again.
 		 */
 		if ((uint32_t)(c - rd) > r->er_entries) {
-			if (atomic_load_explicit(read, memory_order_relaxed) !=
-			    rd)
+			if (__atomic_load_n(read, __ATOMIC_RELAXED) != rd)
 				continue;
 			return (-1);
 		}
@@ -398,8 +428,8 @@ evring_take(const struct evring *r, struct kevent *kev, uint32_t *statep)
 		 * c; its contents are ordered by the acquire load of wr,
 		 * and its slot cannot be reused before we release it below.
 		 */
-		if (atomic_compare_exchange_weak_explicit(claim, &c, c + 1,
-		    memory_order_relaxed, memory_order_relaxed))
+		if (__atomic_compare_exchange_n(claim, &c, c + 1, 1,
+		    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 			break;
 	}
 	*kev = r->er_recs[c & r->er_mask];
@@ -408,8 +438,8 @@ evring_take(const struct evring *r, struct kevent *kev, uint32_t *statep)
 	 * thread that claimed record c - 1, so the read index advances in
 	 * claim order and each release carries the earlier ones.
 	 */
-	for (spins = 0; (rd = atomic_load_explicit(read,
-	    memory_order_acquire)) != c; spins++) {
+	for (spins = 0; (rd = __atomic_load_n(read, __ATOMIC_ACQUIRE)) != c;
+	    spins++) {
 		if ((uint32_t)(c - rd) > r->er_entries)
 			return (-1);	/* a stray store moved eh_read */
 		if (spins < 256)
@@ -422,12 +452,10 @@ evring_take(const struct evring *r, struct kevent *kev, uint32_t *statep)
 	 * its reap, so our copy of record c happens before the kernel reuses
 	 * its slot, and with the next claimer's load-acquire just above.
 	 */
-	atomic_store_explicit(read, c + 1, memory_order_release);
+	__atomic_store_n(read, c + 1, __ATOMIC_RELEASE);
 	return (1);
 }
-
-#undef	_EVRING_ATOMIC
-#endif /* C11 atomics */
+#endif /* __GNUC__ */
 
 #endif /* !_KERNEL */
 
