@@ -43,8 +43,8 @@ static _Atomic int host_dispatcher_started;
  * queue, a program that enters the kernel drains it each time, and a
  * sleeper drains it when it wakes; meanwhile the dispatcher has nothing to
  * do, and woken by each readiness change it is a third runnable thread on
- * the program's CPUs (under the preload, nginx's worker saw 13,000
- * context switches a second from it).  So it parks, and stays parked
+ * the program's CPUs, costing a context switch each way per change.  So
+ * it parks, and stays parked
  * until HOST_PARK_NS have passed with no poller and no drain.  Nobody
  * wakes it: a consumer that returns with each event and comes straight
  * back would pay two context switches per event.  The price: while

@@ -71,7 +71,8 @@ filt_hbits(struct file *fp, struct kqueue *kq, unsigned *reventsp)
  *
  * A ring's post re-checks with the host (knote_deliver()) because bits
  * the host sampled before the program read the descriptor must not reach
- * the ring after it (428d5d4: evbench's exact counts failed).  A post made
+ * the ring after it: the program would be told of data it already read.
+ * A post made
  * by the upcall that delivers the bits, with no reap of the ring since the
  * host sampled them (kern_upcall_fresh()), can use them all the same: the
  * program reads a descriptor before it consumes the record that told it
