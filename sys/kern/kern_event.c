@@ -1586,8 +1586,8 @@ kqueue_collect_knotes(struct kqueue *kq, struct knote *marker,
 		kr = &recs[n];
 		memset(kr, 0, sizeof(*kr));
 		/* The slots' re-checks may share one read of the host. */
-		kq->kq_bitskn = kn;
-		kq->kq_hasbits = 0;
+		kq->kq_recheck_kn = kn;
+		kq->kq_recheck_have = 0;
 		while (pending != 0) {
 			i = __builtin_ctz(pending);
 			bit = 1u << i;
@@ -1605,9 +1605,9 @@ kqueue_collect_knotes(struct kqueue *kq, struct knote *marker,
 			else if (r & KD_AGAIN)
 				requeue |= bit;
 		}
-		kr->kr_hasbits = kq->kq_hasbits;
-		kr->kr_hostbits = kq->kq_bits;
-		kq->kq_bitskn = NULL;
+		kr->kr_hasbits = kq->kq_recheck_have;
+		kr->kr_hostbits = kq->kq_recheck_bits;
+		kq->kq_recheck_kn = NULL;
 		if (kr->kr_filters == 0 && kr->kr_drops == 0)
 			continue;
 		kr->kr_kn = kn;
@@ -1892,7 +1892,7 @@ kern_kevent(int fd, const struct kevent *uchanges, int nchanges,
 	 * (kern_upcall_fresh()).  Then let changes made before this call be
 	 * seen by it.
 	 */
-	evring_enter(kq, 1);
+	evring_enter(kq);
 	/* Numbered: bits it stamps are current for this call's re-checks. */
 	__atomic_store_n(&kq->kq_drainseq, kern_host_poll(), __ATOMIC_RELAXED);
 	/* A call that collects nothing need not wait for others' tasks. */

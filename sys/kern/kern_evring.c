@@ -121,7 +121,7 @@ struct kevring {
 	uint32_t		kr_write;	/* next index written */
 	uint32_t		kr_reaped;	/* records before it are consumed */
 	uint32_t		kr_flags;	/* EVRING_F_* */
-	uint32_t		kr_pubflags;	/* the flags last stored */
+	uint32_t		kr_flags_published; /* the flags last stored */
 	uint32_t		kr_posted;	/* since the last publish */
 	evring_owner_t		*kr_owner;	/* [entries] */
 	struct evring_pb	*kr_pb;		/* [kr_pbcap], circular */
@@ -507,10 +507,10 @@ evring_publish(struct kqueue *kq, struct kevring *kr, int *wokenp)
 	 * the republished eh_write into eh_read.  The flags are ordered
 	 * before the write index by its release.
 	 */
-	if (posted == 0 && kr->kr_flags == kr->kr_pubflags &&
+	if (posted == 0 && kr->kr_flags == kr->kr_flags_published &&
 	    (kr->kr_flags & EVRING_F_BADINDEX) == 0)
 		return;
-	kr->kr_pubflags = kr->kr_flags;
+	kr->kr_flags_published = kr->kr_flags;
 	ck_pr_store_32(&kr->kr_hdr->eh_flags, kr->kr_flags);
 	/*
 	 * A store fence, then the store (release): pairs with the program's
@@ -735,12 +735,12 @@ evring_finish_drops(struct kqueue *kq)
 }
 
 /*
- * A kernel entry for the queue: finish deferred drops and, with reap,
- * reap and flush (callers that are about to do that under kq_lock anyway
- * pass 0, to save a lock round trip on the event path).
+ * A kernel entry for the queue that is about to reap and flush under
+ * kq_lock anyway: only the deferred drops, saving a lock round trip on
+ * the event path.
  */
 void
-evring_enter(struct kqueue *kq, int reap)
+evring_enter_drops(struct kqueue *kq)
 {
 
 	if (ck_pr_load_ptr(&kq->kq_ring) == NULL)
@@ -750,7 +750,15 @@ evring_enter(struct kqueue *kq, int reap)
 		evring_finish_drops(kq);
 		KQ_REG_UNLOCK(kq);
 	}
-	if (!reap || !evring_mustreap(kq))
+}
+
+/* A kernel entry for the queue: deferred drops, then reap and flush. */
+void
+evring_enter(struct kqueue *kq)
+{
+
+	evring_enter_drops(kq);
+	if (ck_pr_load_ptr(&kq->kq_ring) == NULL || !evring_mustreap(kq))
 		return;
 	KQ_LOCK(kq);
 	if (kq->kq_ring != NULL && (kq->kq_state & KQ_CLOSING) == 0)
@@ -768,7 +776,7 @@ evring_leave(struct kqueue *kq)
 {
 
 	if (ck_pr_load_int(&kq->kq_ndrops) > 0)
-		evring_enter(kq, 1);
+		evring_enter(kq);
 }
 
 static void
@@ -1314,10 +1322,10 @@ evring_wait_enter(struct kqueue *kq, uint32_t ringstate, long long deadline,
 	 * the reap at the top of the loop.
 	 */
 	if (*spinusp == 0) {
-		evring_enter(kq, 1);
+		evring_enter(kq);
 		hc_host_poll();
 	} else
-		evring_enter(kq, 0);	/* the loop below reaps first */
+		evring_enter_drops(kq);	/* the loop below reaps */
 	ktask_run_pending();
 	return (0);
 }
@@ -1480,7 +1488,7 @@ kern_kevent_ring_putback(int fd, const struct kevent *ukev)
 		return (error);
 	kq = fp->f_kq;
 	ktask_run_pending();
-	evring_enter(kq, 0);
+	evring_enter_drops(kq);
 	KQ_REG_LOCK(kq);
 	if (fops != NULL) {
 		kn = knote_lookup(kq, kev.ident, fops->f_class);
@@ -1544,7 +1552,7 @@ kern_kqueue_setprop(int fd, int prop, long long value)
 	if ((error = fd_lookup_kqueue(fd, &fp)) != 0)
 		return (error);
 	kq = fp->f_kq;
-	evring_enter(kq, 1);
+	evring_enter(kq);
 	KQ_LOCK(kq);
 	kr = kq->kq_ring;
 	switch (prop) {
@@ -1597,7 +1605,7 @@ kern_kqueue_getprop(int fd, int prop, long long *valuep)
 	if ((error = fd_lookup_kqueue(fd, &fp)) != 0)
 		return (error);
 	kq = fp->f_kq;
-	evring_enter(kq, 1);
+	evring_enter(kq);
 	KQ_LOCK(kq);
 	kr = kq->kq_ring;
 	switch (prop) {

@@ -642,7 +642,7 @@ ep_bits(const struct kq_knrec *kr)
 	unsigned asked, bits;
 
 	asked = FE_SF_EVENTS(kr->kr_sfflags) | EPOLLERR | EPOLLHUP;
-	bits = fe_krbits(kr);
+	bits = fe_record_bits(kr);
 	if (bits & EPOLLIN)
 		bits |= EPOLLRDNORM;
 	if (bits & EPOLLOUT)
@@ -763,7 +763,7 @@ kern_epoll_wait(int epfd, struct epoll_event *uevents, int maxevents,
 	/* Let changes made before this call be seen by it. */
 	__atomic_store_n(&kq->kq_drainseq, kern_host_poll(), __ATOMIC_RELAXED);
 	ktask_run_pending();
-	evring_enter(kq, 1);
+	evring_enter(kq);
 
 	memset(&marker, 0, sizeof(marker));
 	marker.kn_class = KNC_MARKER;

@@ -65,7 +65,7 @@ filt_hbits(struct file *fp, struct kqueue *kq, unsigned *reventsp)
  * one host call instead of the four a socket's whole state costs, which
  * is most of what an event costs an epoll program.  The numbers then read
  * as unknown (-1) and the socket error as none.  While the knote is being
- * collected the bits are kept (kq_bitskn): its other slots' re-checks and
+ * collected the bits are kept (kq_recheck_kn): its other slots' re-checks and
  * the bits the front end reports use them instead of asking again, as
  * do bits the wait's own drain stamped (filt_hbits()).
  *
@@ -105,17 +105,17 @@ filt_query(struct knote *kn, int want, struct hc_fdstate *fs)
 	fs->fs_nread = -1;
 	fs->fs_nwrite = -1;
 	fs->fs_error = 0;
-	if (kq->kq_bitskn == kn && kq->kq_hasbits) {
-		fs->fs_revents = kq->kq_bits;
+	if (kq->kq_recheck_kn == kn && kq->kq_recheck_have) {
+		fs->fs_revents = kq->kq_recheck_bits;
 		return (0);
 	}
 	if (filt_hbits(fp, kq, &fs->fs_revents))
 		error = 0;
 	else
 		error = hc_fd_revents(fp->f_fd, &fs->fs_revents);
-	if (error == 0 && kq->kq_bitskn == kn) {
-		kq->kq_bits = fs->fs_revents;
-		kq->kq_hasbits = 1;
+	if (error == 0 && kq->kq_recheck_kn == kn) {
+		kq->kq_recheck_bits = fs->fs_revents;
+		kq->kq_recheck_have = 1;
 	}
 	return (error);
 }

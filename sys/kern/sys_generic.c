@@ -93,7 +93,7 @@ fe_readiness(struct file *fp)
  * they read them (sys_file.c), else the host's now.
  */
 unsigned
-fe_krbits(const struct kq_knrec *kr)
+fe_record_bits(const struct kq_knrec *kr)
 {
 
 	if (kr->kr_hasbits)
@@ -472,7 +472,7 @@ poll_collect(struct kqueue *kq, struct knote *marker, struct pent *ents,
 			if (pe == NULL || recs[i].kr_detached ||
 			    pe->pe_revents != 0)
 				continue;
-			pe->pe_revents = poll_bits(fe_krbits(&recs[i]),
+			pe->pe_revents = poll_bits(fe_record_bits(&recs[i]),
 			    pe->pe_events);
 			if (pe->pe_revents != 0)
 				(*nreadyp)++;

@@ -92,7 +92,7 @@ struct kqueue;
 unsigned fe_readiness(struct file *fp);
 /* A collected knote's poll bits, as its delivery re-check read them. */
 struct kq_knrec;
-unsigned fe_krbits(const struct kq_knrec *kr);
+unsigned fe_record_bits(const struct kq_knrec *kr);
 /* Register (EV_ADD) or re-arm interest in fd for events on kq. */
 int	fe_register(struct kqueue *kq, int fd, unsigned events,
 	    unsigned short evflags, void *udata);

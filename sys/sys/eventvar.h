@@ -250,13 +250,13 @@ struct kqueue {
 	int			kq_ringneedreap;
 	/*
 	 * The knote kqueue_collect_knotes() is delivering, and the host's
-	 * poll bits once a re-check of it has read them (kq_hasbits), so
+	 * poll bits once a re-check of it has read them (kq_recheck_have), so
 	 * that its other slots and the front end's report share one read
 	 * (sys_file.c).  Under kq_lock.
 	 */
-	struct knote		*kq_bitskn;
-	int			kq_hasbits;
-	unsigned		kq_bits;
+	struct knote		*kq_recheck_kn;
+	int			kq_recheck_have;
+	unsigned		kq_recheck_bits;
 	/*
 	 * A kevent() call's or a front end's wait: the drain sequence its
 	 * own host drain was given (kern_host_poll()); host bits stamped
@@ -484,7 +484,7 @@ struct kq_knrec {
 	int		kr_detached;	/* the source is gone (KN_DETACHED) */
 	int		kr_hasbits;	/* kr_hostbits is set */
 	unsigned	kr_hostbits;	/* the host's poll bits its delivery
-					   re-checks read (kq_bitskn) */
+					   re-checks read (kq_recheck_kn) */
 };
 int	kqueue_collect_knotes(struct kqueue *kq, struct knote *marker,
 	    struct kq_knrec *recs, int want);
@@ -497,7 +497,8 @@ void	evring_post(struct kqueue *kq, struct knote *kn, unsigned bits);
 void	evring_slot_gone(struct kqueue *kq, struct knote *kn, int slot);
 void	evring_knote_moved(struct kqueue *kq, struct knote *okn,
 	    struct knote *nkn);
-void	evring_enter(struct kqueue *kq, int reap);
+void	evring_enter(struct kqueue *kq);
+void	evring_enter_drops(struct kqueue *kq);
 void	evring_leave(struct kqueue *kq);
 void	evring_close(struct kqueue *kq);
 void	evring_kqinit(struct kqueue *kq);
