@@ -11,6 +11,9 @@
  *	milliseconds.  Returns kevent()'s result; asserts nothing.
  *   kev_find(evs, n, ident, filter)
  *	the first of n events with that ident and filter, or NULL.
+ *   kev_change(kq, ident, filter, flags, fflags, data, udata)
+ *	apply one change (no event list); returns kevent()'s result (0, or
+ *	-1 with errno set) and asserts nothing, for tests of errors.
  *   KEV_CHANGE(kq, ident, filter, flags, fflags, data, udata)
  *	apply one change (no event list); fails the test unless kevent()
  *	returns 0.
@@ -59,6 +62,16 @@ kev_wait(int kq, struct kevent *evs, int nevs, long ms)
 	ts.tv_sec = ms / 1000;
 	ts.tv_nsec = (ms % 1000) * 1000000L;
 	return (kevent(kq, NULL, 0, evs, nevs, &ts));
+}
+
+static inline int
+kev_change(int kq, uintptr_t ident, short filter, unsigned short flags,
+    unsigned int fflags, intptr_t data, void *udata)
+{
+	struct kevent kev;
+
+	EV_SET(&kev, ident, filter, flags, fflags, data, udata);
+	return (kevent(kq, &kev, 1, NULL, 0, NULL));
 }
 
 static inline const struct kevent *

@@ -22,6 +22,8 @@
 
 #include <atf-c.h>
 
+#include "h_evring.h"
+
 #define	MS	1000000LL
 #define	SEC	1000000000LL
 
@@ -33,32 +35,6 @@ mono_ns(void)
 	ATF_REQUIRE(clock_gettime(CLOCK_MONOTONIC, &ts) == 0);
 	return ((long long)ts.tv_sec * SEC + ts.tv_nsec);
 }
-
-static int
-kq_open(void)
-{
-	int kq;
-
-	kq = kqueue();
-	ATF_REQUIRE_MSG(kq >= 0, "kqueue: %s", strerror(errno));
-	return (kq);
-}
-
-static int
-kchange(int kq, uintptr_t ident, short filter, unsigned short flags,
-    unsigned int fflags, intptr_t data, void *udata)
-{
-	struct kevent kev;
-	struct timespec zero = { 0, 0 };
-
-	EV_SET(&kev, ident, filter, flags, fflags, data, udata);
-	return (kevent(kq, &kev, 1, NULL, 0, &zero));
-}
-
-#define	KCHANGE_OK(kq, id, filt, fl, ffl, d, ud) do {			\
-	ATF_REQUIRE_MSG(kchange((kq), (id), (filt), (fl), (ffl), (d),	\
-	    (ud)) == 0, "kevent change failed: %s", strerror(errno));	\
-} while (0)
 
 static int
 kwait(int kq, struct kevent *ev, int n, long ms)
@@ -111,8 +87,8 @@ kq_with_pending(unsigned short extra)
 {
 	int kq;
 
-	kq = kq_open();
-	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD | extra, NOTE_TRIGGER, 0,
+	kq = kev_kqueue();
+	KEV_CHANGE(kq, 1, EVFILT_USER, EV_ADD | extra, NOTE_TRIGGER, 0,
 	    (void *)0x99);
 	return (kq);
 }
@@ -151,7 +127,7 @@ ATF_TC_BODY(bad_kq, tc)
 	REQUIRE_ERR(kevent(p[0], NULL, 0, &ev, 1, &zero), EBADF);
 	EV_SET(&ev, 1, EVFILT_USER, EV_ADD, 0, 0, NULL);
 	REQUIRE_ERR(kevent(p[1], &ev, 1, NULL, 0, &zero), EBADF);
-	kq = kq_open();
+	kq = kev_kqueue();
 	ATF_REQUIRE(close(kq) == 0);
 	REQUIRE_ERR(kevent(kq, NULL, 0, &ev, 1, &zero), EBADF);
 }
@@ -171,14 +147,14 @@ ATF_TC_BODY(bad_watched_fd, tc)
 	unsigned i;
 	int kq;
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	bad[0] = (uintptr_t)closed_fd();
 	bad[1] = (uintptr_t)-1;
 	bad[2] = 1 << 24;
 	for (i = 0; i < 3; i++) {
-		REQUIRE_ERR(kchange(kq, bad[i], EVFILT_READ, EV_ADD, 0, 0,
+		REQUIRE_ERR(kev_change(kq, bad[i], EVFILT_READ, EV_ADD, 0, 0,
 		    NULL), EBADF);
-		REQUIRE_ERR(kchange(kq, bad[i], EVFILT_WRITE, EV_ADD, 0, 0,
+		REQUIRE_ERR(kev_change(kq, bad[i], EVFILT_WRITE, EV_ADD, 0, 0,
 		    NULL), EBADF);
 		EV_SET(&ch, bad[i], EVFILT_READ, EV_ADD, 0, 0, (void *)7);
 		memset(&ev, 0, sizeof(ev));
@@ -210,7 +186,7 @@ ATF_TC_BODY(missing_knote, tc)
 	unsigned i, j;
 	int kq, s[2];
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	ATF_REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, s) == 0);
 	k[0].ident = s[0]; k[0].filter = EVFILT_READ;
 	k[1].ident = s[1]; k[1].filter = EVFILT_WRITE;
@@ -219,10 +195,10 @@ ATF_TC_BODY(missing_knote, tc)
 	k[4].ident = SIGUSR1; k[4].filter = EVFILT_SIGNAL;
 	k[5].ident = getpid(); k[5].filter = EVFILT_PROC;
 	/* A registration of another filter on the same ident does not count. */
-	KCHANGE_OK(kq, s[0], EVFILT_WRITE, EV_ADD, 0, 0, NULL);
+	KEV_CHANGE(kq, s[0], EVFILT_WRITE, EV_ADD, 0, 0, NULL);
 	for (i = 0; i < 6; i++)
 		for (j = 0; j < 3; j++)
-			REQUIRE_ERR(kchange(kq, k[i].ident, k[i].filter, ops[j],
+			REQUIRE_ERR(kev_change(kq, k[i].ident, k[i].filter, ops[j],
 			    0, 0, NULL), ENOENT);
 	ATF_REQUIRE(close(kq) == 0);
 }
@@ -246,10 +222,10 @@ ATF_TC_BODY(unknown_filter, tc)
 	unsigned i;
 	int kq, p[2];
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	ATF_REQUIRE(pipe(p) == 0);
 	for (i = 0; i < sizeof(filters) / sizeof(filters[0]); i++) {
-		REQUIRE_ERR(kchange(kq, p[0], filters[i], EV_ADD, 0, 0, NULL),
+		REQUIRE_ERR(kev_change(kq, p[0], filters[i], EV_ADD, 0, 0, NULL),
 		    EINVAL);
 		EV_SET(&ch, p[0], filters[i], EV_ADD, 0, 0, NULL);
 		ATF_REQUIRE_EQ(kevent(kq, &ch, 1, &ev, 1, &zero), 1);
@@ -275,7 +251,7 @@ ATF_TC_BODY(filter_zero, tc)
 	struct timespec zero = { 0, 0 };
 	int kq, n;
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	EV_SET(&ch[0], 1, 0, EV_ADD, NOTE_TRIGGER, 0, NULL);
 	EV_SET(&ch[1], 2, EVFILT_USER, EV_ADD, NOTE_TRIGGER, 0, NULL);
 	memset(ev, 0, sizeof(ev));
@@ -306,7 +282,7 @@ ATF_TC_BODY(negative_counts, tc)
 	struct timespec zero = { 0, 0 };
 	int kq;
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	EV_SET(&ch, 1, EVFILT_USER, EV_ADD, 0, 0, NULL);
 	REQUIRE_ERR(kevent(kq, &ch, -1, &ev, 1, &zero), EINVAL);
 	REQUIRE_ERR(kevent(kq, NULL, 0, &ev, -1, &zero), EINVAL);
@@ -328,7 +304,7 @@ ATF_TC_BODY(bad_timeout, tc)
 	long long t0;
 	int kq;
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	t0 = mono_ns();
 	ts.tv_sec = 0;
 	ts.tv_nsec = 1000000000;
@@ -358,7 +334,7 @@ ATF_TC_BODY(null_changelist, tc)
 	struct timespec zero = { 0, 0 };
 	int kq;
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	REQUIRE_ERR(kevent(kq, NULL, 1, NULL, 0, &zero), EFAULT);
 	REQUIRE_ERR(kevent(kq, NULL, 1, &ev, 1, &zero), EFAULT);
 	REQUIRE_ERR(kevent(kq, unmapped_page(), 2, NULL, 0, &zero), EFAULT);
@@ -503,7 +479,7 @@ ATF_TC_BODY(unmapped_timeout, tc)
 	struct kevent ev;
 	int kq;
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	REQUIRE_ERR(kevent(kq, NULL, 0, &ev, 1, unmapped_page()), EFAULT);
 	ATF_REQUIRE(close(kq) == 0);
 }
@@ -556,7 +532,7 @@ check_eintr(int saflags)
 	sa.sa_flags = saflags;
 	sigemptyset(&sa.sa_mask);
 	ATF_REQUIRE(sigaction(SIGUSR1, &sa, NULL) == 0);
-	kq = kq_open();
+	kq = kev_kqueue();
 	k.target = pthread_self();
 	k.sent = 0;
 	waiter_done = 0;
@@ -574,7 +550,7 @@ check_eintr(int saflags)
 	ATF_REQUIRE_MSG(el < 5 * SEC, "interrupted only after %lld ms",
 	    el / MS);
 	/* The queue still works. */
-	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD, NOTE_TRIGGER, 0, NULL);
+	KEV_CHANGE(kq, 1, EVFILT_USER, EV_ADD, NOTE_TRIGGER, 0, NULL);
 	ATF_REQUIRE_EQ(kwait(kq, &ev, 1, 1000), 1);
 	ATF_REQUIRE(close(kq) == 0);
 }

@@ -22,34 +22,10 @@
 
 #include <atf-c.h>
 
+#include "h_evring.h"
+
 #define	MS	1000000LL
 #define	SEC	1000000000LL
-
-static int
-kq_open(void)
-{
-	int kq;
-
-	kq = kqueue();
-	ATF_REQUIRE_MSG(kq >= 0, "kqueue: %s", strerror(errno));
-	return (kq);
-}
-
-static int
-kchange(int kq, uintptr_t ident, short filter, unsigned short flags,
-    unsigned int fflags, intptr_t data, void *udata)
-{
-	struct kevent kev;
-	struct timespec zero = { 0, 0 };
-
-	EV_SET(&kev, ident, filter, flags, fflags, data, udata);
-	return (kevent(kq, &kev, 1, NULL, 0, &zero));
-}
-
-#define	KCHANGE_OK(kq, id, filt, fl, ffl, d, ud) do {			\
-	ATF_REQUIRE_MSG(kchange((kq), (id), (filt), (fl), (ffl), (d),	\
-	    (ud)) == 0, "kevent change failed: %s", strerror(errno));	\
-} while (0)
 
 static int
 kwait(int kq, struct kevent *ev, int n, long ms)
@@ -138,17 +114,17 @@ ATF_TC_BODY(add_delete, tc)
 	struct kevent ev;
 	int kq, p[2];
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	ready_pipe(p, 0);
-	KCHANGE_OK(kq, p[0], EVFILT_READ, EV_ADD, 0, 0, (void *)0xabc);
+	KEV_CHANGE(kq, p[0], EVFILT_READ, EV_ADD, 0, 0, (void *)0xabc);
 	expect_none(kq, 0);
 	ATF_REQUIRE_EQ(write(p[1], "abc", 3), 3);
 	expect_one(kq, p[0], EVFILT_READ, &ev);
 	ATF_REQUIRE_EQ(ev.data, 3);
 	ATF_REQUIRE_EQ(ev.udata, (void *)0xabc);
-	KCHANGE_OK(kq, p[0], EVFILT_READ, EV_DELETE, 0, 0, NULL);
+	KEV_CHANGE(kq, p[0], EVFILT_READ, EV_DELETE, 0, 0, NULL);
 	expect_none(kq, 50);
-	ATF_REQUIRE_EQ(kchange(kq, p[0], EVFILT_READ, EV_DELETE, 0, 0, NULL),
+	ATF_REQUIRE_EQ(kev_change(kq, p[0], EVFILT_READ, EV_DELETE, 0, 0, NULL),
 	    -1);
 	ATF_REQUIRE_EQ(errno, ENOENT);
 	ATF_REQUIRE(close(kq) == 0);
@@ -166,9 +142,9 @@ ATF_TC_BODY(level_triggered, tc)
 	char buf[8];
 	int kq, p[2];
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	ready_pipe(p, 2);
-	KCHANGE_OK(kq, p[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
+	KEV_CHANGE(kq, p[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
 	expect_one(kq, p[0], EVFILT_READ, NULL);
 	expect_one(kq, p[0], EVFILT_READ, NULL);
 	expect_one(kq, p[0], EVFILT_READ, NULL);
@@ -190,10 +166,10 @@ ATF_TC_BODY(disable_enable, tc)
 	struct timespec zero = { 0, 0 };
 	int kq, p[2];
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	ready_pipe(p, 1);
-	KCHANGE_OK(kq, p[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
-	KCHANGE_OK(kq, p[0], EVFILT_READ, EV_DISABLE, 0, 0, NULL);
+	KEV_CHANGE(kq, p[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
+	KEV_CHANGE(kq, p[0], EVFILT_READ, EV_DISABLE, 0, 0, NULL);
 	expect_none(kq, 100);
 	/* Enable and scan in one call, with a zero timeout. */
 	EV_SET(&ch, p[0], EVFILT_READ, EV_ENABLE, 0, 0, NULL);
@@ -216,10 +192,10 @@ ATF_TC_BODY(disable_drops_queued, tc)
 {
 	int kq;
 
-	kq = kq_open();
-	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, NOTE_TRIGGER, 0,
+	kq = kev_kqueue();
+	KEV_CHANGE(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, NOTE_TRIGGER, 0,
 	    NULL);
-	KCHANGE_OK(kq, 1, EVFILT_USER, EV_DISABLE, 0, 0, NULL);
+	KEV_CHANGE(kq, 1, EVFILT_USER, EV_DISABLE, 0, 0, NULL);
 	expect_none(kq, 50);
 	ATF_REQUIRE(close(kq) == 0);
 }
@@ -235,11 +211,11 @@ ATF_TC_BODY(add_disabled, tc)
 {
 	int kq, p[2];
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	ready_pipe(p, 1);
-	KCHANGE_OK(kq, p[0], EVFILT_READ, EV_ADD | EV_DISABLE, 0, 0, NULL);
+	KEV_CHANGE(kq, p[0], EVFILT_READ, EV_ADD | EV_DISABLE, 0, 0, NULL);
 	expect_none(kq, 100);
-	KCHANGE_OK(kq, p[0], EVFILT_READ, EV_ENABLE, 0, 0, NULL);
+	KEV_CHANGE(kq, p[0], EVFILT_READ, EV_ENABLE, 0, 0, NULL);
 	expect_one(kq, p[0], EVFILT_READ, NULL);
 	ATF_REQUIRE(close(kq) == 0);
 }
@@ -257,15 +233,15 @@ ATF_TC_BODY(oneshot, tc)
 	long long base;
 	int kq, p[2];
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	ready_pipe(p, 1);
 	base = knotes();
-	KCHANGE_OK(kq, p[0], EVFILT_READ, EV_ADD | EV_ONESHOT, 0, 0, NULL);
+	KEV_CHANGE(kq, p[0], EVFILT_READ, EV_ADD | EV_ONESHOT, 0, 0, NULL);
 	ATF_REQUIRE_EQ(knotes(), base + 1);
 	expect_one(kq, p[0], EVFILT_READ, &ev);
 	ATF_REQUIRE(ev.flags & EV_ONESHOT);
 	expect_none(kq, 50);
-	ATF_REQUIRE_EQ(kchange(kq, p[0], EVFILT_READ, EV_DELETE, 0, 0, NULL),
+	ATF_REQUIRE_EQ(kev_change(kq, p[0], EVFILT_READ, EV_DELETE, 0, 0, NULL),
 	    -1);
 	ATF_REQUIRE_EQ(errno, ENOENT);
 	expect_knotes(base);
@@ -287,34 +263,34 @@ ATF_TC_BODY(forceoneshot, tc)
 	long long base;
 	int kq, p[2];
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	ATF_REQUIRE(pipe(p) == 0);
 	base = knotes();
-	KCHANGE_OK(kq, p[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
+	KEV_CHANGE(kq, p[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
 	expect_none(kq, 20);
-	KCHANGE_OK(kq, p[0], EVFILT_READ, EV_ENABLE | EV_FORCEONESHOT, 0, 0,
+	KEV_CHANGE(kq, p[0], EVFILT_READ, EV_ENABLE | EV_FORCEONESHOT, 0, 0,
 	    NULL);
 	expect_one(kq, p[0], EVFILT_READ, &ev);
 	ATF_REQUIRE_MSG(ev.flags & EV_ONESHOT, "flags %#x", ev.flags);
 	ATF_REQUIRE_EQ(ev.flags & EV_FORCEONESHOT, 0);
 	ATF_REQUIRE_EQ(ev.data, 0);
 	expect_none(kq, 20);
-	ATF_REQUIRE_EQ(kchange(kq, p[0], EVFILT_READ, EV_DELETE, 0, 0, NULL),
+	ATF_REQUIRE_EQ(kev_change(kq, p[0], EVFILT_READ, EV_DELETE, 0, 0, NULL),
 	    -1);
 	ATF_REQUIRE_EQ(errno, ENOENT);
 
-	KCHANGE_OK(kq, 5, EVFILT_USER, EV_ADD | EV_FORCEONESHOT, 0, 0,
+	KEV_CHANGE(kq, 5, EVFILT_USER, EV_ADD | EV_FORCEONESHOT, 0, 0,
 	    (void *)0x5);
 	expect_one(kq, 5, EVFILT_USER, &ev);
 	ATF_REQUIRE(ev.flags & EV_ONESHOT);
 	ATF_REQUIRE_EQ(ev.udata, (void *)0x5);
 	expect_none(kq, 20);
 
-	KCHANGE_OK(kq, 6, EVFILT_USER, EV_ADD | EV_DISABLE, 0, 0, NULL);
-	KCHANGE_OK(kq, 6, EVFILT_USER, EV_FORCEONESHOT | EV_KEEPUDATA, 0, 0,
+	KEV_CHANGE(kq, 6, EVFILT_USER, EV_ADD | EV_DISABLE, 0, 0, NULL);
+	KEV_CHANGE(kq, 6, EVFILT_USER, EV_FORCEONESHOT | EV_KEEPUDATA, 0, 0,
 	    NULL);
 	expect_none(kq, 20);
-	KCHANGE_OK(kq, 6, EVFILT_USER, EV_ENABLE | EV_KEEPUDATA, 0, 0, NULL);
+	KEV_CHANGE(kq, 6, EVFILT_USER, EV_ENABLE | EV_KEEPUDATA, 0, 0, NULL);
 	expect_one(kq, 6, EVFILT_USER, &ev);
 	ATF_REQUIRE(ev.flags & EV_ONESHOT);
 	expect_none(kq, 20);
@@ -323,7 +299,7 @@ ATF_TC_BODY(forceoneshot, tc)
 	ATF_REQUIRE(close(kq) == 0);
 }
 
-#define	TRIGGER_USER(kq, id) KCHANGE_OK((kq), (id), EVFILT_USER, \
+#define	TRIGGER_USER(kq, id) KEV_CHANGE((kq), (id), EVFILT_USER, \
 	EV_KEEPUDATA, NOTE_TRIGGER, 0, NULL)
 
 ATF_TC(readd_keeps_flags);
@@ -341,28 +317,28 @@ ATF_TC_BODY(readd_keeps_flags, tc)
 	struct kevent ev;
 	int kq, p[2];
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	ready_pipe(p, 1);
-	KCHANGE_OK(kq, p[0], EVFILT_READ, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	KEV_CHANGE(kq, p[0], EVFILT_READ, EV_ADD | EV_CLEAR, 0, 0, NULL);
 	expect_one(kq, p[0], EVFILT_READ, &ev);
-	KCHANGE_OK(kq, p[0], EVFILT_READ, EV_ADD, 0, 0, (void *)0x2);
+	KEV_CHANGE(kq, p[0], EVFILT_READ, EV_ADD, 0, 0, (void *)0x2);
 	/* Re-adding on a ready source reports at once, still EV_CLEAR. */
 	expect_one(kq, p[0], EVFILT_READ, &ev);
 	ATF_REQUIRE_MSG(ev.flags & EV_CLEAR, "flags %#x", ev.flags);
 	ATF_REQUIRE_EQ(ev.udata, (void *)0x2);
 	expect_none(kq, 20);
 
-	KCHANGE_OK(kq, 7, EVFILT_USER, EV_ADD | EV_ONESHOT, 0, 0, NULL);
-	KCHANGE_OK(kq, 7, EVFILT_USER, EV_ADD, NOTE_TRIGGER, 0, NULL);
+	KEV_CHANGE(kq, 7, EVFILT_USER, EV_ADD | EV_ONESHOT, 0, 0, NULL);
+	KEV_CHANGE(kq, 7, EVFILT_USER, EV_ADD, NOTE_TRIGGER, 0, NULL);
 	expect_one(kq, 7, EVFILT_USER, &ev);
 	ATF_REQUIRE_MSG(ev.flags & EV_ONESHOT, "flags %#x", ev.flags);
-	ATF_REQUIRE_EQ(kchange(kq, 7, EVFILT_USER, EV_DELETE, 0, 0, NULL),
+	ATF_REQUIRE_EQ(kev_change(kq, 7, EVFILT_USER, EV_DELETE, 0, 0, NULL),
 	    -1);
 	ATF_REQUIRE_EQ(errno, ENOENT);
 
-	KCHANGE_OK(kq, 8, EVFILT_USER, EV_ADD | EV_DISPATCH | EV_CLEAR, 0, 0,
+	KEV_CHANGE(kq, 8, EVFILT_USER, EV_ADD | EV_DISPATCH | EV_CLEAR, 0, 0,
 	    NULL);
-	KCHANGE_OK(kq, 8, EVFILT_USER, EV_ADD, NOTE_TRIGGER, 0, NULL);
+	KEV_CHANGE(kq, 8, EVFILT_USER, EV_ADD, NOTE_TRIGGER, 0, NULL);
 	expect_one(kq, 8, EVFILT_USER, &ev);
 	ATF_REQUIRE(ev.flags & EV_DISPATCH);
 	TRIGGER_USER(kq, 8);
@@ -383,9 +359,9 @@ ATF_TC_BODY(clear, tc)
 	struct kevent ev;
 	int kq, p[2];
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	ready_pipe(p, 0);
-	KCHANGE_OK(kq, p[0], EVFILT_READ, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	KEV_CHANGE(kq, p[0], EVFILT_READ, EV_ADD | EV_CLEAR, 0, 0, NULL);
 	expect_none(kq, 0);
 	ATF_REQUIRE_EQ(write(p[1], "a", 1), 1);
 	expect_one(kq, p[0], EVFILT_READ, &ev);
@@ -411,20 +387,20 @@ ATF_TC_BODY(dispatch, tc)
 	struct kevent ev;
 	int kq, p[2];
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	ready_pipe(p, 1);
-	KCHANGE_OK(kq, p[0], EVFILT_READ, EV_ADD | EV_DISPATCH, 0, 0, NULL);
+	KEV_CHANGE(kq, p[0], EVFILT_READ, EV_ADD | EV_DISPATCH, 0, 0, NULL);
 	expect_one(kq, p[0], EVFILT_READ, &ev);
 	ATF_REQUIRE(ev.flags & EV_DISPATCH);
 	expect_none(kq, 50);
 	ATF_REQUIRE_EQ(write(p[1], "y", 1), 1);
 	expect_none(kq, 50);
-	KCHANGE_OK(kq, p[0], EVFILT_READ, EV_ENABLE, 0, 0, NULL);
+	KEV_CHANGE(kq, p[0], EVFILT_READ, EV_ENABLE, 0, 0, NULL);
 	expect_one(kq, p[0], EVFILT_READ, &ev);
 	ATF_REQUIRE_EQ(ev.data, 2);
 	expect_none(kq, 50);
 	/* Still registered: EV_DELETE succeeds. */
-	KCHANGE_OK(kq, p[0], EVFILT_READ, EV_DELETE, 0, 0, NULL);
+	KEV_CHANGE(kq, p[0], EVFILT_READ, EV_DELETE, 0, 0, NULL);
 	ATF_REQUIRE(close(kq) == 0);
 }
 
@@ -442,11 +418,11 @@ ATF_TC_BODY(receipt, tc)
 	struct timespec zero = { 0, 0 };
 	int i, kq, p[2], q[2], n;
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	ready_pipe(p, 1);
 	ready_pipe(q, 1);
 	/* A knote with an event pending. */
-	KCHANGE_OK(kq, q[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
+	KEV_CHANGE(kq, q[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
 	EV_SET(&ch[0], p[0], EVFILT_READ, EV_ADD | EV_RECEIPT, 0, 0,
 	    (void *)1);
 	EV_SET(&ch[1], 5, EVFILT_USER, EV_ADD | EV_RECEIPT, NOTE_TRIGGER, 0,
@@ -487,7 +463,7 @@ ATF_TC_BODY(error_in_eventlist, tc)
 	struct timespec zero = { 0, 0 };
 	int kq, bad, n;
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	bad = dup(0);
 	ATF_REQUIRE(bad >= 0);
 	ATF_REQUIRE(close(bad) == 0);
@@ -509,9 +485,9 @@ ATF_TC_BODY(error_in_eventlist, tc)
 	ATF_REQUIRE_EQ(ev[1].filter, EVFILT_USER);
 	ATF_REQUIRE_EQ(ev[1].udata, (void *)0x22);
 	/* Both good changes were applied. */
-	KCHANGE_OK(kq, 7, EVFILT_USER, 0, NOTE_TRIGGER, 0, NULL);
+	KEV_CHANGE(kq, 7, EVFILT_USER, 0, NOTE_TRIGGER, 0, NULL);
 	expect_one(kq, 7, EVFILT_USER, NULL);
-	KCHANGE_OK(kq, 9, EVFILT_USER, 0, NOTE_TRIGGER, 0, NULL);
+	KEV_CHANGE(kq, 9, EVFILT_USER, 0, NOTE_TRIGGER, 0, NULL);
 	expect_one(kq, 9, EVFILT_USER, NULL);
 	ATF_REQUIRE(close(kq) == 0);
 }
@@ -529,7 +505,7 @@ ATF_TC_BODY(error_no_room, tc)
 	struct timespec zero = { 0, 0 };
 	int kq, bad;
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	bad = dup(0);
 	ATF_REQUIRE(bad >= 0);
 	ATF_REQUIRE(close(bad) == 0);
@@ -556,7 +532,7 @@ ATF_TC_BODY(error_fills_eventlist, tc)
 	struct timespec zero = { 0, 0 };
 	int kq, n;
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	EV_SET(&ch[0], 100, EVFILT_USER, EV_DELETE, 0, 0, NULL);
 	EV_SET(&ch[1], 101, EVFILT_USER, EV_DELETE, 0, 0, NULL);
 	EV_SET(&ch[2], 102, EVFILT_USER, EV_DELETE, 0, 0, NULL);
@@ -585,22 +561,22 @@ ATF_TC_BODY(keepudata, tc)
 	struct kevent ev;
 	int kq, p[2];
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	ready_pipe(p, 1);
-	KCHANGE_OK(kq, p[0], EVFILT_READ, EV_ADD, 0, 0, (void *)0xa);
+	KEV_CHANGE(kq, p[0], EVFILT_READ, EV_ADD, 0, 0, (void *)0xa);
 	expect_one(kq, p[0], EVFILT_READ, &ev);
 	ATF_REQUIRE_EQ(ev.udata, (void *)0xa);
-	KCHANGE_OK(kq, p[0], EVFILT_READ, EV_ADD | EV_KEEPUDATA, 0, 0,
+	KEV_CHANGE(kq, p[0], EVFILT_READ, EV_ADD | EV_KEEPUDATA, 0, 0,
 	    (void *)0xb);
 	expect_one(kq, p[0], EVFILT_READ, &ev);
 	ATF_REQUIRE_EQ_MSG(ev.udata, (void *)0xa,
 	    "EV_KEEPUDATA: udata %p, want 0xa", ev.udata);
-	KCHANGE_OK(kq, p[0], EVFILT_READ, EV_ADD, 0, 0, (void *)0xc);
+	KEV_CHANGE(kq, p[0], EVFILT_READ, EV_ADD, 0, 0, (void *)0xc);
 	expect_one(kq, p[0], EVFILT_READ, &ev);
 	ATF_REQUIRE_EQ_MSG(ev.udata, (void *)0xc, "udata %p, want 0xc",
 	    ev.udata);
 	/* EV_ENABLE|EV_KEEPUDATA leaves it too. */
-	KCHANGE_OK(kq, p[0], EVFILT_READ, EV_ENABLE | EV_KEEPUDATA, 0, 0,
+	KEV_CHANGE(kq, p[0], EVFILT_READ, EV_ENABLE | EV_KEEPUDATA, 0, 0,
 	    (void *)0xd);
 	expect_one(kq, p[0], EVFILT_READ, &ev);
 	ATF_REQUIRE_EQ(ev.udata, (void *)0xc);
@@ -620,9 +596,9 @@ ATF_TC_BODY(readd_ready_clear, tc)
 	struct timespec zero = { 0, 0 };
 	int kq, p[2];
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	ready_pipe(p, 3);
-	KCHANGE_OK(kq, p[0], EVFILT_READ, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	KEV_CHANGE(kq, p[0], EVFILT_READ, EV_ADD | EV_CLEAR, 0, 0, NULL);
 	expect_one(kq, p[0], EVFILT_READ, NULL);
 	expect_none(kq, 50);
 	EV_SET(&ch, p[0], EVFILT_READ, EV_ADD | EV_CLEAR, 0, 0, (void *)2);
@@ -684,7 +660,7 @@ ATF_TC_BODY(clear_add_ready_once, tc)
 				filter = EVFILT_WRITE;
 				break;
 			}
-			kq = kq_open();
+			kq = kev_kqueue();
 			EV_SET(&ch, fd, filter, EV_ADD | EV_CLEAR, 0, 0, NULL);
 			n = kevent(kq, &ch, 1, ev, 4, &zero);
 			ATF_REQUIRE_EQ_MSG(1, n, "kind %d round %d: %d events",
@@ -712,12 +688,12 @@ ATF_TC_BODY(modify_ready_lowat, tc)
 {
 	int kq, p[2];
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	ready_pipe(p, 4);
-	KCHANGE_OK(kq, p[0], EVFILT_READ, EV_ADD | EV_CLEAR, NOTE_LOWAT, 10,
+	KEV_CHANGE(kq, p[0], EVFILT_READ, EV_ADD | EV_CLEAR, NOTE_LOWAT, 10,
 	    NULL);
 	expect_none(kq, 50);
-	KCHANGE_OK(kq, p[0], EVFILT_READ, EV_ADD | EV_CLEAR, NOTE_LOWAT, 2,
+	KEV_CHANGE(kq, p[0], EVFILT_READ, EV_ADD | EV_CLEAR, NOTE_LOWAT, 2,
 	    NULL);
 	expect_one(kq, p[0], EVFILT_READ, NULL);
 	ATF_REQUIRE(close(kq) == 0);
@@ -736,26 +712,26 @@ ATF_TC_BODY(failed_change_no_knote, tc)
 	long long base;
 	int kq, bad;
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	bad = dup(0);
 	ATF_REQUIRE(bad >= 0);
 	ATF_REQUIRE(close(bad) == 0);
 	base = knotes();
 
-	ATF_REQUIRE_EQ(kchange(kq, bad, EVFILT_READ, EV_ADD, 0, 0, NULL), -1);
+	ATF_REQUIRE_EQ(kev_change(kq, bad, EVFILT_READ, EV_ADD, 0, 0, NULL), -1);
 	ATF_REQUIRE_EQ(errno, EBADF);
-	ATF_REQUIRE_EQ(kchange(kq, bad, EVFILT_READ, EV_DELETE, 0, 0, NULL),
+	ATF_REQUIRE_EQ(kev_change(kq, bad, EVFILT_READ, EV_DELETE, 0, 0, NULL),
 	    -1);
 	ATF_REQUIRE_EQ(errno, EBADF);
 
-	ATF_REQUIRE_EQ(kchange(kq, 1, EVFILT_TIMER, EV_ADD, 0, -1, NULL), -1);
+	ATF_REQUIRE_EQ(kev_change(kq, 1, EVFILT_TIMER, EV_ADD, 0, -1, NULL), -1);
 	ATF_REQUIRE_EQ(errno, EINVAL);
-	ATF_REQUIRE_EQ(kchange(kq, 1, EVFILT_TIMER, EV_DELETE, 0, 0, NULL),
+	ATF_REQUIRE_EQ(kev_change(kq, 1, EVFILT_TIMER, EV_DELETE, 0, 0, NULL),
 	    -1);
 	ATF_REQUIRE_EQ(errno, ENOENT);
 
-	ATF_REQUIRE_EQ(kchange(kq, 0, EVFILT_SIGNAL, EV_ADD, 0, 0, NULL), -1);
-	ATF_REQUIRE_EQ(kchange(kq, 0, EVFILT_SIGNAL, EV_DELETE, 0, 0, NULL),
+	ATF_REQUIRE_EQ(kev_change(kq, 0, EVFILT_SIGNAL, EV_ADD, 0, 0, NULL), -1);
+	ATF_REQUIRE_EQ(kev_change(kq, 0, EVFILT_SIGNAL, EV_DELETE, 0, 0, NULL),
 	    -1);
 
 	expect_knotes(base);
@@ -774,11 +750,11 @@ ATF_TC_BODY(per_filter_state, tc)
 	struct kevent ev[4];
 	int kq, n, s[2], sawr, saww, i;
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	ATF_REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, s) == 0);
 	ATF_REQUIRE_EQ(write(s[1], "hi", 2), 2);
-	KCHANGE_OK(kq, s[0], EVFILT_READ, EV_ADD, 0, 0, (void *)'r');
-	KCHANGE_OK(kq, s[0], EVFILT_WRITE, EV_ADD, 0, 0, (void *)'w');
+	KEV_CHANGE(kq, s[0], EVFILT_READ, EV_ADD, 0, 0, (void *)'r');
+	KEV_CHANGE(kq, s[0], EVFILT_WRITE, EV_ADD, 0, 0, (void *)'w');
 	n = kwait(kq, ev, 4, 1000);
 	ATF_REQUIRE_EQ_MSG(n, 2, "%d events, want READ and WRITE", n);
 	sawr = saww = 0;
@@ -795,15 +771,15 @@ ATF_TC_BODY(per_filter_state, tc)
 	}
 	ATF_REQUIRE(sawr == 1 && saww == 1);
 
-	KCHANGE_OK(kq, s[0], EVFILT_READ, EV_DISABLE, 0, 0, NULL);
+	KEV_CHANGE(kq, s[0], EVFILT_READ, EV_DISABLE, 0, 0, NULL);
 	expect_one(kq, s[0], EVFILT_WRITE, NULL);
-	KCHANGE_OK(kq, s[0], EVFILT_READ, EV_ENABLE, 0, 0, NULL);
-	KCHANGE_OK(kq, s[0], EVFILT_WRITE, EV_DELETE, 0, 0, NULL);
+	KEV_CHANGE(kq, s[0], EVFILT_READ, EV_ENABLE, 0, 0, NULL);
+	KEV_CHANGE(kq, s[0], EVFILT_WRITE, EV_DELETE, 0, 0, NULL);
 	expect_one(kq, s[0], EVFILT_READ, NULL);
-	ATF_REQUIRE_EQ(kchange(kq, s[0], EVFILT_WRITE, EV_DELETE, 0, 0, NULL),
+	ATF_REQUIRE_EQ(kev_change(kq, s[0], EVFILT_WRITE, EV_DELETE, 0, 0, NULL),
 	    -1);
 	ATF_REQUIRE_EQ(errno, ENOENT);
-	KCHANGE_OK(kq, s[0], EVFILT_READ, EV_DELETE, 0, 0, NULL);
+	KEV_CHANGE(kq, s[0], EVFILT_READ, EV_DELETE, 0, 0, NULL);
 	expect_none(kq, 50);
 	ATF_REQUIRE(close(kq) == 0);
 }
@@ -832,14 +808,14 @@ ATF_TC_BODY(changes_only_null_timeout, tc)
 	struct kevent ch;
 	int kq;
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	ATF_REQUIRE(signal(SIGALRM, alarm_handler) != SIG_ERR);
 	alarm(5);
 	EV_SET(&ch, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
 	ATF_REQUIRE_EQ(kevent(kq, &ch, 1, NULL, 0, NULL), 0);
 	ATF_REQUIRE_EQ(kevent(kq, NULL, 0, NULL, 0, NULL), 0);
 	alarm(0);
-	KCHANGE_OK(kq, 1, EVFILT_USER, 0, NOTE_TRIGGER, 0, NULL);
+	KEV_CHANGE(kq, 1, EVFILT_USER, 0, NOTE_TRIGGER, 0, NULL);
 	expect_one(kq, 1, EVFILT_USER, NULL);
 	ATF_REQUIRE(close(kq) == 0);
 }

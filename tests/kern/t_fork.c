@@ -24,33 +24,9 @@
 
 #include <atf-c.h>
 
+#include "h_evring.h"
+
 #define	MS	1000000LL
-
-static int
-kq_open(void)
-{
-	int kq;
-
-	kq = kqueue();
-	ATF_REQUIRE_MSG(kq >= 0, "kqueue: %s", strerror(errno));
-	return (kq);
-}
-
-static int
-kchange(int kq, uintptr_t ident, short filter, unsigned short flags,
-    unsigned int fflags, intptr_t data, void *udata)
-{
-	struct kevent kev;
-	struct timespec zero = { 0, 0 };
-
-	EV_SET(&kev, ident, filter, flags, fflags, data, udata);
-	return (kevent(kq, &kev, 1, NULL, 0, &zero));
-}
-
-#define	KCHANGE_OK(kq, id, filt, fl, ffl, d, ud) do {			\
-	ATF_REQUIRE_MSG(kchange((kq), (id), (filt), (fl), (ffl), (d),	\
-	    (ud)) == 0, "kevent change failed: %s", strerror(errno));	\
-} while (0)
 
 static int
 kwait(int kq, struct kevent *ev, int n, long ms)
@@ -160,15 +136,15 @@ ATF_TC_BODY(child_has_no_kqueues, tc)
 	struct kevent ev;
 	int kq;
 
-	kq = kq_open();
-	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, NOTE_TRIGGER, 0,
+	kq = kev_kqueue();
+	KEV_CHANGE(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, NOTE_TRIGGER, 0,
 	    (void *)1);
 	reap_ok(spawn(child_no_kqueues, &kq));
 	ATF_REQUIRE_EQ(kwait(kq, &ev, 1, 1000), 1);
 	ATF_REQUIRE_EQ(ev.ident, 1);
 	ATF_REQUIRE_EQ(ev.udata, (void *)1);
 	/* The child's attempt to register ident 9 reached nothing here. */
-	ATF_REQUIRE_EQ(kchange(kq, 9, EVFILT_USER, EV_DELETE, 0, 0, NULL), -1);
+	ATF_REQUIRE_EQ(kev_change(kq, 9, EVFILT_USER, EV_DELETE, 0, 0, NULL), -1);
 	ATF_REQUIRE_EQ(errno, ENOENT);
 	ATF_REQUIRE(close(kq) == 0);
 }
@@ -228,10 +204,10 @@ ATF_TC_BODY(child_own_kqueue, tc)
 	REQUIRE_FORK_SAFE_MALLOC();
 
 	/* Make the parent a kqueue user with live host state first. */
-	kq = kq_open();
+	kq = kev_kqueue();
 	ATF_REQUIRE(pipe(p) == 0);
-	KCHANGE_OK(kq, p[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
-	KCHANGE_OK(kq, 1, EVFILT_TIMER, EV_ADD, 0, 50, NULL);
+	KEV_CHANGE(kq, p[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
+	KEV_CHANGE(kq, 1, EVFILT_TIMER, EV_ADD, 0, 50, NULL);
 	reap_ok(spawn(child_own_kqueue, NULL));
 	ATF_REQUIRE(close(kq) == 0);
 }
@@ -284,12 +260,12 @@ ATF_TC_BODY(parent_unaffected, tc)
 
 	REQUIRE_FORK_SAFE_MALLOC();
 
-	sh.kq = kq_open();
+	sh.kq = kev_kqueue();
 	ATF_REQUIRE(pipe(p) == 0);
 	sh.rfd = p[0];
 	sh.wfd = p[1];
-	KCHANGE_OK(sh.kq, p[0], EVFILT_READ, EV_ADD, 0, 0, (void *)'r');
-	KCHANGE_OK(sh.kq, 7, EVFILT_TIMER, EV_ADD, 0, 30, (void *)'t');
+	KEV_CHANGE(sh.kq, p[0], EVFILT_READ, EV_ADD, 0, 0, (void *)'r');
+	KEV_CHANGE(sh.kq, 7, EVFILT_TIMER, EV_ADD, 0, 30, (void *)'t');
 	reap_ok(spawn(child_meddles, &sh));
 
 	ATF_REQUIRE_EQ(write(p[1], "p", 1), 1);
@@ -339,11 +315,11 @@ ATF_TC_BODY(child_close_keeps_knote, tc)
 	char buf[8];
 	int p[2];
 
-	sh.kq = kq_open();
+	sh.kq = kev_kqueue();
 	ATF_REQUIRE(pipe(p) == 0);
 	sh.rfd = p[0];
 	sh.wfd = p[1];
-	KCHANGE_OK(sh.kq, p[0], EVFILT_READ, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	KEV_CHANGE(sh.kq, p[0], EVFILT_READ, EV_ADD | EV_CLEAR, 0, 0, NULL);
 	ATF_REQUIRE_EQ(write(p[1], "a", 1), 1);
 	reap_ok(spawn(child_closes, &sh));
 	ATF_REQUIRE_EQ_MSG(kwait(sh.kq, &ev, 1, 1000), 1,
@@ -395,11 +371,11 @@ ATF_TC_BODY(child_wakes_parent, tc)
 
 	REQUIRE_FORK_SAFE_MALLOC();
 
-	sh.kq = kq_open();
+	sh.kq = kev_kqueue();
 	ATF_REQUIRE(pipe(p) == 0);
 	sh.rfd = p[0];
 	sh.wfd = p[1];
-	KCHANGE_OK(sh.kq, p[0], EVFILT_READ, EV_ADD, 0, 0, (void *)3);
+	KEV_CHANGE(sh.kq, p[0], EVFILT_READ, EV_ADD, 0, 0, (void *)3);
 	pid = spawn(child_writes, &sh);
 	n = kwait(sh.kq, &ev, 1, 5000);
 	reap_ok(pid);
@@ -463,7 +439,7 @@ ATF_TC_BODY(fork_while_registering, tc)
 
 	REQUIRE_FORK_SAFE_MALLOC();
 	REQUIRE_FORK_SAFE_TSAN_MALLOC();
-	c.kq = kq_open();
+	c.kq = kev_kqueue();
 	c.stop = 0;
 	ATF_REQUIRE(pthread_create(&t, NULL, churn_thread, &c) == 0);
 	for (i = 0; i < 40; i++)

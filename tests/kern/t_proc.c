@@ -20,37 +20,13 @@
 
 #include <atf-c.h>
 
+#include "h_evring.h"
+
 #ifndef SYS_pidfd_open
 #define	SYS_pidfd_open	434
 #endif
 
 #define	MS	1000000LL
-
-static int
-kq_open(void)
-{
-	int kq;
-
-	kq = kqueue();
-	ATF_REQUIRE_MSG(kq >= 0, "kqueue: %s", strerror(errno));
-	return (kq);
-}
-
-static int
-kchange(int kq, uintptr_t ident, short filter, unsigned short flags,
-    unsigned int fflags, intptr_t data, void *udata)
-{
-	struct kevent kev;
-	struct timespec zero = { 0, 0 };
-
-	EV_SET(&kev, ident, filter, flags, fflags, data, udata);
-	return (kevent(kq, &kev, 1, NULL, 0, &zero));
-}
-
-#define	KCHANGE_OK(kq, id, filt, fl, ffl, d, ud) do {			\
-	ATF_REQUIRE_MSG(kchange((kq), (id), (filt), (fl), (ffl), (d),	\
-	    (ud)) == 0, "kevent change failed: %s", strerror(errno));	\
-} while (0)
 
 static int
 kwait(int kq, struct kevent *ev, int n, long ms)
@@ -128,9 +104,9 @@ ATF_TC_BODY(exit_status, tc)
 	pid_t pid;
 	int gate, kq, st;
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	pid = spawn_gated(7, &gate);
-	KCHANGE_OK(kq, pid, EVFILT_PROC, EV_ADD, NOTE_EXIT, 0, (void *)0x77);
+	KEV_CHANGE(kq, pid, EVFILT_PROC, EV_ADD, NOTE_EXIT, 0, (void *)0x77);
 	ATF_REQUIRE_EQ_MSG(kwait(kq, &ev, 1, 100), 0,
 	    "NOTE_EXIT before the child exited");
 	close(gate);
@@ -163,9 +139,9 @@ ATF_TC_BODY(exit_signaled, tc)
 	pid_t pid;
 	int gate, kq, st;
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	pid = spawn_gated(-1, &gate);
-	KCHANGE_OK(kq, pid, EVFILT_PROC, EV_ADD, NOTE_EXIT, 0, NULL);
+	KEV_CHANGE(kq, pid, EVFILT_PROC, EV_ADD, NOTE_EXIT, 0, NULL);
 	ATF_REQUIRE(kill(pid, SIGTERM) == 0);
 	expect_exit(kq, pid, &ev);
 	st = (int)ev.data;
@@ -192,7 +168,7 @@ ATF_TC_BODY(exit_zombie, tc)
 	pid_t pid;
 	int kq, st;
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	pid = fork();
 	ATF_REQUIRE(pid >= 0);
 	if (pid == 0)
@@ -200,7 +176,7 @@ ATF_TC_BODY(exit_zombie, tc)
 	/* Wait for it to become a zombie without reaping it. */
 	memset(&si, 0, sizeof(si));
 	ATF_REQUIRE(waitid(P_PID, pid, &si, WEXITED | WNOWAIT) == 0);
-	KCHANGE_OK(kq, pid, EVFILT_PROC, EV_ADD, NOTE_EXIT, 0, NULL);
+	KEV_CHANGE(kq, pid, EVFILT_PROC, EV_ADD, NOTE_EXIT, 0, NULL);
 	expect_exit(kq, pid, &ev);
 	st = (int)ev.data;
 	ATF_REQUIRE(WIFEXITED(st) && WEXITSTATUS(st) == 3);
@@ -221,11 +197,11 @@ ATF_TC_BODY(two_queues, tc)
 	pid_t pid;
 	int gate, kq1, kq2, st;
 
-	kq1 = kq_open();
-	kq2 = kq_open();
+	kq1 = kev_kqueue();
+	kq2 = kev_kqueue();
 	pid = spawn_gated(9, &gate);
-	KCHANGE_OK(kq1, pid, EVFILT_PROC, EV_ADD, NOTE_EXIT, 0, NULL);
-	KCHANGE_OK(kq2, pid, EVFILT_PROC, EV_ADD, NOTE_EXIT, 0, NULL);
+	KEV_CHANGE(kq1, pid, EVFILT_PROC, EV_ADD, NOTE_EXIT, 0, NULL);
+	KEV_CHANGE(kq2, pid, EVFILT_PROC, EV_ADD, NOTE_EXIT, 0, NULL);
 	close(gate);
 	expect_exit(kq1, pid, &ev);
 	ATF_REQUIRE_EQ(WEXITSTATUS((int)ev.data), 9);
@@ -249,10 +225,10 @@ ATF_TC_BODY(delete_before_exit, tc)
 	pid_t pid;
 	int gate, kq, st;
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	pid = spawn_gated(0, &gate);
-	KCHANGE_OK(kq, pid, EVFILT_PROC, EV_ADD, NOTE_EXIT, 0, NULL);
-	KCHANGE_OK(kq, pid, EVFILT_PROC, EV_DELETE, 0, 0, NULL);
+	KEV_CHANGE(kq, pid, EVFILT_PROC, EV_ADD, NOTE_EXIT, 0, NULL);
+	KEV_CHANGE(kq, pid, EVFILT_PROC, EV_DELETE, 0, 0, NULL);
 	close(gate);
 	ATF_REQUIRE_EQ(waitpid(pid, &st, 0), pid);
 	ATF_REQUIRE_EQ_MSG(kwait(kq, &ev, 1, 200), 0,
@@ -281,8 +257,8 @@ ATF_TC_BODY(no_such_process, tc)
 		_exit(0);
 	ATF_REQUIRE_EQ(waitpid(pid, NULL, 0), pid);
 
-	kq = kq_open();
-	ATF_REQUIRE_EQ(kchange(kq, pid, EVFILT_PROC, EV_ADD, NOTE_EXIT, 0,
+	kq = kev_kqueue();
+	ATF_REQUIRE_EQ(kev_change(kq, pid, EVFILT_PROC, EV_ADD, NOTE_EXIT, 0,
 	    NULL), -1);
 	ATF_REQUIRE_EQ_MSG(errno, ESRCH, "errno %d, want ESRCH", errno);
 	EV_SET(&ch, pid, EVFILT_PROC, EV_ADD, NOTE_EXIT, 0, NULL);
@@ -290,7 +266,7 @@ ATF_TC_BODY(no_such_process, tc)
 	ATF_REQUIRE(ev.flags & EV_ERROR);
 	ATF_REQUIRE_EQ(ev.data, ESRCH);
 	ATF_REQUIRE_EQ(ev.ident, (uintptr_t)pid);
-	ATF_REQUIRE_EQ(kchange(kq, pid, EVFILT_PROC, EV_DELETE, 0, 0, NULL),
+	ATF_REQUIRE_EQ(kev_change(kq, pid, EVFILT_PROC, EV_DELETE, 0, 0, NULL),
 	    -1);
 	ATF_REQUIRE_EQ(errno, ENOENT);
 	ATF_REQUIRE(close(kq) == 0);
@@ -315,15 +291,15 @@ ATF_TC_BODY(unsupported_notes, tc)
 	unsigned i;
 	int gate, kq, st;
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	pid = spawn_gated(0, &gate);
 	for (i = 0; i < sizeof(notes) / sizeof(notes[0]); i++) {
 		errno = 0;
-		ATF_REQUIRE_EQ_MSG(kchange(kq, pid, EVFILT_PROC, EV_ADD,
+		ATF_REQUIRE_EQ_MSG(kev_change(kq, pid, EVFILT_PROC, EV_ADD,
 		    notes[i], 0, NULL), -1, "fflags %#x accepted", notes[i]);
 		ATF_REQUIRE_EQ_MSG(errno, EOPNOTSUPP,
 		    "fflags %#x: errno %d, want EOPNOTSUPP", notes[i], errno);
-		ATF_REQUIRE_EQ(kchange(kq, pid, EVFILT_PROC, EV_DELETE, 0, 0,
+		ATF_REQUIRE_EQ(kev_change(kq, pid, EVFILT_PROC, EV_DELETE, 0, 0,
 		    NULL), -1);
 		ATF_REQUIRE_EQ(errno, ENOENT);
 	}
@@ -375,8 +351,8 @@ ATF_TC_BODY(not_a_child, tc)
 	ATF_REQUIRE_EQ(waitpid(child, &st, 0), child);
 	ATF_REQUIRE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 
-	kq = kq_open();
-	KCHANGE_OK(kq, gchild, EVFILT_PROC, EV_ADD, NOTE_EXIT, 0, (void *)1);
+	kq = kev_kqueue();
+	KEV_CHANGE(kq, gchild, EVFILT_PROC, EV_ADD, NOTE_EXIT, 0, (void *)1);
 	ATF_REQUIRE_EQ(kwait(kq, &ev, 1, 100), 0);
 	close(gate[1]);		/* the grandchild exits now */
 	n = kwait(kq, &ev, 1, 5000);
@@ -437,10 +413,10 @@ ATF_TC_BODY(procdesc_exit, tc)
 	pid_t pid;
 	int gate, kq, pfd, st;
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	pid = spawn_gated(7, &gate);
 	pfd = pidfd_for(pid);
-	KCHANGE_OK(kq, pfd, EVFILT_PROCDESC, EV_ADD, NOTE_EXIT, 0,
+	KEV_CHANGE(kq, pfd, EVFILT_PROCDESC, EV_ADD, NOTE_EXIT, 0,
 	    (void *)0x55);
 	ATF_REQUIRE_EQ_MSG(kwait(kq, &ev, 1, 100), 0,
 	    "NOTE_EXIT before the child exited");
@@ -449,7 +425,7 @@ ATF_TC_BODY(procdesc_exit, tc)
 	ATF_REQUIRE_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 7,
 	    "data %#x is not exit status 7", st);
 	/* EV_ONESHOT: delivered means deleted. */
-	ATF_REQUIRE_EQ(kchange(kq, pfd, EVFILT_PROCDESC, EV_DELETE, 0, 0,
+	ATF_REQUIRE_EQ(kev_change(kq, pfd, EVFILT_PROCDESC, EV_DELETE, 0, 0,
 	    NULL), -1);
 	ATF_REQUIRE_EQ(errno, ENOENT);
 	ATF_REQUIRE_EQ(waitpid(pid, &st, 0), pid);
@@ -471,13 +447,13 @@ ATF_TC_BODY(procdesc_signaled_zombie, tc)
 	pid_t pid;
 	int gate, kq, pfd, st;
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	pid = spawn_gated(-1, &gate);
 	pfd = pidfd_for(pid);
 	ATF_REQUIRE(kill(pid, SIGKILL) == 0);
 	memset(&si, 0, sizeof(si));
 	ATF_REQUIRE(waitid(P_PID, pid, &si, WEXITED | WNOWAIT) == 0);
-	KCHANGE_OK(kq, pfd, EVFILT_PROCDESC, EV_ADD, NOTE_EXIT, 0, NULL);
+	KEV_CHANGE(kq, pfd, EVFILT_PROCDESC, EV_ADD, NOTE_EXIT, 0, NULL);
 	st = expect_procdesc_exit(kq, pfd, NULL);
 	ATF_REQUIRE_MSG(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
 	    "data %#x is not a SIGKILL status", st);
@@ -502,31 +478,31 @@ ATF_TC_BODY(procdesc_errors, tc)
 	pid_t pid;
 	int fd, gate, kq, p[2], pfd, st;
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	ATF_REQUIRE(pipe(p) == 0);
-	ATF_REQUIRE_EQ(kchange(kq, p[0], EVFILT_PROCDESC, EV_ADD, NOTE_EXIT,
+	ATF_REQUIRE_EQ(kev_change(kq, p[0], EVFILT_PROCDESC, EV_ADD, NOTE_EXIT,
 	    0, NULL), -1);
 	ATF_REQUIRE_EQ(errno, EINVAL);
 	fd = kqueue();
 	ATF_REQUIRE(fd >= 0);
-	ATF_REQUIRE_EQ(kchange(kq, fd, EVFILT_PROCDESC, EV_ADD, NOTE_EXIT,
+	ATF_REQUIRE_EQ(kev_change(kq, fd, EVFILT_PROCDESC, EV_ADD, NOTE_EXIT,
 	    0, NULL), -1);
 	ATF_REQUIRE_EQ(errno, EINVAL);
 	close(fd);
-	ATF_REQUIRE_EQ(kchange(kq, fd, EVFILT_PROCDESC, EV_ADD, NOTE_EXIT,
+	ATF_REQUIRE_EQ(kev_change(kq, fd, EVFILT_PROCDESC, EV_ADD, NOTE_EXIT,
 	    0, NULL), -1);
 	ATF_REQUIRE_EQ(errno, EBADF);
 
 	/* Not subscribed to NOTE_EXIT: the exit is not reported. */
 	pid = spawn_gated(0, &gate);
 	pfd = pidfd_for(pid);
-	KCHANGE_OK(kq, pfd, EVFILT_PROCDESC, EV_ADD, 0, 0, NULL);
+	KEV_CHANGE(kq, pfd, EVFILT_PROCDESC, EV_ADD, 0, 0, NULL);
 	close(gate);
 	ATF_REQUIRE_EQ(waitid(P_PID, pid, &(siginfo_t){ 0 },
 	    WEXITED | WNOWAIT), 0);
 	ATF_REQUIRE_EQ(kwait(kq, &ev, 1, 50), 0);
 	/* A close of the pidfd takes its registration with it. */
-	KCHANGE_OK(kq, pfd, EVFILT_PROCDESC, EV_ADD, NOTE_EXIT, 0, NULL);
+	KEV_CHANGE(kq, pfd, EVFILT_PROCDESC, EV_ADD, NOTE_EXIT, 0, NULL);
 	ATF_REQUIRE(close(pfd) == 0);
 	ATF_REQUIRE_EQ(kwait(kq, &ev, 1, 50), 0);
 	ATF_REQUIRE_EQ(waitpid(pid, &st, 0), pid);

@@ -72,23 +72,13 @@ ms_ts(long ms)
 	return (ts);
 }
 
-static int
-kq_open(void)
-{
-	int kq;
-
-	kq = kqueue();
-	ATF_REQUIRE_MSG(kq >= 0, "kqueue: %s", strerror(errno));
-	return (kq);
-}
-
 /* A queue with a ring of entries attached and mapped into *r. */
 static int
 kq_ring(unsigned entries, struct evring *r)
 {
 	int kq;
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	ATF_REQUIRE_MSG(kevent_ring_attach(kq, entries) == 0,
 	    "kevent_ring_attach(%u): %s", entries, strerror(errno));
 	ATF_REQUIRE_MSG(kevent_ring_map(kq, r) == 0, "kevent_ring_map: %s",
@@ -97,23 +87,8 @@ kq_ring(unsigned entries, struct evring *r)
 	return (kq);
 }
 
-static int
-kchange(int kq, uintptr_t ident, short filter, unsigned short flags,
-    unsigned int fflags, intptr_t data, void *udata)
-{
-	struct kevent kev;
-
-	EV_SET(&kev, ident, filter, flags, fflags, data, udata);
-	return (kevent(kq, &kev, 1, NULL, 0, NULL));
-}
-
-#define	KCHANGE_OK(kq, id, filt, fl, ffl, d, ud) do {			\
-	ATF_REQUIRE_MSG(kchange((kq), (id), (filt), (fl), (ffl), (d),	\
-	    (ud)) == 0, "kevent change failed: %s", strerror(errno));	\
-} while (0)
-
 #define	TRIGGER(kq, id) \
-	KCHANGE_OK((kq), (id), EVFILT_USER, EV_KEEPUDATA, NOTE_TRIGGER, 0, NULL)
+	KEV_CHANGE((kq), (id), EVFILT_USER, EV_KEEPUDATA, NOTE_TRIGGER, 0, NULL)
 
 static uint32_t
 hdr_load(const uint32_t *p)
@@ -242,7 +217,7 @@ ATF_TC_BODY(attach_errors, tc)
 	size_t i;
 	int kq, p[2];
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		errno = 0;
 		ATF_REQUIRE_MSG(kevent_ring_attach(kq, bad[i]) == -1 &&
@@ -330,10 +305,10 @@ ATF_TC_BODY(user_basic, tc)
 	int kq;
 
 	kq = kq_ring(8, &r);
-	KCHANGE_OK(kq, 7, EVFILT_USER, EV_ADD | EV_CLEAR, 0x12, 99,
+	KEV_CHANGE(kq, 7, EVFILT_USER, EV_ADD | EV_CLEAR, 0x12, 99,
 	    (void *)0xabc);
 	RING_NONE(kq, &r, 0);
-	KCHANGE_OK(kq, 7, EVFILT_USER, EV_KEEPUDATA,
+	KEV_CHANGE(kq, 7, EVFILT_USER, EV_KEEPUDATA,
 	    NOTE_TRIGGER | NOTE_FFOR | 0x100, 5, NULL);
 	ATF_REQUIRE_EQ(hdr_load(&r.er_hdr->eh_write), EVRING_INDEX_START + 1);
 	/* kevent() sees no events on a ring queue, and does not wait. */
@@ -348,7 +323,6 @@ ATF_TC_BODY(user_basic, tc)
 	ATF_REQUIRE(kevent_ring_unmap(&r) == 0);
 	ATF_REQUIRE(close(kq) == 0);
 }
-
 
 static long long
 getprop(int kq, int prop)
@@ -407,7 +381,7 @@ teardown_order(const char *order)
 	ATF_REQUIRE(r2.er_hdr != r.er_hdr);
 	ATF_REQUIRE_EQ(evring_stat(EVRING_STAT_RINGS), rings0 + 1);
 	ATF_REQUIRE(evring_stat(EVRING_STAT_KMEM_EVRING) > mem0);
-	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, NOTE_TRIGGER, 0,
+	KEV_CHANGE(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, NOTE_TRIGGER, 0,
 	    NULL);
 	/* Both views show the same record. */
 	ATF_REQUIRE(evring_peek(&r2, NULL) != NULL);
@@ -486,7 +460,7 @@ ATF_TC_BODY(filter_timer, tc)
 	int kq;
 
 	kq = kq_ring(8, &r);
-	KCHANGE_OK(kq, 5, EVFILT_TIMER, EV_ADD, NOTE_MSECONDS, 20,
+	KEV_CHANGE(kq, 5, EVFILT_TIMER, EV_ADD, NOTE_MSECONDS, 20,
 	    (void *)0x55);
 	kev = RING_ONE(kq, &r, 2000, 5, EVFILT_TIMER);
 	ATF_REQUIRE(kev.data >= 1);
@@ -498,7 +472,7 @@ ATF_TC_BODY(filter_timer, tc)
 	kev = RING_ONE(kq, &r, 2000, 5, EVFILT_TIMER);
 	ATF_REQUIRE_MSG(kev.data >= 3, "merged expirations: data %ld",
 	    (long)kev.data);
-	KCHANGE_OK(kq, 5, EVFILT_TIMER, EV_DELETE, 0, 0, NULL);
+	KEV_CHANGE(kq, 5, EVFILT_TIMER, EV_DELETE, 0, 0, NULL);
 	while (ring_next(kq, &r, &kev, 0))
 		;
 	RING_NONE(kq, &r, 100);
@@ -523,7 +497,7 @@ ATF_TC_BODY(filter_pipe, tc)
 
 	ATF_REQUIRE(pipe(p) == 0);
 	kq = kq_ring(8, &r);
-	KCHANGE_OK(kq, p[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
+	KEV_CHANGE(kq, p[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
 	RING_NONE(kq, &r, 50);
 	ATF_REQUIRE(write(p[1], "hello", 5) == 5);
 	kev = RING_ONE(kq, &r, 2000, p[0], EVFILT_READ);
@@ -537,11 +511,11 @@ ATF_TC_BODY(filter_pipe, tc)
 		;
 	RING_NONE(kq, &r, 100);
 
-	KCHANGE_OK(kq, p[1], EVFILT_WRITE, EV_ADD, 0, 0, NULL);
+	KEV_CHANGE(kq, p[1], EVFILT_WRITE, EV_ADD, 0, 0, NULL);
 	kev = RING_ONE(kq, &r, 2000, p[1], EVFILT_WRITE);
 	ATF_REQUIRE(kev.data > 0);
 	kev = RING_ONE(kq, &r, 2000, p[1], EVFILT_WRITE);
-	KCHANGE_OK(kq, p[1], EVFILT_WRITE, EV_DELETE, 0, 0, NULL);
+	KEV_CHANGE(kq, p[1], EVFILT_WRITE, EV_DELETE, 0, 0, NULL);
 	/* A re-posted record may sit in the ring: it stays readable. */
 	while (ring_next(kq, &r, &kev, 0))
 		ATF_REQUIRE_EQ(kev.filter, EVFILT_WRITE);
@@ -578,7 +552,7 @@ ATF_TC_BODY(filter_signal, tc)
 
 	ATF_REQUIRE(signal(SIGUSR2, count_handler) != SIG_ERR);
 	kq = kq_ring(8, &r);
-	KCHANGE_OK(kq, SIGUSR2, EVFILT_SIGNAL, EV_ADD, 0, 0, NULL);
+	KEV_CHANGE(kq, SIGUSR2, EVFILT_SIGNAL, EV_ADD, 0, 0, NULL);
 	ATF_REQUIRE(raise(SIGUSR2) == 0);
 	kev = RING_ONE(kq, &r, 2000, SIGUSR2, EVFILT_SIGNAL);
 	ATF_REQUIRE_EQ(kev.data, 1);
@@ -605,7 +579,7 @@ ATF_TC_BODY(filter_vnode, tc)
 	wfd = open("vnode.file", O_WRONLY);
 	ATF_REQUIRE(wfd >= 0);
 	kq = kq_ring(8, &r);
-	KCHANGE_OK(kq, fd, EVFILT_VNODE, EV_ADD | EV_CLEAR,
+	KEV_CHANGE(kq, fd, EVFILT_VNODE, EV_ADD | EV_CLEAR,
 	    NOTE_WRITE | NOTE_EXTEND, 0, NULL);
 	RING_NONE(kq, &r, 50);
 	ATF_REQUIRE(write(wfd, "abc", 3) == 3);
@@ -640,14 +614,14 @@ ATF_TC_BODY(filter_proc, tc)
 		(void)read(p[0], &c, 1);
 		_exit(7);
 	}
-	KCHANGE_OK(kq, pid, EVFILT_PROC, EV_ADD, NOTE_EXIT, 0, NULL);
+	KEV_CHANGE(kq, pid, EVFILT_PROC, EV_ADD, NOTE_EXIT, 0, NULL);
 	ATF_REQUIRE(write(p[1], "x", 1) == 1);
 	kev = RING_ONE(kq, &r, 5000, pid, EVFILT_PROC);
 	ATF_REQUIRE(kev.fflags & NOTE_EXIT);
 	ATF_REQUIRE(WIFEXITED(kev.data) && WEXITSTATUS(kev.data) == 7);
 	RING_NONE(kq, &r, 50);
 	/* The deferred EV_ONESHOT drop has happened by now. */
-	ATF_REQUIRE(kchange(kq, pid, EVFILT_PROC, EV_DELETE, 0, 0, NULL) ==
+	ATF_REQUIRE(kev_change(kq, pid, EVFILT_PROC, EV_DELETE, 0, 0, NULL) ==
 	    -1 && errno == ENOENT);
 	ATF_REQUIRE(waitpid(pid, &st, 0) == pid);
 	ATF_REQUIRE(close(kq) == 0);
@@ -672,7 +646,7 @@ ATF_TC_BODY(filter_except, tc)
 	kev_tcp_pair(&cl, &sv);
 
 	kq = kq_ring(8, &r);
-	KCHANGE_OK(kq, sv, EVFILT_EXCEPT, EV_ADD, NOTE_OOB, 0, NULL);
+	KEV_CHANGE(kq, sv, EVFILT_EXCEPT, EV_ADD, NOTE_OOB, 0, NULL);
 	RING_NONE(kq, &r, 50);
 	ATF_REQUIRE(send(cl, "!", 1, MSG_OOB) == 1);
 	kev = RING_ONE(kq, &r, 2000, sv, EVFILT_EXCEPT);
@@ -701,7 +675,7 @@ ATF_TC_BODY(flag_clear, tc)
 	int kq;
 
 	kq = kq_ring(8, &r);
-	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	KEV_CHANGE(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
 	TRIGGER(kq, 1);
 	(void)RING_ONE(kq, &r, 1000, 1, EVFILT_USER);
 	RING_NONE(kq, &r, 50);
@@ -727,7 +701,7 @@ ATF_TC_BODY(flag_level, tc)
 	int kq, i;
 
 	kq = kq_ring(8, &r);
-	KCHANGE_OK(kq, 3, EVFILT_USER, EV_ADD, NOTE_TRIGGER, 0, NULL);
+	KEV_CHANGE(kq, 3, EVFILT_USER, EV_ADD, NOTE_TRIGGER, 0, NULL);
 	for (i = 0; i < 5; i++) {
 		ATF_REQUIRE_EQ(evring_ready(&r, NULL), 1);
 		(void)RING_ONE(kq, &r, 1000, 3, EVFILT_USER);
@@ -735,7 +709,7 @@ ATF_TC_BODY(flag_level, tc)
 		ATF_REQUIRE(evring_peek(&r, &st) == NULL);
 		ATF_REQUIRE_EQ(kevent_wait(kq, st, NULL, NULL), 1);
 	}
-	KCHANGE_OK(kq, 3, EVFILT_USER, EV_DELETE, 0, 0, NULL);
+	KEV_CHANGE(kq, 3, EVFILT_USER, EV_DELETE, 0, 0, NULL);
 	while (ring_next(kq, &r, &kev, 0))
 		;
 	RING_NONE(kq, &r, 50);
@@ -759,13 +733,13 @@ ATF_TC_BODY(flag_oneshot, tc)
 
 	kq = kq_ring(8, &r);
 	kn0 = evring_stat(EVRING_STAT_KNOTES);
-	KCHANGE_OK(kq, 9, EVFILT_USER, EV_ADD | EV_ONESHOT, 0, 0, NULL);
+	KEV_CHANGE(kq, 9, EVFILT_USER, EV_ADD | EV_ONESHOT, 0, 0, NULL);
 	ATF_REQUIRE_EQ(evring_stat(EVRING_STAT_KNOTES), kn0 + 1);
 	TRIGGER(kq, 9);
 	(void)RING_ONE(kq, &r, 1000, 9, EVFILT_USER);
 	RING_NONE(kq, &r, 50);
 	ATF_REQUIRE_EQ(evring_stat(EVRING_STAT_KNOTES), kn0);
-	ATF_REQUIRE(kchange(kq, 9, EVFILT_USER, EV_KEEPUDATA, NOTE_TRIGGER,
+	ATF_REQUIRE(kev_change(kq, 9, EVFILT_USER, EV_KEEPUDATA, NOTE_TRIGGER,
 	    0, NULL) == -1 && errno == ENOENT);
 	/*
 	 * Re-adding in the same call as the post (the drop still deferred)
@@ -861,16 +835,16 @@ ATF_TC_BODY(flag_dispatch, tc)
 	int kq;
 
 	kq = kq_ring(8, &r);
-	KCHANGE_OK(kq, 4, EVFILT_USER, EV_ADD | EV_DISPATCH | EV_CLEAR, 0, 0,
+	KEV_CHANGE(kq, 4, EVFILT_USER, EV_ADD | EV_DISPATCH | EV_CLEAR, 0, 0,
 	    NULL);
 	TRIGGER(kq, 4);
 	(void)RING_ONE(kq, &r, 1000, 4, EVFILT_USER);
 	TRIGGER(kq, 4);
 	RING_NONE(kq, &r, 50);
-	KCHANGE_OK(kq, 4, EVFILT_USER, EV_ENABLE | EV_KEEPUDATA, 0, 0, NULL);
+	KEV_CHANGE(kq, 4, EVFILT_USER, EV_ENABLE | EV_KEEPUDATA, 0, 0, NULL);
 	(void)RING_ONE(kq, &r, 1000, 4, EVFILT_USER);
 	RING_NONE(kq, &r, 50);
-	KCHANGE_OK(kq, 4, EVFILT_USER, EV_ENABLE | EV_KEEPUDATA, 0, 0, NULL);
+	KEV_CHANGE(kq, 4, EVFILT_USER, EV_ENABLE | EV_KEEPUDATA, 0, 0, NULL);
 	RING_NONE(kq, &r, 50);
 	TRIGGER(kq, 4);
 	(void)RING_ONE(kq, &r, 1000, 4, EVFILT_USER);
@@ -944,8 +918,8 @@ ATF_TC_BODY(activation_post, tc)
 
 	ATF_REQUIRE(pipe(p) == 0);
 	kq = kq_ring(8, &r);
-	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
-	KCHANGE_OK(kq, p[0], EVFILT_READ, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	KEV_CHANGE(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	KEV_CHANGE(kq, p[0], EVFILT_READ, EV_ADD | EV_CLEAR, 0, 0, NULL);
 	ATF_REQUIRE_EQ(evring_ready(&r, NULL), 0);
 
 	ps.kq = kq;
@@ -1048,7 +1022,7 @@ ATF_TC_BODY(backlog_10000, tc)
 	ATF_REQUIRE_EQ(evring_stat(EVRING_STAT_KNOTES), kn0 + NBACKLOG);
 	/* A second EV_ADD keeps EV_CLEAR (as FreeBSD): delete them first. */
 	for (i = 0; i < NBACKLOG; i++)
-		KCHANGE_OK(kq, i, EVFILT_USER, EV_DELETE, 0, 0, NULL);
+		KEV_CHANGE(kq, i, EVFILT_USER, EV_DELETE, 0, 0, NULL);
 	ATF_REQUIRE_EQ(evring_stat(EVRING_STAT_KNOTES), kn0);
 	backlog_round(kq, &r, EV_ONESHOT);
 	ATF_REQUIRE_EQ(evring_stat(EVRING_STAT_KNOTES), kn0);
@@ -1070,11 +1044,11 @@ ATF_TC_BODY(merge, tc)
 	int kq, i;
 
 	kq = kq_ring(8, &r);
-	KCHANGE_OK(kq, 2, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
-	KCHANGE_OK(kq, 2, EVFILT_USER, EV_KEEPUDATA,
+	KEV_CHANGE(kq, 2, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	KEV_CHANGE(kq, 2, EVFILT_USER, EV_KEEPUDATA,
 	    NOTE_TRIGGER | NOTE_FFOR | 0x1, 0, NULL);
 	for (i = 1; i <= 100; i++)
-		KCHANGE_OK(kq, 2, EVFILT_USER, EV_KEEPUDATA,
+		KEV_CHANGE(kq, 2, EVFILT_USER, EV_KEEPUDATA,
 		    NOTE_TRIGGER | NOTE_FFOR | (1u << (i % 20)), 0, NULL);
 	ATF_REQUIRE_EQ(evring_ready(&r, NULL), 1);
 	kev = RING_ONE(kq, &r, 1000, 2, EVFILT_USER);
@@ -1103,7 +1077,7 @@ ATF_TC_BODY(index_wrap, tc)
 
 	kq = kq_ring(4, &r);
 	for (i = 0; i < 4; i++)
-		KCHANGE_OK(kq, i, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+		KEV_CHANGE(kq, i, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
 	for (i = 0; i < 40; i++) {
 		TRIGGER(kq, i % 4);
 		if (i % 2 == 1) {
@@ -1177,7 +1151,7 @@ ATF_TC_BODY(wake_one, tc)
 	int kq, i, nret;
 
 	kq = kq_ring(8, &r);
-	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	KEV_CHANGE(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
 	ATF_REQUIRE(evring_peek(&r, &st) == NULL);
 	for (i = 0; i < NWAITERS; i++) {
 		w[i].kq = kq;
@@ -1244,7 +1218,7 @@ ATF_TC_BODY(minwake, tc)
 	uint32_t st;
 	int kq, i;
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	ATF_REQUIRE(kqueue_setprop(kq, EVRING_PROP_MINWAKE, 0) == -1 &&
 	    errno == EINVAL);
 	ATF_REQUIRE(kqueue_setprop(kq, EVRING_PROP_MINWAKE,
@@ -1261,7 +1235,7 @@ ATF_TC_BODY(minwake, tc)
 	ATF_REQUIRE(kqueue_setprop(kq, 12345, 1) == -1 && errno == EINVAL);
 	ATF_REQUIRE_EQ(getprop(kq, EVRING_PROP_MINWAKE), 3);
 	for (i = 0; i < 3; i++)
-		KCHANGE_OK(kq, i, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+		KEV_CHANGE(kq, i, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
 
 	ATF_REQUIRE(evring_peek(&r, &st) == NULL);
 	w.kq = kq;
@@ -1320,13 +1294,13 @@ ATF_TC_BODY(backlog_signal, tc)
 	    0);
 	ATF_REQUIRE_EQ(getprop(kq, EVRING_PROP_BACKLOGSIG), SIGUSR1);
 	for (i = 0; i < 2; i++)
-		KCHANGE_OK(kq, i, EVFILT_USER, EV_ADD | EV_CLEAR,
+		KEV_CHANGE(kq, i, EVFILT_USER, EV_ADD | EV_CLEAR,
 		    NOTE_TRIGGER, 0, NULL);
 	usleep(100000);
 	ATF_REQUIRE_EQ(atomic_load(&sig_count), 0);
 	ATF_REQUIRE_EQ(hdr_load(&r.er_hdr->eh_flags) & EVRING_F_BACKLOG, 0);
 	for (i = 2; i < 5; i++)
-		KCHANGE_OK(kq, i, EVFILT_USER, EV_ADD | EV_CLEAR,
+		KEV_CHANGE(kq, i, EVFILT_USER, EV_ADD | EV_CLEAR,
 		    NOTE_TRIGGER, 0, NULL);
 	ATF_REQUIRE(hdr_load(&r.er_hdr->eh_flags) & EVRING_F_BACKLOG);
 	ATF_REQUIRE_EQ(getprop(kq, EVRING_PROP_BACKLOG), 3);
@@ -1369,7 +1343,7 @@ ATF_TC_BODY(wait_timeouts, tc)
 	int kq;
 
 	kq = kq_ring(8, &r);
-	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	KEV_CHANGE(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
 	ATF_REQUIRE(evring_peek(&r, &st) == NULL);
 	t0 = mono_ns();
 	ATF_REQUIRE_EQ(kevent_wait(kq, st, &zero, NULL), 0);
@@ -1581,7 +1555,7 @@ ATF_TC_BODY(bad_index, tc)
 
 	kq = kq_ring(4, &r);
 	for (i = 0; i < 6; i++)
-		KCHANGE_OK(kq, i, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+		KEV_CHANGE(kq, i, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
 	TRIGGER(kq, 0);
 	w0 = hdr_load(&r.er_hdr->eh_write);
 	(void)RING_ONE(kq, &r, 1000, 0, EVFILT_USER);
@@ -1630,7 +1604,7 @@ ATF_TC_BODY(bad_index_fast, tc)
 	int kq;
 
 	kq = kq_ring(8, &r);
-	KCHANGE_OK(kq, 0, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	KEV_CHANGE(kq, 0, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
 	TRIGGER(kq, 0);
 	w = hdr_load(&r.er_hdr->eh_write);
 	ATF_REQUIRE_EQ(w, EVRING_INDEX_START + 1);
@@ -1804,7 +1778,7 @@ ATF_TC_BODY(untrusted_stress, tc)
 	for (q = 0; q < NSTRESSQ; q++) {
 		s.kq[q] = kq_ring(8, &s.r[q]);
 		for (id = 0; id < NSTRESSID; id++)
-			KCHANGE_OK(s.kq[q], id, EVFILT_USER, EV_ADD | EV_CLEAR,
+			KEV_CHANGE(s.kq[q], id, EVFILT_USER, EV_ADD | EV_CLEAR,
 			    0, 0, NULL);
 	}
 	for (q = 0; q < NSTRESSQ; q++) {
@@ -1852,7 +1826,7 @@ ATF_TC_BODY(untrusted_stress, tc)
 	ATF_REQUIRE_MSG(n >= 0, "after recovery: %s", strerror(errno));
 	while (ring_next(s.kq[0], &s.r[0], &kev, 50))
 		;
-	KCHANGE_OK(s.kq[0], 5, EVFILT_USER, EV_KEEPUDATA,
+	KEV_CHANGE(s.kq[0], 5, EVFILT_USER, EV_KEEPUDATA,
 	    NOTE_TRIGGER | NOTE_FFCOPY | 0x777, 0, NULL);
 	kev = RING_ONE(s.kq[0], &s.r[0], 1000, 5, EVFILT_USER);
 	ATF_REQUIRE_EQ(kev.fflags, 0x777);
@@ -1884,7 +1858,7 @@ ATF_TC_BODY(fork_child, tc)
 	atf_tc_skip("a fork child of a threaded process under TSan");
 #endif
 	kq = kq_ring(8, &r);
-	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, NOTE_TRIGGER, 0,
+	KEV_CHANGE(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, NOTE_TRIGGER, 0,
 	    NULL);
 	ATF_REQUIRE_EQ(evring_ready(&r, NULL), 1);
 	ATF_REQUIRE(mincore(r.er_hdr, 1, vec) == 0);
@@ -2007,7 +1981,7 @@ ATF_TC_BODY(putback, tc)
 	int kq;
 
 	kq = kq_ring(8, &r);
-	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0,
+	KEV_CHANGE(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0,
 	    (void *)0x11);
 	TRIGGER(kq, 1);
 	/* In flight: merges. */
@@ -2028,11 +2002,11 @@ ATF_TC_BODY(putback, tc)
 	got = RING_ONE(kq, &r, 1000, 1, EVFILT_USER);
 	ATF_REQUIRE_EQ(got.data, 0);
 
-	KCHANGE_OK(kq, 2, EVFILT_USER, EV_ADD | EV_ONESHOT, NOTE_TRIGGER, 0,
+	KEV_CHANGE(kq, 2, EVFILT_USER, EV_ADD | EV_ONESHOT, NOTE_TRIGGER, 0,
 	    NULL);
 	got = RING_ONE(kq, &r, 1000, 2, EVFILT_USER);
 	RING_NONE(kq, &r, 20);
-	ATF_REQUIRE(kchange(kq, 2, EVFILT_USER, EV_DELETE, 0, 0, NULL) ==
+	ATF_REQUIRE(kev_change(kq, 2, EVFILT_USER, EV_DELETE, 0, 0, NULL) ==
 	    -1 && errno == ENOENT);
 	ATF_REQUIRE(kevent_ring_putback(kq, &got) == 0);
 	kev = RING_ONE(kq, &r, 1000, 2, EVFILT_USER);
@@ -2123,7 +2097,7 @@ ATF_TC_BODY(kqfd_readable, tc)
 	int kq, kq2;
 
 	kq = kq_ring(8, &r);
-	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	KEV_CHANGE(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
 	pfd.fd = kq;
 	pfd.events = POLLIN;
 	ATF_REQUIRE_EQ(poll(&pfd, 1, 0), 0);
@@ -2139,8 +2113,8 @@ ATF_TC_BODY(kqfd_readable, tc)
 	ATF_REQUIRE_EQ(poll(&pfd, 1, 0), 0);
 
 	/* A queue watching the ring queue hears of records. */
-	kq2 = kq_open();
-	KCHANGE_OK(kq2, kq, EVFILT_READ, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	kq2 = kev_kqueue();
+	KEV_CHANGE(kq2, kq, EVFILT_READ, EV_ADD | EV_CLEAR, 0, 0, NULL);
 	ATF_REQUIRE_EQ(kevent(kq2, NULL, 0, &kev, 1, &zero), 0);
 	TRIGGER(kq, 1);
 	ATF_REQUIRE_EQ(kevent(kq2, NULL, 0, &kev, 1, &ts), 1);
@@ -2177,7 +2151,7 @@ ATF_TC_BODY(attach_pending, tc)
 	int kq;
 
 	/* A thread blocked in kevent() when the ring comes returns 0. */
-	kq = kq_open();
+	kq = kev_kqueue();
 	ATF_REQUIRE(pthread_create(&t, NULL, kevent_sleeper, &kq) == 0);
 	usleep(100000);
 	ATF_REQUIRE(kevent_ring_attach(kq, 8) == 0);
@@ -2186,17 +2160,17 @@ ATF_TC_BODY(attach_pending, tc)
 	ATF_REQUIRE(close(kq) == 0);
 
 	/* Pending events move into the ring, in order. */
-	kq = kq_open();
-	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, NOTE_TRIGGER, 0,
+	kq = kev_kqueue();
+	KEV_CHANGE(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, NOTE_TRIGGER, 0,
 	    NULL);
-	KCHANGE_OK(kq, 3, EVFILT_USER, EV_ADD, NOTE_TRIGGER, 0, NULL);
-	KCHANGE_OK(kq, 2, EVFILT_USER, EV_ADD, 0, 0, NULL);
+	KEV_CHANGE(kq, 3, EVFILT_USER, EV_ADD, NOTE_TRIGGER, 0, NULL);
+	KEV_CHANGE(kq, 2, EVFILT_USER, EV_ADD, 0, 0, NULL);
 	ATF_REQUIRE(kevent_ring_attach(kq, 8) == 0);
 	ATF_REQUIRE(kevent_ring_map(kq, &r) == 0);
 	ATF_REQUIRE_EQ(evring_ready(&r, NULL), 2);
 	(void)RING_ONE(kq, &r, 1000, 1, EVFILT_USER);
 	(void)RING_ONE(kq, &r, 1000, 3, EVFILT_USER);
-	KCHANGE_OK(kq, 3, EVFILT_USER, EV_DELETE, 0, 0, NULL);
+	KEV_CHANGE(kq, 3, EVFILT_USER, EV_DELETE, 0, 0, NULL);
 	while (evring_peek(&r, NULL) != NULL)
 		evring_advance(&r, 1);
 	EV_SET(&ch[0], 2, EVFILT_USER, EV_RECEIPT | EV_KEEPUDATA,
@@ -2226,10 +2200,10 @@ ATF_TC_BODY(detach_requeue, tc)
 	int kq, n, i, seen[4] = { 0 };
 
 	kq = kq_ring(2, &r);
-	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD, NOTE_TRIGGER, 0, NULL);
-	KCHANGE_OK(kq, 2, EVFILT_USER, EV_ADD | EV_CLEAR, NOTE_TRIGGER, 0,
+	KEV_CHANGE(kq, 1, EVFILT_USER, EV_ADD, NOTE_TRIGGER, 0, NULL);
+	KEV_CHANGE(kq, 2, EVFILT_USER, EV_ADD | EV_CLEAR, NOTE_TRIGGER, 0,
 	    NULL);
-	KCHANGE_OK(kq, 3, EVFILT_USER, EV_ADD | EV_CLEAR, NOTE_TRIGGER, 0,
+	KEV_CHANGE(kq, 3, EVFILT_USER, EV_ADD | EV_CLEAR, NOTE_TRIGGER, 0,
 	    NULL);
 	ATF_REQUIRE_EQ(getprop(kq, EVRING_PROP_BACKLOG), 1);
 	ATF_REQUIRE(kevent_ring_detach(kq) == 0);
@@ -2258,10 +2232,10 @@ ATF_TC_BODY(delete_inflight, tc)
 	int kq, p[2];
 
 	kq = kq_ring(8, &r);
-	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, NOTE_TRIGGER, 0,
+	KEV_CHANGE(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, NOTE_TRIGGER, 0,
 	    (void *)1);
-	KCHANGE_OK(kq, 1, EVFILT_USER, EV_DELETE, 0, 0, NULL);
-	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, NOTE_TRIGGER, 0,
+	KEV_CHANGE(kq, 1, EVFILT_USER, EV_DELETE, 0, 0, NULL);
+	KEV_CHANGE(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, NOTE_TRIGGER, 0,
 	    (void *)2);
 	kev = RING_ONE(kq, &r, 1000, 1, EVFILT_USER);
 	ATF_REQUIRE_EQ(kev.udata, (void *)1);
@@ -2270,7 +2244,7 @@ ATF_TC_BODY(delete_inflight, tc)
 
 	ATF_REQUIRE(pipe(p) == 0);
 	ATF_REQUIRE(write(p[1], "ab", 2) == 2);
-	KCHANGE_OK(kq, p[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
+	KEV_CHANGE(kq, p[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
 	ATF_REQUIRE(close(p[0]) == 0);
 	kev = RING_ONE(kq, &r, 1000, p[0], EVFILT_READ);
 	ATF_REQUIRE_EQ(kev.data, 2);
@@ -2296,9 +2270,9 @@ ATF_TC_BODY(grow_inflight, tc)
 	ATF_REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
 	ATF_REQUIRE(write(sv[1], "x", 1) == 1);
 	kq = kq_ring(8, &r);
-	KCHANGE_OK(kq, sv[0], EVFILT_READ, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	KEV_CHANGE(kq, sv[0], EVFILT_READ, EV_ADD | EV_CLEAR, 0, 0, NULL);
 	ATF_REQUIRE_EQ(evring_ready(&r, NULL), 1);
-	KCHANGE_OK(kq, sv[0], EVFILT_WRITE, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	KEV_CHANGE(kq, sv[0], EVFILT_WRITE, EV_ADD | EV_CLEAR, 0, 0, NULL);
 	got[0] = got[1] = 0;
 	for (i = 0; i < 2; i++) {
 		ATF_REQUIRE(ring_next(kq, &r, &kev, 1000));
@@ -2358,7 +2332,7 @@ ATF_TC_BODY(cancel_sleeper, tc)
 	int kq, plain;
 
 	kq = kq_ring(8, &r);
-	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	KEV_CHANGE(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
 	ca.kq = kq;
 	ca.use_kevent = 0;
 	ca.r = &r;
@@ -2373,8 +2347,8 @@ ATF_TC_BODY(cancel_sleeper, tc)
 	ATF_REQUIRE(ring_next(kq, &r, &kev, 2000) == 1);
 	ATF_REQUIRE_EQ(kev.ident, 1);
 
-	plain = kq_open();
-	KCHANGE_OK(plain, 2, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	plain = kev_kqueue();
+	KEV_CHANGE(plain, 2, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
 	ca.kq = plain;
 	ca.use_kevent = 1;
 	ATF_REQUIRE(pthread_create(&t, NULL, cancel_sleeper, &ca) == 0);
@@ -2486,8 +2460,8 @@ ATF_TC_BODY(busypoll_catches, tc)
 
 	kq = kq_ring(8, &r);
 	ATF_REQUIRE(pipe(p) == 0);
-	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
-	KCHANGE_OK(kq, p[0], EVFILT_READ, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	KEV_CHANGE(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	KEV_CHANGE(kq, p[0], EVFILT_READ, EV_ADD | EV_CLEAR, 0, 0, NULL);
 	ATF_REQUIRE(kqueue_setprop(kq, EVRING_PROP_BUSYPOLL,
 	    EVRING_BUSYPOLL_MAX) == 0);
 
@@ -2540,7 +2514,7 @@ ATF_TC_BODY(busypoll_bounded, tc)
 	int kq;
 
 	kq = kq_ring(8, &r);
-	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	KEV_CHANGE(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
 	ATF_REQUIRE(kqueue_setprop(kq, EVRING_PROP_BUSYPOLL, 100000) == 0);
 	wakeups = evring_stat(EVRING_STAT_RING_WAKEUPS);
 	busy_waiter_start(&bw, &t, kq, &r, 10000);
@@ -2892,12 +2866,12 @@ ATF_TC_BODY(fresh_bits, tc)
 	int kq, kq2, efd, sp[2], n, i, epollbe;
 
 	kq = kq_ring(16, &r);
-	kq2 = kq_open();
+	kq2 = kev_kqueue();
 	ATF_REQUIRE((efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) >= 0);
 	ATF_REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
 	    sp) == 0);
-	KCHANGE_OK(kq, efd, EVFILT_READ, EV_ADD | EV_CLEAR, 0, 0, (void *)1);
-	KCHANGE_OK(kq, sp[0], EVFILT_READ, EV_ADD | EV_CLEAR, 0, 0,
+	KEV_CHANGE(kq, efd, EVFILT_READ, EV_ADD | EV_CLEAR, 0, 0, (void *)1);
+	KEV_CHANGE(kq, sp[0], EVFILT_READ, EV_ADD | EV_CLEAR, 0, 0,
 	    (void *)2);
 	epollbe = evring_stat(EVRING_STAT_HOST_BACKEND) == 1;
 
@@ -3031,7 +3005,7 @@ ATF_TC_BODY(exact_stress, tc)
 			    EFD_CLOEXEC)) >= 0);
 			atomic_store(&ex.pending[id], 0);
 			atomic_store(&ex.credit[id], 1);
-			KCHANGE_OK(kq, ex.efd[id], EVFILT_READ,
+			KEV_CHANGE(kq, ex.efd[id], EVFILT_READ,
 			    EV_ADD | EV_CLEAR, 0, 0, (void *)(intptr_t)id);
 		}
 		atomic_store(&ex.stop, 0);
@@ -3094,14 +3068,14 @@ ATF_TC_BODY(kevent_change_flushes, tc)
 
 	kq = kq_ring(2, &r);
 	for (i = 1; i <= 4; i++) {
-		KCHANGE_OK(kq, i, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+		KEV_CHANGE(kq, i, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
 		TRIGGER(kq, i);
 	}
 	ATF_REQUIRE_EQ(evring_ready(&r, NULL), 2);
 	ATF_REQUIRE(hdr_load(&r.er_hdr->eh_flags) & EVRING_F_BACKLOG);
 	evring_advance(&r, 2);
 	ATF_REQUIRE(pipe(p) == 0);
-	KCHANGE_OK(kq, p[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
+	KEV_CHANGE(kq, p[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
 	ATF_REQUIRE_EQ_MSG(evring_ready(&r, NULL), 2,
 	    "the backlog stayed in the kernel");
 	rec = evring_peek(&r, &state);
@@ -3127,8 +3101,8 @@ ATF_TC_BODY(putback_full_is_backlog, tc)
 	int kq;
 
 	kq = kq_ring(2, &r);
-	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
-	KCHANGE_OK(kq, 2, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	KEV_CHANGE(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	KEV_CHANGE(kq, 2, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
 	TRIGGER(kq, 1);
 	TRIGGER(kq, 2);
 	ATF_REQUIRE_EQ(evring_ready(&r, NULL), 2);
@@ -3161,7 +3135,7 @@ ATF_TC_BODY(take_damaged_claim, tc)
 	int kq;
 
 	kq = kq_ring(8, &r);
-	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	KEV_CHANGE(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
 	TRIGGER(kq, 1);
 	rd = hdr_load(&r.er_hdr->eh_read);
 	__atomic_store_n(&r.er_hdr->eh_claim, rd - 3, __ATOMIC_RELAXED);

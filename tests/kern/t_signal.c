@@ -22,6 +22,8 @@
 
 #include <atf-c.h>
 
+#include "h_evring.h"
+
 #define	MS	1000000LL
 #define	SEC	1000000000LL
 
@@ -33,32 +35,6 @@ mono_ns(void)
 	ATF_REQUIRE(clock_gettime(CLOCK_MONOTONIC, &ts) == 0);
 	return ((long long)ts.tv_sec * SEC + ts.tv_nsec);
 }
-
-static int
-kq_open(void)
-{
-	int kq;
-
-	kq = kqueue();
-	ATF_REQUIRE_MSG(kq >= 0, "kqueue: %s", strerror(errno));
-	return (kq);
-}
-
-static int
-kchange(int kq, uintptr_t ident, short filter, unsigned short flags,
-    unsigned int fflags, intptr_t data, void *udata)
-{
-	struct kevent kev;
-	struct timespec zero = { 0, 0 };
-
-	EV_SET(&kev, ident, filter, flags, fflags, data, udata);
-	return (kevent(kq, &kev, 1, NULL, 0, &zero));
-}
-
-#define	KCHANGE_OK(kq, id, filt, fl, ffl, d, ud) do {			\
-	ATF_REQUIRE_MSG(kchange((kq), (id), (filt), (fl), (ffl), (d),	\
-	    (ud)) == 0, "kevent change failed: %s", strerror(errno));	\
-} while (0)
 
 static int
 kwait(int kq, struct kevent *ev, int n, long ms)
@@ -184,8 +160,8 @@ ATF_TC_BODY(ignored_counted, tc)
 
 	set_disposition(SIGUSR1, SIG_IGN);
 	unblock(SIGUSR1);
-	kq = kq_open();
-	KCHANGE_OK(kq, SIGUSR1, EVFILT_SIGNAL, EV_ADD, 0, 0, (void *)0x51);
+	kq = kev_kqueue();
+	KEV_CHANGE(kq, SIGUSR1, EVFILT_SIGNAL, EV_ADD, 0, 0, (void *)0x51);
 	ATF_REQUIRE(kill(getpid(), SIGUSR1) == 0);
 	ATF_REQUIRE(kill(getpid(), SIGUSR1) == 0);
 	ATF_REQUIRE_EQ(kwait(kq, &ev, 1, 2000), 1);
@@ -215,8 +191,8 @@ ATF_TC_BODY(zero_timeout_after_kill, tc)
 
 	set_disposition(SIGUSR1, SIG_IGN);
 	unblock(SIGUSR1);
-	kq = kq_open();
-	KCHANGE_OK(kq, SIGUSR1, EVFILT_SIGNAL, EV_ADD, 0, 0, NULL);
+	kq = kev_kqueue();
+	KEV_CHANGE(kq, SIGUSR1, EVFILT_SIGNAL, EV_ADD, 0, 0, NULL);
 	ATF_REQUIRE(kill(getpid(), SIGUSR1) == 0);
 	n = kwait(kq, &ev, 1, 0);
 	ATF_REQUIRE_EQ_MSG(n, 1, "signal not visible to a zero-timeout "
@@ -240,8 +216,8 @@ ATF_TC_BODY(handler_before, tc)
 
 	set_disposition(SIGUSR1, counting_handler);
 	unblock(SIGUSR1);
-	kq = kq_open();
-	KCHANGE_OK(kq, SIGUSR1, EVFILT_SIGNAL, EV_ADD, 0, 0, NULL);
+	kq = kev_kqueue();
+	KEV_CHANGE(kq, SIGUSR1, EVFILT_SIGNAL, EV_ADD, 0, 0, NULL);
 	/* While watched, the program still sees its own disposition. */
 	ATF_REQUIRE(sigaction(SIGUSR1, NULL, &sa) == 0);
 	ATF_REQUIRE_MSG(sa.sa_handler == counting_handler,
@@ -271,8 +247,8 @@ ATF_TC_BODY(handler_after, tc)
 
 	set_disposition(SIGUSR2, SIG_IGN);
 	unblock(SIGUSR2);
-	kq = kq_open();
-	KCHANGE_OK(kq, SIGUSR2, EVFILT_SIGNAL, EV_ADD, 0, 0, NULL);
+	kq = kev_kqueue();
+	KEV_CHANGE(kq, SIGUSR2, EVFILT_SIGNAL, EV_ADD, 0, 0, NULL);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = counting_handler;
@@ -314,8 +290,8 @@ ATF_TC_BODY(siginfo_handler_forwarded, tc)
 	sigemptyset(&sa.sa_mask);
 	ATF_REQUIRE(sigaction(SIGUSR1, &sa, NULL) == 0);
 	unblock(SIGUSR1);
-	kq = kq_open();
-	KCHANGE_OK(kq, SIGUSR1, EVFILT_SIGNAL, EV_ADD, 0, 0, NULL);
+	kq = kev_kqueue();
+	KEV_CHANGE(kq, SIGUSR1, EVFILT_SIGNAL, EV_ADD, 0, 0, NULL);
 	ATF_REQUIRE(kill(getpid(), SIGUSR1) == 0);
 	wait_handled(SIGUSR1, 1);
 	ATF_REQUIRE_EQ_MSG(siginfo_ok, 1, "handler got a wrong siginfo");
@@ -361,8 +337,8 @@ ATF_TC_BODY(pthread_kill_counted, tc)
 	unblock(SIGUSR2);
 	s.ready = 0;
 	s.stop = 0;
-	kq = kq_open();
-	KCHANGE_OK(kq, SIGUSR2, EVFILT_SIGNAL, EV_ADD, 0, 0, NULL);
+	kq = kev_kqueue();
+	KEV_CHANGE(kq, SIGUSR2, EVFILT_SIGNAL, EV_ADD, 0, 0, NULL);
 	ATF_REQUIRE(pthread_create(&t, NULL, sleeper_thread, &s) == 0);
 	while (!__atomic_load_n(&s.ready, __ATOMIC_SEQ_CST))
 		usleep(1000);
@@ -396,13 +372,13 @@ ATF_TC_BODY(delete_restores, tc)
 
 	set_disposition(SIGUSR1, counting_handler);
 	unblock(SIGUSR1);
-	kq = kq_open();
-	KCHANGE_OK(kq, SIGUSR1, EVFILT_SIGNAL, EV_ADD, 0, 0, NULL);
+	kq = kev_kqueue();
+	KEV_CHANGE(kq, SIGUSR1, EVFILT_SIGNAL, EV_ADD, 0, 0, NULL);
 	ATF_REQUIRE(kill(getpid(), SIGUSR1) == 0);
 	wait_handled(SIGUSR1, 1);
 	/* Changed while watched: this is the disposition to restore. */
 	set_disposition(SIGUSR1, counting_handler2);
-	KCHANGE_OK(kq, SIGUSR1, EVFILT_SIGNAL, EV_DELETE, 0, 0, NULL);
+	KEV_CHANGE(kq, SIGUSR1, EVFILT_SIGNAL, EV_DELETE, 0, 0, NULL);
 
 	ATF_REQUIRE(sigaction(SIGUSR1, NULL, &sa) == 0);
 	ATF_REQUIRE_MSG(sa.sa_handler == counting_handler2,
@@ -414,7 +390,7 @@ ATF_TC_BODY(delete_restores, tc)
 	wait_handled(SIGUSR1, 101);
 	ATF_REQUIRE_EQ_MSG(kwait(kq, &ev, 1, 100), 0,
 	    "deleted signal knote still reported");
-	ATF_REQUIRE_EQ(kchange(kq, SIGUSR1, EVFILT_SIGNAL, EV_DELETE, 0, 0,
+	ATF_REQUIRE_EQ(kev_change(kq, SIGUSR1, EVFILT_SIGNAL, EV_DELETE, 0, 0,
 	    NULL), -1);
 	ATF_REQUIRE_EQ(errno, ENOENT);
 	ATF_REQUIRE(close(kq) == 0);
@@ -434,10 +410,10 @@ ATF_TC_BODY(delete_restores_default, tc)
 
 	set_disposition(SIGUSR1, SIG_DFL);
 	set_disposition(SIGUSR2, SIG_IGN);
-	kq = kq_open();
-	KCHANGE_OK(kq, SIGUSR1, EVFILT_SIGNAL, EV_ADD, 0, 0, NULL);
-	KCHANGE_OK(kq, SIGUSR2, EVFILT_SIGNAL, EV_ADD, 0, 0, NULL);
-	KCHANGE_OK(kq, SIGUSR1, EVFILT_SIGNAL, EV_DELETE, 0, 0, NULL);
+	kq = kev_kqueue();
+	KEV_CHANGE(kq, SIGUSR1, EVFILT_SIGNAL, EV_ADD, 0, 0, NULL);
+	KEV_CHANGE(kq, SIGUSR2, EVFILT_SIGNAL, EV_ADD, 0, 0, NULL);
+	KEV_CHANGE(kq, SIGUSR1, EVFILT_SIGNAL, EV_DELETE, 0, 0, NULL);
 	ATF_REQUIRE(sigaction(SIGUSR1, NULL, &sa) == 0);
 	ATF_REQUIRE_MSG(sa.sa_handler == SIG_DFL, "SIGUSR1 not SIG_DFL");
 	ATF_REQUIRE(close(kq) == 0);
@@ -462,14 +438,14 @@ ATF_TC_BODY(two_queues, tc)
 
 	set_disposition(SIGUSR1, SIG_IGN);
 	unblock(SIGUSR1);
-	kq1 = kq_open();
-	kq2 = kq_open();
-	KCHANGE_OK(kq1, SIGUSR1, EVFILT_SIGNAL, EV_ADD, 0, 0, NULL);
-	KCHANGE_OK(kq2, SIGUSR1, EVFILT_SIGNAL, EV_ADD, 0, 0, NULL);
+	kq1 = kev_kqueue();
+	kq2 = kev_kqueue();
+	KEV_CHANGE(kq1, SIGUSR1, EVFILT_SIGNAL, EV_ADD, 0, 0, NULL);
+	KEV_CHANGE(kq2, SIGUSR1, EVFILT_SIGNAL, EV_ADD, 0, 0, NULL);
 	ATF_REQUIRE(kill(getpid(), SIGUSR1) == 0);
 	expect_count(kq1, SIGUSR1, 1);
 	expect_count(kq2, SIGUSR1, 1);
-	KCHANGE_OK(kq1, SIGUSR1, EVFILT_SIGNAL, EV_DELETE, 0, 0, NULL);
+	KEV_CHANGE(kq1, SIGUSR1, EVFILT_SIGNAL, EV_DELETE, 0, 0, NULL);
 	ATF_REQUIRE(kill(getpid(), SIGUSR1) == 0);
 	ATF_REQUIRE(kill(getpid(), SIGUSR1) == 0);
 	expect_count(kq2, SIGUSR1, 2);
@@ -493,8 +469,8 @@ ATF_TC_BODY(sigchld_ignored, tc)
 
 	set_disposition(SIGCHLD, SIG_IGN);
 	unblock(SIGCHLD);
-	kq = kq_open();
-	KCHANGE_OK(kq, SIGCHLD, EVFILT_SIGNAL, EV_ADD, 0, 0, NULL);
+	kq = kev_kqueue();
+	KEV_CHANGE(kq, SIGCHLD, EVFILT_SIGNAL, EV_ADD, 0, 0, NULL);
 	ATF_REQUIRE(kill(getpid(), SIGCHLD) == 0);
 	pid = fork();
 	ATF_REQUIRE(pid >= 0);
@@ -527,15 +503,15 @@ ATF_TC_BODY(invalid_signo, tc)
 	unsigned i;
 	int kq;
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		errno = 0;
-		ATF_REQUIRE_EQ_MSG(kchange(kq, bad[i], EVFILT_SIGNAL, EV_ADD,
+		ATF_REQUIRE_EQ_MSG(kev_change(kq, bad[i], EVFILT_SIGNAL, EV_ADD,
 		    0, 0, NULL), -1, "signal %lu accepted",
 		    (unsigned long)bad[i]);
 		ATF_REQUIRE_EQ_MSG(errno, EINVAL, "signal %lu: errno %d",
 		    (unsigned long)bad[i], errno);
-		ATF_REQUIRE_EQ(kchange(kq, bad[i], EVFILT_SIGNAL, EV_DELETE,
+		ATF_REQUIRE_EQ(kev_change(kq, bad[i], EVFILT_SIGNAL, EV_DELETE,
 		    0, 0, NULL), -1);
 	}
 	EV_SET(&ch, 65, EVFILT_SIGNAL, EV_ADD, 0, 0, NULL);

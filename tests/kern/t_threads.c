@@ -25,6 +25,8 @@
 
 #include <atf-c.h>
 
+#include "h_evring.h"
+
 #define	MS	1000000LL
 #define	SEC	1000000000LL
 
@@ -36,32 +38,6 @@ mono_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ((long long)ts.tv_sec * SEC + ts.tv_nsec);
 }
-
-static int
-kq_open(void)
-{
-	int kq;
-
-	kq = kqueue();
-	ATF_REQUIRE_MSG(kq >= 0, "kqueue: %s", strerror(errno));
-	return (kq);
-}
-
-static int
-kchange(int kq, uintptr_t ident, short filter, unsigned short flags,
-    unsigned int fflags, intptr_t data, void *udata)
-{
-	struct kevent kev;
-	struct timespec zero = { 0, 0 };
-
-	EV_SET(&kev, ident, filter, flags, fflags, data, udata);
-	return (kevent(kq, &kev, 1, NULL, 0, &zero));
-}
-
-#define	KCHANGE_OK(kq, id, filt, fl, ffl, d, ud) do {			\
-	ATF_REQUIRE_MSG(kchange((kq), (id), (filt), (fl), (ffl), (d),	\
-	    (ud)) == 0, "kevent change failed: %s", strerror(errno));	\
-} while (0)
 
 static int
 kwait(int kq, struct kevent *ev, int n, long ms)
@@ -134,7 +110,7 @@ pc_producer(void *arg)
 
 	p = (int)(intptr_t)arg;
 	for (i = p; i < PC_IDENTS; i += PC_PRODUCERS)
-		if (kchange(pc_kq, 10000 + i, EVFILT_USER, EV_KEEPUDATA,
+		if (kev_change(pc_kq, 10000 + i, EVFILT_USER, EV_KEEPUDATA,
 		    NOTE_TRIGGER, 0, NULL) != 0)
 			worker_fail("trigger failed: ident, errno", i, errno);
 	return (NULL);
@@ -187,7 +163,7 @@ ATF_TC_BODY(producers_consumers, tc)
 	struct kevent ev;
 	int i;
 
-	pc_kq = kq_open();
+	pc_kq = kev_kqueue();
 	base = knotes();
 	for (i = 0; i < PC_IDENTS; i++)
 		EV_SET(&ch[i], 10000 + i, EVFILT_USER, EV_ADD | EV_ONESHOT, 0,
@@ -259,7 +235,7 @@ mq_thread(void *arg)
 	pthread_barrier_wait(&mq_barrier);
 	pthread_barrier_wait(&mq_barrier);
 	for (r = 0; r < MQ_ROUNDS && atomic_load(&nfail) == 0; r++) {
-		if (kchange(kq, 1, EVFILT_USER, EV_KEEPUDATA, NOTE_TRIGGER, 0,
+		if (kev_change(kq, 1, EVFILT_USER, EV_KEEPUDATA, NOTE_TRIGGER, 0,
 		    NULL) != 0)
 			worker_fail("trigger: errno", errno, r);
 		n = kwait(kq, ev, MQ_PIPES + 4, 2000);
@@ -349,7 +325,7 @@ waker_thread(void *arg)
 	if (w->wfd >= 0) {
 		if (write(w->wfd, "w", 1) != 1)
 			w->error = errno;
-	} else if (kchange(w->kq, 5, EVFILT_USER, EV_ADD | EV_CLEAR,
+	} else if (kev_change(w->kq, 5, EVFILT_USER, EV_ADD | EV_CLEAR,
 	    NOTE_TRIGGER, 0, (void *)5) != 0)
 		w->error = errno;
 	/* Watchdog: break the target out if it was not woken. */
@@ -378,13 +354,13 @@ check_wake_null_timeout(int use_pipe)
 	sigemptyset(&sa.sa_mask);
 	ATF_REQUIRE(sigaction(SIGUSR1, &sa, NULL) == 0);
 	w.target = pthread_self();
-	w.kq = kq_open();
+	w.kq = kev_kqueue();
 	w.wfd = -1;
 	atomic_init(&w.done, 0);
 	w.error = 0;
 	if (use_pipe) {
 		ATF_REQUIRE(pipe(p) == 0);
-		KCHANGE_OK(w.kq, p[0], EVFILT_READ, EV_ADD, 0, 0, (void *)5);
+		KEV_CHANGE(w.kq, p[0], EVFILT_READ, EV_ADD, 0, 0, (void *)5);
 		w.wfd = p[1];
 	}
 	t0 = mono_ns();
@@ -474,11 +450,11 @@ ATF_TC_BODY(level_two_scanners, tc)
 	pthread_t t[2];
 	int i, p[2];
 
-	lv_kq = kq_open();
+	lv_kq = kev_kqueue();
 	ATF_REQUIRE(pipe(p) == 0);
 	lv_fd = p[0];
 	ATF_REQUIRE_EQ(write(p[1], "z", 1), 1);
-	KCHANGE_OK(lv_kq, p[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
+	KEV_CHANGE(lv_kq, p[0], EVFILT_READ, EV_ADD, 0, 0, NULL);
 	for (i = 0; i < 2; i++)
 		ATF_REQUIRE(pthread_create(&t[i], NULL, lv_scanner, NULL) == 0);
 	for (i = 0; i < 2; i++)
@@ -614,7 +590,7 @@ ATF_TC_BODY(churn, tc)
 	int i;
 
 	base0 = knotes();
-	ch_kq = kq_open();
+	ch_kq = kev_kqueue();
 	for (i = 0; i < CH_PIPES; i++) {
 		ATF_REQUIRE(pipe(ch_pipes[i]) == 0);
 		ATF_REQUIRE_EQ(write(ch_pipes[i][1], "c", 1), 1);
@@ -639,18 +615,18 @@ ATF_TC_BODY(churn, tc)
 
 	/* Delete everything that may be left. */
 	for (i = 0; i < CH_USER; i++)
-		if (kchange(ch_kq, i, EVFILT_USER, EV_DELETE, 0, 0, NULL) != 0)
+		if (kev_change(ch_kq, i, EVFILT_USER, EV_DELETE, 0, 0, NULL) != 0)
 			ATF_REQUIRE_EQ(errno, ENOENT);
 	for (i = 0; i < CH_PIPES; i++)
-		if (kchange(ch_kq, ch_pipes[i][0], EVFILT_READ, EV_DELETE, 0, 0,
+		if (kev_change(ch_kq, ch_pipes[i][0], EVFILT_READ, EV_DELETE, 0, 0,
 		    NULL) != 0)
 			ATF_REQUIRE_EQ(errno, ENOENT);
 	expect_knotes(base);
 	ATF_REQUIRE_EQ(kwait(ch_kq, &ev, 1, 50), 0);
 
 	/* The queue is still consistent and usable. */
-	KCHANGE_OK(ch_kq, ch_pipes[0][0], EVFILT_READ, EV_ADD, 0, 0, NULL);
-	KCHANGE_OK(ch_kq, 3, EVFILT_USER, EV_ADD, NOTE_TRIGGER, 0, NULL);
+	KEV_CHANGE(ch_kq, ch_pipes[0][0], EVFILT_READ, EV_ADD, 0, 0, NULL);
+	KEV_CHANGE(ch_kq, 3, EVFILT_USER, EV_ADD, NOTE_TRIGGER, 0, NULL);
 	ATF_REQUIRE_EQ(knotes(), base + 2);
 	ATF_REQUIRE_EQ(kwait(ch_kq, evs, 4, 1000), 2);
 	ATF_REQUIRE(close(ch_kq) == 0);

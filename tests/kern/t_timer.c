@@ -19,6 +19,8 @@
 
 #include <atf-c.h>
 
+#include "h_evring.h"
+
 #define	MS	1000000LL		/* nanoseconds in a millisecond */
 #define	SEC	1000000000LL
 #define	TIMER_SLACK_NS	(1 * MS)	/* how early a timer may seem to fire */
@@ -44,33 +46,6 @@ real_ns(void)
 {
 	return (clock_ns(CLOCK_REALTIME));
 }
-
-static int
-kq_open(void)
-{
-	int kq;
-
-	kq = kqueue();
-	ATF_REQUIRE_MSG(kq >= 0, "kqueue: %s", strerror(errno));
-	return (kq);
-}
-
-/* One change, no event list, zero timeout; kevent()'s result, errno kept. */
-static int
-kchange(int kq, uintptr_t ident, short filter, unsigned short flags,
-    unsigned int fflags, intptr_t data, void *udata)
-{
-	struct kevent kev;
-	struct timespec zero = { 0, 0 };
-
-	EV_SET(&kev, ident, filter, flags, fflags, data, udata);
-	return (kevent(kq, &kev, 1, NULL, 0, &zero));
-}
-
-#define	KCHANGE_OK(kq, id, filt, fl, ffl, d, ud) do {			\
-	ATF_REQUIRE_MSG(kchange((kq), (id), (filt), (fl), (ffl), (d),	\
-	    (ud)) == 0, "kevent change failed: %s", strerror(errno));	\
-} while (0)
 
 /* Collect up to n events, waiting at most ms milliseconds (ms < 0: forever). */
 static int
@@ -99,9 +74,9 @@ check_oneshot_delay(unsigned int fflags, intptr_t data, long long expect_ns)
 	long long t0, el;
 	int kq, n;
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	t0 = mono_ns();
-	KCHANGE_OK(kq, 42, EVFILT_TIMER, EV_ADD | EV_ONESHOT, fflags, data,
+	KEV_CHANGE(kq, 42, EVFILT_TIMER, EV_ADD | EV_ONESHOT, fflags, data,
 	    (void *)0x42);
 	n = kwait(kq, &ev, 1, (expect_ns + LATE_NS) / MS);
 	el = mono_ns() - t0;
@@ -189,9 +164,9 @@ ATF_TC_BODY(periodic_count, tc)
 	long long t0, el, maxexp;
 	int kq, n;
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	t0 = mono_ns();
-	KCHANGE_OK(kq, 1, EVFILT_TIMER, EV_ADD, NOTE_MSECONDS, 20, NULL);
+	KEV_CHANGE(kq, 1, EVFILT_TIMER, EV_ADD, NOTE_MSECONDS, 20, NULL);
 	/* Sleep at least 5.5 periods without calling kevent(). */
 	while (mono_ns() - t0 < 110 * MS)
 		usleep(10000);
@@ -233,9 +208,9 @@ ATF_TC_BODY(periodic_interval, tc)
 	long long t0, el, total;
 	int i, kq;
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	t0 = mono_ns();
-	KCHANGE_OK(kq, 3, EVFILT_TIMER, EV_ADD, 0, 30, NULL);
+	KEV_CHANGE(kq, 3, EVFILT_TIMER, EV_ADD, 0, 30, NULL);
 	total = 0;
 	for (i = 0; i < 5; i++) {
 		ATF_REQUIRE_EQ(kwait(kq, &ev, 1, 3000), 1);
@@ -261,14 +236,14 @@ ATF_TC_BODY(oneshot_gone, tc)
 	struct kevent ev;
 	int kq;
 
-	kq = kq_open();
-	KCHANGE_OK(kq, 9, EVFILT_TIMER, EV_ADD | EV_ONESHOT, 0, 30, NULL);
+	kq = kev_kqueue();
+	KEV_CHANGE(kq, 9, EVFILT_TIMER, EV_ADD | EV_ONESHOT, 0, 30, NULL);
 	ATF_REQUIRE_EQ(kwait(kq, &ev, 1, 3000), 1);
 	ATF_REQUIRE_EQ(ev.ident, 9);
 	ATF_REQUIRE(ev.flags & EV_ONESHOT);
 	ATF_REQUIRE_EQ_MSG(kwait(kq, &ev, 1, 150), 0,
 	    "one-shot timer fired twice");
-	ATF_REQUIRE_EQ(kchange(kq, 9, EVFILT_TIMER, EV_DELETE, 0, 0, NULL), -1);
+	ATF_REQUIRE_EQ(kev_change(kq, 9, EVFILT_TIMER, EV_DELETE, 0, 0, NULL), -1);
 	ATF_REQUIRE_EQ(errno, ENOENT);
 	ATF_REQUIRE(close(kq) == 0);
 }
@@ -284,10 +259,10 @@ check_abstime(unsigned int unit, long long unit_ns, long long ahead_ns)
 	long long target, now;
 	int kq, n;
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	/* Round the target up to a whole unit. */
 	target = (real_ns() + ahead_ns + unit_ns - 1) / unit_ns;
-	KCHANGE_OK(kq, 5, EVFILT_TIMER, EV_ADD | EV_ONESHOT,
+	KEV_CHANGE(kq, 5, EVFILT_TIMER, EV_ADD | EV_ONESHOT,
 	    unit | NOTE_ABSTIME, (intptr_t)target, (void *)5);
 	n = kwait(kq, &ev, 1, (ahead_ns + unit_ns + LATE_NS) / MS);
 	now = real_ns();
@@ -362,11 +337,11 @@ ATF_TC_BODY(abstime_past, tc)
 	long long t0, el;
 	int kq, seen;
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	t0 = mono_ns();
-	KCHANGE_OK(kq, 6, EVFILT_TIMER, EV_ADD, NOTE_ABSTIME | NOTE_SECONDS,
+	KEV_CHANGE(kq, 6, EVFILT_TIMER, EV_ADD, NOTE_ABSTIME | NOTE_SECONDS,
 	    (intptr_t)(real_ns() / SEC - 60), NULL);
-	KCHANGE_OK(kq, 7, EVFILT_TIMER, EV_ADD, NOTE_ABSTIME | NOTE_MSECONDS,
+	KEV_CHANGE(kq, 7, EVFILT_TIMER, EV_ADD, NOTE_ABSTIME | NOTE_MSECONDS,
 	    (intptr_t)(real_ns() / MS - 1000), NULL);
 	seen = 0;
 	while (seen != 3 && kwait(kq, &ev, 1, 2000) == 1) {
@@ -398,10 +373,10 @@ ATF_TC_BODY(readd_shorter, tc)
 	long long t0, el;
 	int kq, n;
 
-	kq = kq_open();
-	KCHANGE_OK(kq, 1, EVFILT_TIMER, EV_ADD, 0, 10000, NULL);
+	kq = kev_kqueue();
+	KEV_CHANGE(kq, 1, EVFILT_TIMER, EV_ADD, 0, 10000, NULL);
 	t0 = mono_ns();
-	KCHANGE_OK(kq, 1, EVFILT_TIMER, EV_ADD, 0, 50, NULL);
+	KEV_CHANGE(kq, 1, EVFILT_TIMER, EV_ADD, 0, 50, NULL);
 	n = kwait(kq, &ev, 1, 3000);
 	el = mono_ns() - t0;
 	ATF_REQUIRE_EQ_MSG(n, 1, "re-added timer kept its old 10 s period");
@@ -425,9 +400,9 @@ ATF_TC_BODY(readd_longer, tc)
 	struct kevent ev;
 	int kq;
 
-	kq = kq_open();
-	KCHANGE_OK(kq, 1, EVFILT_TIMER, EV_ADD, 0, 30, NULL);
-	KCHANGE_OK(kq, 1, EVFILT_TIMER, EV_ADD, 0, 5000, NULL);
+	kq = kev_kqueue();
+	KEV_CHANGE(kq, 1, EVFILT_TIMER, EV_ADD, 0, 30, NULL);
+	KEV_CHANGE(kq, 1, EVFILT_TIMER, EV_ADD, 0, 5000, NULL);
 	ATF_REQUIRE_EQ_MSG(kwait(kq, &ev, 1, 300), 0,
 	    "timer fired at its old period after being re-added");
 	ATF_REQUIRE(close(kq) == 0);
@@ -445,14 +420,14 @@ ATF_TC_BODY(delete_stops, tc)
 	struct kevent ev;
 	int kq;
 
-	kq = kq_open();
-	KCHANGE_OK(kq, 1, EVFILT_TIMER, EV_ADD, 0, 20, NULL);
+	kq = kev_kqueue();
+	KEV_CHANGE(kq, 1, EVFILT_TIMER, EV_ADD, 0, 20, NULL);
 	ATF_REQUIRE_EQ(kwait(kq, &ev, 1, 3000), 1);
 	usleep(50000);		/* let it expire again, undelivered */
-	KCHANGE_OK(kq, 1, EVFILT_TIMER, EV_DELETE, 0, 0, NULL);
+	KEV_CHANGE(kq, 1, EVFILT_TIMER, EV_DELETE, 0, 0, NULL);
 	ATF_REQUIRE_EQ_MSG(kwait(kq, &ev, 1, 150), 0,
 	    "deleted timer still reported");
-	ATF_REQUIRE_EQ(kchange(kq, 1, EVFILT_TIMER, EV_DELETE, 0, 0, NULL), -1);
+	ATF_REQUIRE_EQ(kev_change(kq, 1, EVFILT_TIMER, EV_DELETE, 0, 0, NULL), -1);
 	ATF_REQUIRE_EQ(errno, ENOENT);
 	ATF_REQUIRE(close(kq) == 0);
 }
@@ -470,10 +445,10 @@ ATF_TC_BODY(negative_data, tc)
 	struct timespec zero = { 0, 0 };
 	int kq;
 
-	kq = kq_open();
-	ATF_REQUIRE_EQ(kchange(kq, 1, EVFILT_TIMER, EV_ADD, 0, -1, NULL), -1);
+	kq = kev_kqueue();
+	ATF_REQUIRE_EQ(kev_change(kq, 1, EVFILT_TIMER, EV_ADD, 0, -1, NULL), -1);
 	ATF_REQUIRE_EQ(errno, EINVAL);
-	ATF_REQUIRE_EQ(kchange(kq, 1, EVFILT_TIMER, EV_ADD, NOTE_SECONDS,
+	ATF_REQUIRE_EQ(kev_change(kq, 1, EVFILT_TIMER, EV_ADD, NOTE_SECONDS,
 	    -100, NULL), -1);
 	ATF_REQUIRE_EQ(errno, EINVAL);
 
@@ -485,9 +460,9 @@ ATF_TC_BODY(negative_data, tc)
 	ATF_REQUIRE_EQ(ev.ident, 2);
 	ATF_REQUIRE_EQ(ev.filter, EVFILT_TIMER);
 
-	ATF_REQUIRE_EQ(kchange(kq, 1, EVFILT_TIMER, EV_DELETE, 0, 0, NULL), -1);
+	ATF_REQUIRE_EQ(kev_change(kq, 1, EVFILT_TIMER, EV_DELETE, 0, 0, NULL), -1);
 	ATF_REQUIRE_EQ(errno, ENOENT);
-	ATF_REQUIRE_EQ(kchange(kq, 2, EVFILT_TIMER, EV_DELETE, 0, 0, NULL), -1);
+	ATF_REQUIRE_EQ(kev_change(kq, 2, EVFILT_TIMER, EV_DELETE, 0, 0, NULL), -1);
 	ATF_REQUIRE_EQ(errno, ENOENT);
 	ATF_REQUIRE(close(kq) == 0);
 }
@@ -503,14 +478,14 @@ ATF_TC_BODY(bad_fflags, tc)
 {
 	int kq;
 
-	kq = kq_open();
-	ATF_REQUIRE_EQ(kchange(kq, 1, EVFILT_TIMER, EV_ADD, 0x100, 10, NULL),
+	kq = kev_kqueue();
+	ATF_REQUIRE_EQ(kev_change(kq, 1, EVFILT_TIMER, EV_ADD, 0x100, 10, NULL),
 	    -1);
 	ATF_REQUIRE_EQ(errno, EINVAL);
-	ATF_REQUIRE_EQ(kchange(kq, 1, EVFILT_TIMER, EV_ADD,
+	ATF_REQUIRE_EQ(kev_change(kq, 1, EVFILT_TIMER, EV_ADD,
 	    NOTE_MSECONDS | 0x80000000u, 10, NULL), -1);
 	ATF_REQUIRE_EQ(errno, EINVAL);
-	ATF_REQUIRE_EQ(kchange(kq, 1, EVFILT_TIMER, EV_DELETE, 0, 0, NULL), -1);
+	ATF_REQUIRE_EQ(kev_change(kq, 1, EVFILT_TIMER, EV_DELETE, 0, 0, NULL), -1);
 	ATF_REQUIRE_EQ(errno, ENOENT);
 	ATF_REQUIRE(close(kq) == 0);
 }
@@ -527,13 +502,13 @@ ATF_TC_BODY(disable_enable, tc)
 	struct kevent ev;
 	int kq;
 
-	kq = kq_open();
-	KCHANGE_OK(kq, 1, EVFILT_TIMER, EV_ADD, 0, 20, NULL);
+	kq = kev_kqueue();
+	KEV_CHANGE(kq, 1, EVFILT_TIMER, EV_ADD, 0, 20, NULL);
 	ATF_REQUIRE_EQ(kwait(kq, &ev, 1, 3000), 1);
-	KCHANGE_OK(kq, 1, EVFILT_TIMER, EV_DISABLE, 0, 0, NULL);
+	KEV_CHANGE(kq, 1, EVFILT_TIMER, EV_DISABLE, 0, 0, NULL);
 	ATF_REQUIRE_EQ_MSG(kwait(kq, &ev, 1, 200), 0,
 	    "disabled timer reported");
-	KCHANGE_OK(kq, 1, EVFILT_TIMER, EV_ENABLE, 0, 0, NULL);
+	KEV_CHANGE(kq, 1, EVFILT_TIMER, EV_ENABLE, 0, 0, NULL);
 	ATF_REQUIRE_EQ_MSG(kwait(kq, &ev, 1, 3000), 1,
 	    "re-enabled timer not reported");
 	ATF_REQUIRE_EQ(ev.ident, 1);
@@ -558,7 +533,7 @@ ATF_TC_BODY(many_timers, tc)
 	long long t0, el, deadline;
 	int i, kq, n, total;
 
-	kq = kq_open();
+	kq = kev_kqueue();
 	for (i = 0; i < NTIMERS; i++)
 		EV_SET(&ch[i], 1000 + i, EVFILT_TIMER, EV_ADD | EV_ONESHOT,
 		    NOTE_MSECONDS, 10 + (i * 7) % 100,
@@ -613,8 +588,8 @@ ATF_TC_BODY(udata_ident_verbatim, tc)
 		ident = 0x7edcba98;
 		udata = (void *)(uintptr_t)0xfedcba99;
 	}
-	kq = kq_open();
-	KCHANGE_OK(kq, ident, EVFILT_TIMER, EV_ADD | EV_ONESHOT, 0, 10, udata);
+	kq = kev_kqueue();
+	KEV_CHANGE(kq, ident, EVFILT_TIMER, EV_ADD | EV_ONESHOT, 0, 10, udata);
 	ATF_REQUIRE_EQ(kwait(kq, &ev, 1, 3000), 1);
 	ATF_REQUIRE_EQ(ev.ident, ident);
 	ATF_REQUIRE_EQ(ev.udata, udata);
@@ -635,11 +610,11 @@ ATF_TC_BODY(timers_independent, tc)
 	struct kevent ev;
 	int kq1, kq2;
 
-	kq1 = kq_open();
-	kq2 = kq_open();
-	KCHANGE_OK(kq1, 1, EVFILT_TIMER, EV_ADD, 0, 20, (void *)1);
-	KCHANGE_OK(kq2, 1, EVFILT_TIMER, EV_ADD, 0, 20, (void *)2);
-	KCHANGE_OK(kq1, 1, EVFILT_TIMER, EV_DELETE, 0, 0, NULL);
+	kq1 = kev_kqueue();
+	kq2 = kev_kqueue();
+	KEV_CHANGE(kq1, 1, EVFILT_TIMER, EV_ADD, 0, 20, (void *)1);
+	KEV_CHANGE(kq2, 1, EVFILT_TIMER, EV_ADD, 0, 20, (void *)2);
+	KEV_CHANGE(kq1, 1, EVFILT_TIMER, EV_DELETE, 0, 0, NULL);
 	ATF_REQUIRE_EQ(kwait(kq2, &ev, 1, 3000), 1);
 	ATF_REQUIRE_EQ(ev.udata, (void *)2);
 	ATF_REQUIRE_EQ(kwait(kq1, &ev, 1, 100), 0);
@@ -661,9 +636,9 @@ ATF_TC_BODY(modify_keeps_oneshot, tc)
 	struct kevent ev;
 	int kq;
 
-	kq = kq_open();
-	KCHANGE_OK(kq, 1, EVFILT_TIMER, EV_ADD | EV_ONESHOT, 0, 5000, NULL);
-	KCHANGE_OK(kq, 1, EVFILT_TIMER, 0, 0, 10, NULL);
+	kq = kev_kqueue();
+	KEV_CHANGE(kq, 1, EVFILT_TIMER, EV_ADD | EV_ONESHOT, 0, 5000, NULL);
+	KEV_CHANGE(kq, 1, EVFILT_TIMER, 0, 0, 10, NULL);
 	usleep(200000);
 	ATF_REQUIRE_EQ(kwait(kq, &ev, 1, 2000), 1);
 	ATF_REQUIRE_EQ(ev.ident, 1);
@@ -691,9 +666,9 @@ ATF_TC_BODY(close_while_firing, tc)
 	int i, j, kq;
 
 	for (i = 0; i < 2000; i++) {
-		kq = kq_open();
+		kq = kev_kqueue();
 		for (j = 0; j < 4; j++)
-			ATF_REQUIRE_EQ(0, kchange(kq, (uintptr_t)j,
+			ATF_REQUIRE_EQ(0, kev_change(kq, (uintptr_t)j,
 			    EVFILT_TIMER, EV_ADD, NOTE_USECONDS, 10, NULL));
 		/* Let them fire, then close while one may be running. */
 		end = mono_ns() + 50000LL * (i % 4);
@@ -701,8 +676,8 @@ ATF_TC_BODY(close_while_firing, tc)
 			;
 		ATF_REQUIRE_EQ(0, close(kq));
 	}
-	kq = kq_open();
-	ATF_REQUIRE_EQ(0, kchange(kq, 7, EVFILT_TIMER, EV_ADD | EV_ONESHOT, 0,
+	kq = kev_kqueue();
+	ATF_REQUIRE_EQ(0, kev_change(kq, 7, EVFILT_TIMER, EV_ADD | EV_ONESHOT, 0,
 	    20, NULL));
 	ATF_REQUIRE_EQ(1, kevent(kq, NULL, 0, &kev, 1, &ts));
 	ATF_CHECK_EQ(7, (int)kev.ident);

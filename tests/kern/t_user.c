@@ -16,6 +16,8 @@
 
 #include <atf-c.h>
 
+#include "h_evring.h"
+
 #define	MS	1000000LL
 #define	SEC	1000000000LL
 
@@ -28,36 +30,9 @@ mono_ns(void)
 	return ((long long)ts.tv_sec * SEC + ts.tv_nsec);
 }
 
-static int
-kq_open(void)
-{
-	int kq;
-
-	kq = kqueue();
-	ATF_REQUIRE_MSG(kq >= 0, "kqueue: %s", strerror(errno));
-	return (kq);
-}
-
-/* One change, no event list, zero timeout; kevent()'s result, errno kept. */
-static int
-kchange(int kq, uintptr_t ident, short filter, unsigned short flags,
-    unsigned int fflags, intptr_t data, void *udata)
-{
-	struct kevent kev;
-	struct timespec zero = { 0, 0 };
-
-	EV_SET(&kev, ident, filter, flags, fflags, data, udata);
-	return (kevent(kq, &kev, 1, NULL, 0, &zero));
-}
-
-#define	KCHANGE_OK(kq, id, filt, fl, ffl, d, ud) do {			\
-	ATF_REQUIRE_MSG(kchange((kq), (id), (filt), (fl), (ffl), (d),	\
-	    (ud)) == 0, "kevent change failed: %s", strerror(errno));	\
-} while (0)
-
 /* Trigger, keeping the registered udata (a change replaces it otherwise). */
 #define	TRIGGER(kq, id) \
-	KCHANGE_OK((kq), (id), EVFILT_USER, EV_KEEPUDATA, NOTE_TRIGGER, 0, NULL)
+	KEV_CHANGE((kq), (id), EVFILT_USER, EV_KEEPUDATA, NOTE_TRIGGER, 0, NULL)
 
 static int
 kwait(int kq, struct kevent *ev, int n, long ms)
@@ -114,8 +89,8 @@ ATF_TC_BODY(trigger, tc)
 	struct kevent ev;
 	int kq;
 
-	kq = kq_open();
-	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, (void *)0x1234);
+	kq = kev_kqueue();
+	KEV_CHANGE(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, (void *)0x1234);
 	expect_none(kq, 0);
 	TRIGGER(kq, 1);
 	expect_one(kq, 1, &ev);
@@ -134,10 +109,10 @@ ATF_TC_BODY(no_trigger, tc)
 {
 	int kq;
 
-	kq = kq_open();
-	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD, 0, 0, NULL);
-	KCHANGE_OK(kq, 2, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
-	KCHANGE_OK(kq, 3, EVFILT_USER, EV_ADD | EV_CLEAR, 0x10, 0, NULL);
+	kq = kev_kqueue();
+	KEV_CHANGE(kq, 1, EVFILT_USER, EV_ADD, 0, 0, NULL);
+	KEV_CHANGE(kq, 2, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	KEV_CHANGE(kq, 3, EVFILT_USER, EV_ADD | EV_CLEAR, 0x10, 0, NULL);
 	expect_none(kq, 150);
 	ATF_REQUIRE(close(kq) == 0);
 }
@@ -153,8 +128,8 @@ ATF_TC_BODY(trigger_at_add, tc)
 {
 	int kq;
 
-	kq = kq_open();
-	KCHANGE_OK(kq, 8, EVFILT_USER, EV_ADD | EV_CLEAR, NOTE_TRIGGER, 0,
+	kq = kev_kqueue();
+	KEV_CHANGE(kq, 8, EVFILT_USER, EV_ADD | EV_CLEAR, NOTE_TRIGGER, 0,
 	    NULL);
 	expect_one(kq, 8, NULL);
 	expect_none(kq, 0);
@@ -172,8 +147,8 @@ ATF_TC_BODY(clear_once_per_trigger, tc)
 {
 	int kq;
 
-	kq = kq_open();
-	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	kq = kev_kqueue();
+	KEV_CHANGE(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
 	TRIGGER(kq, 1);
 	expect_one(kq, 1, NULL);
 	expect_none(kq, 0);
@@ -198,16 +173,16 @@ ATF_TC_BODY(level_until_delete, tc)
 {
 	int kq;
 
-	kq = kq_open();
-	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD, 0, 0, NULL);
+	kq = kev_kqueue();
+	KEV_CHANGE(kq, 1, EVFILT_USER, EV_ADD, 0, 0, NULL);
 	TRIGGER(kq, 1);
 	expect_one(kq, 1, NULL);
 	expect_one(kq, 1, NULL);
 	expect_one(kq, 1, NULL);
 	/* A plain EV_ADD on the existing knote does not reset it. */
-	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD, 0, 0, NULL);
+	KEV_CHANGE(kq, 1, EVFILT_USER, EV_ADD, 0, 0, NULL);
 	expect_one(kq, 1, NULL);
-	KCHANGE_OK(kq, 1, EVFILT_USER, EV_DELETE, 0, 0, NULL);
+	KEV_CHANGE(kq, 1, EVFILT_USER, EV_DELETE, 0, 0, NULL);
 	expect_none(kq, 50);
 	ATF_REQUIRE(close(kq) == 0);
 }
@@ -218,7 +193,7 @@ ff_apply(int kq, unsigned int op, unsigned int bits)
 {
 	struct kevent ev;
 
-	KCHANGE_OK(kq, 1, EVFILT_USER, 0, NOTE_TRIGGER | op | bits, 0, NULL);
+	KEV_CHANGE(kq, 1, EVFILT_USER, 0, NOTE_TRIGGER | op | bits, 0, NULL);
 	expect_one(kq, 1, &ev);
 	return (ev.fflags & NOTE_FFLAGSMASK);
 }
@@ -235,8 +210,8 @@ ATF_TC_BODY(fflags_ops, tc)
 	unsigned int ff;
 	int kq;
 
-	kq = kq_open();
-	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0x000003, 0, NULL);
+	kq = kev_kqueue();
+	KEV_CHANGE(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0x000003, 0, NULL);
 
 	ff = ff_apply(kq, NOTE_FFNOP, 0x0000f0);
 	ATF_REQUIRE_EQ_MSG(ff, 0x000003, "FFNOP: fflags %#x, want 0x3", ff);
@@ -267,11 +242,11 @@ ATF_TC_BODY(fflags_without_trigger, tc)
 	struct kevent ev;
 	int kq;
 
-	kq = kq_open();
-	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
-	KCHANGE_OK(kq, 1, EVFILT_USER, 0, NOTE_FFOR | 0x5, 0, NULL);
+	kq = kev_kqueue();
+	KEV_CHANGE(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	KEV_CHANGE(kq, 1, EVFILT_USER, 0, NOTE_FFOR | 0x5, 0, NULL);
 	expect_none(kq, 50);
-	KCHANGE_OK(kq, 1, EVFILT_USER, 0, NOTE_FFOR | 0x50, 0, NULL);
+	KEV_CHANGE(kq, 1, EVFILT_USER, 0, NOTE_FFOR | 0x50, 0, NULL);
 	TRIGGER(kq, 1);
 	expect_one(kq, 1, &ev);
 	ATF_REQUIRE_EQ_MSG(ev.fflags & NOTE_FFLAGSMASK, 0x55,
@@ -316,8 +291,8 @@ ATF_TC_BODY(trigger_from_thread, tc)
 	long long t0, el;
 	int kq, n;
 
-	kq = kq_open();
-	KCHANGE_OK(kq, 77, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, (void *)77);
+	kq = kev_kqueue();
+	KEV_CHANGE(kq, 77, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, (void *)77);
 	ta.kq = kq;
 	ta.ident = 77;
 	ta.delay_us = 150000;
@@ -349,8 +324,8 @@ ATF_TC_BODY(dispatch, tc)
 	struct kevent ev;
 	int kq;
 
-	kq = kq_open();
-	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR | EV_DISPATCH, 0, 0,
+	kq = kev_kqueue();
+	KEV_CHANGE(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR | EV_DISPATCH, 0, 0,
 	    NULL);
 	TRIGGER(kq, 1);
 	expect_one(kq, 1, &ev);
@@ -359,10 +334,10 @@ ATF_TC_BODY(dispatch, tc)
 	TRIGGER(kq, 1);
 	expect_none(kq, 50);
 	/* ...until the knote is enabled again. */
-	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ENABLE, 0, 0, NULL);
+	KEV_CHANGE(kq, 1, EVFILT_USER, EV_ENABLE, 0, 0, NULL);
 	expect_one(kq, 1, NULL);
 	/* Disabled again; enabling without a new trigger reports nothing. */
-	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ENABLE, 0, 0, NULL);
+	KEV_CHANGE(kq, 1, EVFILT_USER, EV_ENABLE, 0, 0, NULL);
 	expect_none(kq, 50);
 	TRIGGER(kq, 1);
 	expect_one(kq, 1, NULL);
@@ -381,16 +356,16 @@ ATF_TC_BODY(oneshot, tc)
 	struct kevent ev;
 	int kq;
 
-	kq = kq_open();
-	KCHANGE_OK(kq, 4, EVFILT_USER, EV_ADD | EV_ONESHOT, 0, 0, NULL);
+	kq = kev_kqueue();
+	KEV_CHANGE(kq, 4, EVFILT_USER, EV_ADD | EV_ONESHOT, 0, 0, NULL);
 	TRIGGER(kq, 4);
 	expect_one(kq, 4, &ev);
 	ATF_REQUIRE(ev.flags & EV_ONESHOT);
 	expect_none(kq, 0);
-	ATF_REQUIRE_EQ(kchange(kq, 4, EVFILT_USER, 0, NOTE_TRIGGER, 0, NULL),
+	ATF_REQUIRE_EQ(kev_change(kq, 4, EVFILT_USER, 0, NOTE_TRIGGER, 0, NULL),
 	    -1);
 	ATF_REQUIRE_EQ(errno, ENOENT);
-	ATF_REQUIRE_EQ(kchange(kq, 4, EVFILT_USER, EV_DELETE, 0, 0, NULL), -1);
+	ATF_REQUIRE_EQ(kev_change(kq, 4, EVFILT_USER, EV_DELETE, 0, 0, NULL), -1);
 	ATF_REQUIRE_EQ(errno, ENOENT);
 	ATF_REQUIRE(close(kq) == 0);
 }
@@ -407,19 +382,19 @@ ATF_TC_BODY(udata_keepudata, tc)
 	struct kevent ev;
 	int kq;
 
-	kq = kq_open();
-	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, (void *)0xa);
-	KCHANGE_OK(kq, 1, EVFILT_USER, 0, NOTE_TRIGGER, 0, (void *)0xb);
+	kq = kev_kqueue();
+	KEV_CHANGE(kq, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, (void *)0xa);
+	KEV_CHANGE(kq, 1, EVFILT_USER, 0, NOTE_TRIGGER, 0, (void *)0xb);
 	expect_one(kq, 1, &ev);
 	ATF_REQUIRE_EQ_MSG(ev.udata, (void *)0xb, "udata %p, want 0xb",
 	    ev.udata);
-	KCHANGE_OK(kq, 1, EVFILT_USER, EV_KEEPUDATA, NOTE_TRIGGER, 0,
+	KEV_CHANGE(kq, 1, EVFILT_USER, EV_KEEPUDATA, NOTE_TRIGGER, 0,
 	    (void *)0xc);
 	expect_one(kq, 1, &ev);
 	ATF_REQUIRE_EQ_MSG(ev.udata, (void *)0xb,
 	    "EV_KEEPUDATA: udata %p, want 0xb", ev.udata);
 	/* EV_ADD on the existing knote (no EV_CLEAR: that would reset it). */
-	KCHANGE_OK(kq, 1, EVFILT_USER, EV_ADD, NOTE_TRIGGER, 0, (void *)0xd);
+	KEV_CHANGE(kq, 1, EVFILT_USER, EV_ADD, NOTE_TRIGGER, 0, (void *)0xd);
 	expect_one(kq, 1, &ev);
 	ATF_REQUIRE_EQ(ev.udata, (void *)0xd);
 	ATF_REQUIRE(close(kq) == 0);
@@ -438,8 +413,8 @@ ATF_TC_BODY(trigger_missing, tc)
 	struct timespec zero = { 0, 0 };
 	int kq;
 
-	kq = kq_open();
-	ATF_REQUIRE_EQ(kchange(kq, 5, EVFILT_USER, 0, NOTE_TRIGGER, 0, NULL),
+	kq = kev_kqueue();
+	ATF_REQUIRE_EQ(kev_change(kq, 5, EVFILT_USER, 0, NOTE_TRIGGER, 0, NULL),
 	    -1);
 	ATF_REQUIRE_EQ(errno, ENOENT);
 	EV_SET(&ch, 6, EVFILT_USER, 0, NOTE_TRIGGER, 0, (void *)6);
@@ -449,7 +424,7 @@ ATF_TC_BODY(trigger_missing, tc)
 	ATF_REQUIRE_EQ(ev.ident, 6);
 	ATF_REQUIRE_EQ(ev.filter, EVFILT_USER);
 	expect_none(kq, 0);
-	ATF_REQUIRE_EQ(kchange(kq, 5, EVFILT_USER, EV_DELETE, 0, 0, NULL), -1);
+	ATF_REQUIRE_EQ(kev_change(kq, 5, EVFILT_USER, EV_DELETE, 0, 0, NULL), -1);
 	ATF_REQUIRE_EQ(errno, ENOENT);
 	ATF_REQUIRE(close(kq) == 0);
 }
@@ -466,11 +441,11 @@ ATF_TC_BODY(idents_independent, tc)
 	struct kevent ev;
 	int kq1, kq2;
 
-	kq1 = kq_open();
-	kq2 = kq_open();
-	KCHANGE_OK(kq1, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
-	KCHANGE_OK(kq1, 2, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
-	KCHANGE_OK(kq2, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	kq1 = kev_kqueue();
+	kq2 = kev_kqueue();
+	KEV_CHANGE(kq1, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	KEV_CHANGE(kq1, 2, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+	KEV_CHANGE(kq2, 1, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
 	TRIGGER(kq1, 2);
 	expect_one(kq1, 2, &ev);
 	expect_none(kq1, 0);
