@@ -51,7 +51,8 @@ struct host_alias {
 };
 
 /* The marked numbers.  host_alias_lock is a leaf: nothing is taken inside. */
-static struct host_lock host_alias_lock = HOST_LOCK_INITIALIZER;
+static struct host_lock host_alias_lock =
+    HOST_LOCK_INITIALIZER("host alias lock");
 static struct host_alias *host_alias_fds;
 static int host_alias_n, host_alias_cap;
 static _Atomic int host_alias_nreceived;	/* RECEIVED among them */

@@ -27,7 +27,8 @@ struct hc_callout {
 	long		c_index;	/* heap slot, -1 when not pending */
 };
 
-static struct host_lock host_co_lock = HOST_LOCK_INITIALIZER;
+static struct host_lock host_co_lock =
+    HOST_LOCK_INITIALIZER("host callout lock");
 static pthread_cond_t host_co_cv;	/* the heap's top changed */
 static pthread_cond_t host_co_donecv;	/* a function returned */
 static int host_co_cvinit;
@@ -129,11 +130,8 @@ host_co_main(void *arg)
 	host_co_thread = host_self();
 	for (;;) {
 		if (host_co_n == 0) {
-			atomic_store_explicit(&host_co_lock.hl_owner, 0,
-			    memory_order_relaxed);
-			pthread_cond_wait(&host_co_cv, &host_co_lock.hl_mtx);
-			atomic_store_explicit(&host_co_lock.hl_owner,
-			    host_self(), memory_order_relaxed);
+			(void)host_lock_cvwait(&host_co_lock, &host_co_cv,
+			    NULL);
 			continue;
 		}
 		c = host_co_heap[0];
@@ -141,12 +139,7 @@ host_co_main(void *arg)
 		if (c->c_deadline > now) {
 			ts.tv_sec = c->c_deadline / 1000000000LL;
 			ts.tv_nsec = c->c_deadline % 1000000000LL;
-			atomic_store_explicit(&host_co_lock.hl_owner, 0,
-			    memory_order_relaxed);
-			pthread_cond_timedwait(&host_co_cv, &host_co_lock.hl_mtx,
-			    &ts);
-			atomic_store_explicit(&host_co_lock.hl_owner,
-			    host_self(), memory_order_relaxed);
+			(void)host_lock_cvwait(&host_co_lock, &host_co_cv, &ts);
 			continue;
 		}
 		host_co_remove(c);
@@ -251,12 +244,8 @@ hc_callout_stop(struct hc_callout *c)
 	if (host_co_running == c && host_co_thread != host_self()) {
 		host_co_waiters++;
 		while (host_co_running == c) {
-			atomic_store_explicit(&host_co_lock.hl_owner, 0,
-			    memory_order_relaxed);
-			pthread_cond_wait(&host_co_donecv,
-			    &host_co_lock.hl_mtx);
-			atomic_store_explicit(&host_co_lock.hl_owner,
-			    host_self(), memory_order_relaxed);
+			(void)host_lock_cvwait(&host_co_lock,
+			    &host_co_donecv, NULL);
 		}
 		host_co_waiters--;
 		/*

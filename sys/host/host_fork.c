@@ -15,6 +15,7 @@ host_fork_prepare(void)
 {
 	const struct hc_upcalls *up;
 
+	host_witness_forkbegin();
 	host_lock_acquire(&host_poll_lock);
 	host_sig_forkprepare();
 	host_vnode_forkprepare();
@@ -27,6 +28,7 @@ host_fork_prepare(void)
 	up = atomic_load(&host_upcalls);
 	if (up != NULL && up->hu_forkprepare != NULL)
 		up->hu_forkprepare();
+	host_witness_forkprepare();
 }
 
 static void
@@ -34,6 +36,7 @@ host_fork_parent(void)
 {
 	const struct hc_upcalls *up;
 
+	host_witness_forkparent();
 	up = atomic_load(&host_upcalls);
 	if (up != NULL && up->hu_forkparent != NULL)
 		up->hu_forkparent();
@@ -46,6 +49,7 @@ host_fork_parent(void)
 	host_vnode_forkparent();
 	host_sig_forkparent();
 	host_lock_release(&host_poll_lock);
+	host_witness_forkend();
 }
 
 static void
@@ -53,6 +57,7 @@ host_fork_child(void)
 {
 	const struct hc_upcalls *up;
 
+	host_witness_forkchild();
 	host_alias_forkchild();
 	host_callout_forkchild();
 	host_sleep_forkchild();
@@ -65,6 +70,7 @@ host_fork_child(void)
 	up = atomic_load(&host_upcalls);
 	if (up != NULL && up->hu_forkchild != NULL)
 		up->hu_forkchild();
+	host_witness_forkend();
 }
 
 void

@@ -41,16 +41,57 @@ extern _Atomic(const struct hc_upcalls *) host_upcalls;
 struct host_lock {
 	pthread_mutex_t		hl_mtx;
 	_Atomic uintptr_t	hl_owner;	/* host_self() of holder, or 0 */
+#ifdef INVARIANTS
+	/* Lock-order checking (host_witness.c): the lock's class. */
+	const char		*hl_name;
+	_Atomic int		hl_class;	/* class + 1, or 0 (unknown) */
+#endif
 };
-#define	HOST_LOCK_INITIALIZER	{ PTHREAD_MUTEX_INITIALIZER, 0 }
+#ifdef INVARIANTS
+#define	HOST_LOCK_INITIALIZER(name)					\
+	{ PTHREAD_MUTEX_INITIALIZER, 0, (name), 0 }
+#else
+#define	HOST_LOCK_INITIALIZER(name)	{ PTHREAD_MUTEX_INITIALIZER, 0 }
+#endif
 
 uintptr_t host_self(void);
-void	host_lock_init(struct host_lock *hl);
+/* name is the lock's class for lock-order checking (a string constant). */
+void	host_lock_init(struct host_lock *hl, const char *name);
 void	host_lock_acquire(struct host_lock *hl);
 void	host_lock_release(struct host_lock *hl);
 int	host_lock_owned(struct host_lock *hl);
+/* pthread_cond_(timed)wait() on hl, held; abstime NULL waits forever. */
+int	host_lock_cvwait(struct host_lock *hl, pthread_cond_t *cv,
+	    const struct timespec *abstime);
 /* In a fork child: the forking thread held hl; make it free again. */
 void	host_lock_forkchild(struct host_lock *hl);
+
+/*
+ * host_witness.c: lock-order checking under INVARIANTS, after FreeBSD's
+ * witness(4).  host_witness_check() runs before a blocking acquisition
+ * (it panics on a reversal of a recorded or documented order),
+ * host_witness_lock() after any successful one (a trylock included),
+ * host_witness_unlock() at release.  Without INVARIANTS they are nothing.
+ */
+#ifdef INVARIANTS
+void	host_witness_check(struct host_lock *hl);
+void	host_witness_lock(struct host_lock *hl);
+void	host_witness_unlock(struct host_lock *hl);
+void	host_witness_forkbegin(void);
+void	host_witness_forkprepare(void);
+void	host_witness_forkparent(void);
+void	host_witness_forkchild(void);
+void	host_witness_forkend(void);
+#else
+#define	host_witness_check(hl)		((void)0)
+#define	host_witness_lock(hl)		((void)0)
+#define	host_witness_unlock(hl)		((void)0)
+#define	host_witness_forkbegin()	((void)0)
+#define	host_witness_forkprepare()	((void)0)
+#define	host_witness_forkparent()	((void)0)
+#define	host_witness_forkchild()	((void)0)
+#define	host_witness_forkend()		((void)0)
+#endif
 
 /*
  * The poll lock: held while readiness events are taken out of the host

@@ -5,6 +5,7 @@
  *	host_init.c	this overview; hc_init, memory, clocks, logging, stats,
  *			the kernel's per-thread pointer (hc_curthread)
  *	host_lock.c	hc_mtx and the internal owner-aware locks
+ *	host_witness.c	lock-order checking of both, under INVARIANTS
  *	host_poll.c	the epoll instance, the dispatcher thread (parked
  *			while the program drains the host), hc_host_poll,
  *			and how busy polling sees signals (hc_spin_*)

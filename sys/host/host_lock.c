@@ -29,11 +29,17 @@ host_self(void)
 }
 
 void
-host_lock_init(struct host_lock *hl)
+host_lock_init(struct host_lock *hl, const char *name)
 {
 
 	pthread_mutex_init(&hl->hl_mtx, NULL);
 	atomic_init(&hl->hl_owner, 0);
+#ifdef INVARIANTS
+	hl->hl_name = name;
+	atomic_init(&hl->hl_class, 0);
+#else
+	(void)name;
+#endif
 }
 
 /*
@@ -51,6 +57,7 @@ host_lock_acquire(struct host_lock *hl)
 {
 	int error, spin;
 
+	host_witness_check(hl);
 	for (spin = 0; spin < HOST_LOCK_SPIN; spin++) {
 		if (pthread_mutex_trylock(&hl->hl_mtx) == 0)
 			goto owned;
@@ -60,6 +67,7 @@ host_lock_acquire(struct host_lock *hl)
 	if (error != 0)
 		hc_panic("host_lock_acquire: pthread_mutex_lock failed");
 owned:
+	host_witness_lock(hl);
 	/* Relaxed: only the owner itself compares against its own id. */
 	atomic_store_explicit(&hl->hl_owner, host_self(),
 	    memory_order_relaxed);
@@ -69,6 +77,7 @@ void
 host_lock_release(struct host_lock *hl)
 {
 
+	host_witness_unlock(hl);
 	atomic_store_explicit(&hl->hl_owner, 0, memory_order_relaxed);
 	pthread_mutex_unlock(&hl->hl_mtx);
 }
@@ -79,6 +88,30 @@ host_lock_owned(struct host_lock *hl)
 
 	return (atomic_load_explicit(&hl->hl_owner, memory_order_relaxed) ==
 	    host_self());
+}
+
+/*
+ * The owner word and the held-lock list of lock-order checking say that
+ * the lock is free while the thread waits: another thread takes it
+ * meanwhile, and the wait's reacquisition is checked like any other.
+ */
+int
+host_lock_cvwait(struct host_lock *hl, pthread_cond_t *cv,
+    const struct timespec *abstime)
+{
+	int error;
+
+	host_witness_unlock(hl);
+	atomic_store_explicit(&hl->hl_owner, 0, memory_order_relaxed);
+	if (abstime == NULL)
+		error = pthread_cond_wait(cv, &hl->hl_mtx);
+	else
+		error = pthread_cond_timedwait(cv, &hl->hl_mtx, abstime);
+	host_witness_check(hl);
+	host_witness_lock(hl);
+	atomic_store_explicit(&hl->hl_owner, host_self(),
+	    memory_order_relaxed);
+	return (error);
 }
 
 void
@@ -93,14 +126,14 @@ host_lock_forkchild(struct host_lock *hl)
 }
 
 int
-hc_mtx_init(struct hc_mtx **mtxp)
+hc_mtx_init(struct hc_mtx **mtxp, const char *name)
 {
 	struct hc_mtx *m;
 
 	m = malloc(sizeof(*m));
 	if (m == NULL)
 		return (ENOMEM);
-	host_lock_init(&m->m_lock);
+	host_lock_init(&m->m_lock, name);
 	*mtxp = m;
 	return (0);
 }
@@ -128,6 +161,7 @@ hc_mtx_trylock(struct hc_mtx *mtx)
 
 	if (pthread_mutex_trylock(&mtx->m_lock.hl_mtx) != 0)
 		return (0);
+	host_witness_lock(&mtx->m_lock);
 	atomic_store_explicit(&mtx->m_lock.hl_owner, host_self(),
 	    memory_order_relaxed);
 	return (1);

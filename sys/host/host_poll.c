@@ -23,8 +23,8 @@
 
 #include "host_impl.h"
 
-struct host_lock host_poll_lock = HOST_LOCK_INITIALIZER;
-struct host_lock host_setup_lock = HOST_LOCK_INITIALIZER;
+struct host_lock host_poll_lock = HOST_LOCK_INITIALIZER("host poll lock");
+struct host_lock host_setup_lock = HOST_LOCK_INITIALIZER("host setup lock");
 
 _Atomic int host_epfd = -1;
 

@@ -28,7 +28,8 @@ struct hc_pwatch {
 	int			pw_armed;	/* in epoll, upcall not made */
 };
 
-static struct host_lock host_proc_lock = HOST_LOCK_INITIALIZER;
+static struct host_lock host_proc_lock =
+    HOST_LOCK_INITIALIZER("host proc lock");
 static struct hc_pwatch *host_pwatches;
 
 int

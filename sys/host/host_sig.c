@@ -47,7 +47,8 @@ struct host_sig {
 };
 
 static struct host_sig host_sigtab[NSIG];
-static struct host_lock host_sig_lock = HOST_LOCK_INITIALIZER;
+static struct host_lock host_sig_lock =
+    HOST_LOCK_INITIALIZER("host sig lock");
 static _Atomic int host_sig_efd = -1;
 
 __thread volatile sig_atomic_t host_sig_absorbed

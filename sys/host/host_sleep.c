@@ -28,7 +28,8 @@ struct hc_sleeper {
 static __thread struct hc_sleeper *host_mysleeper;
 static pthread_key_t host_sleeper_key;
 static pthread_once_t host_sleeper_once = PTHREAD_ONCE_INIT;
-static struct host_lock host_sleeper_lock = HOST_LOCK_INITIALIZER;
+static struct host_lock host_sleeper_lock =
+    HOST_LOCK_INITIALIZER("host sleeper lock");
 static struct hc_sleeper *host_sleepers;
 
 int

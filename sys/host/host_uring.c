@@ -80,7 +80,8 @@
 _Atomic int host_backend;
 _Atomic int host_urfd = -1;
 
-static struct host_lock host_uring_sqlock = HOST_LOCK_INITIALIZER;
+static struct host_lock host_uring_sqlock =
+    HOST_LOCK_INITIALIZER("host uring sqlock");
 /* Drains in progress (host_uring_pending() says why). */
 static _Atomic int host_uring_draining;
 

@@ -78,7 +78,8 @@ struct host_vwd {
 #define	HOST_VWD_HASH	256
 static struct host_vwd *host_vwd_hash[HOST_VWD_HASH];
 static struct host_vwd *host_vwd_all;
-static struct host_lock host_vnode_lock = HOST_LOCK_INITIALIZER;
+static struct host_lock host_vnode_lock =
+    HOST_LOCK_INITIALIZER("host vnode lock");
 static _Atomic int host_ino_fd = -1;
 
 /* Upcalls collected under the vnode lock, made after it is dropped. */

@@ -46,11 +46,12 @@ fd_sysinit(void)
 {
 	int error, i;
 
-	if ((error = hc_mtx_init(&fdt_lock)) != 0 ||
-	    (error = hc_mtx_init(&file_watch_lock)) != 0)
+	if ((error = hc_mtx_init(&fdt_lock, "fdt_lock")) != 0 ||
+	    (error = hc_mtx_init(&file_watch_lock,
+	    "file_watch_lock")) != 0)
 		return (error);
 	for (i = 0; i < FILE_LOCKPOOL; i++)
-		if ((error = hc_mtx_init(&file_lockpool[i])) != 0)
+		if ((error = hc_mtx_init(&file_lockpool[i], "knlist")) != 0)
 			return (error);
 	return (0);
 }

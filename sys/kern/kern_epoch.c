@@ -50,7 +50,8 @@ epoch_sysinit(void)
 
 	ck_epoch_init(&kern_epoch);
 	ck_stack_init(&kern_epoch_deferred);
-	if ((error = hc_mtx_init(&kern_epoch_reclaim_lock)) != 0)
+	if ((error = hc_mtx_init(&kern_epoch_reclaim_lock,
+	    "kern_epoch_reclaim_lock")) != 0)
 		return (error);
 	kern_epoch_reclaim = hc_malloc(sizeof(*kern_epoch_reclaim),
 	    HC_M_ZERO);

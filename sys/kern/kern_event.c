@@ -1969,8 +1969,8 @@ kqueue_create(const struct kq_personality *pers, void *pdata, int *fdp)
 	kq->kq_minwake = 1;
 	if (kq->kq_hash == NULL || kq->kq_task == NULL ||
 	    kq->kq_rtask == NULL ||
-	    hc_mtx_init(&kq->kq_lock) != 0 ||
-	    hc_mtx_init(&kq->kq_reglock) != 0) {
+	    hc_mtx_init(&kq->kq_lock, "kq_lock") != 0 ||
+	    hc_mtx_init(&kq->kq_reglock, "kq_reglock") != 0) {
 		error = ENOMEM;
 		goto fail;
 	}
@@ -2700,7 +2700,7 @@ filt_procattach(struct knote *kn, struct knslot *ks)
 	kp = kmalloc(sizeof(*kp), M_KNOTE, HC_M_ZERO);
 	if (kp == NULL)
 		return (ENOMEM);
-	if ((error = hc_mtx_init(&kp->kp_lock)) != 0) {
+	if ((error = hc_mtx_init(&kp->kp_lock, "knlist")) != 0) {
 		kfree(kp, sizeof(*kp), M_KNOTE);
 		return (error);
 	}

@@ -17,7 +17,7 @@ kern_sig_init(void)
 {
 	int error, i;
 
-	if ((error = hc_mtx_init(&sig_lock)) != 0)
+	if ((error = hc_mtx_init(&sig_lock, "knlist")) != 0)
 		return (error);
 	for (i = 0; i <= KSIG_MAXSIG; i++)
 		knlist_init(&sig_knlist[i], sig_lock);

@@ -88,7 +88,7 @@ int
 ktask_sysinit(void)
 {
 
-	return (hc_mtx_init(&ktask_lock));
+	return (hc_mtx_init(&ktask_lock, "ktask_lock"));
 }
 
 /*

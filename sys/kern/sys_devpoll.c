@@ -386,8 +386,9 @@ kern_devpoll_open(int flags, int *fdp)
 	dp->dp_hashmask = DP_HASHSIZE - 1;
 	dp->dp_hash = kmalloc(sizeof(*dp->dp_hash) * DP_HASHSIZE, M_KQUEUE,
 	    HC_M_ZERO);
-	if (dp->dp_hash == NULL || hc_mtx_init(&dp->dp_lock) != 0 ||
-	    hc_mtx_init(&dp->dp_wlock) != 0) {
+	if (dp->dp_hash == NULL ||
+	    hc_mtx_init(&dp->dp_lock, "dp_lock") != 0 ||
+	    hc_mtx_init(&dp->dp_wlock, "dp_wlock") != 0) {
 		error = ENOMEM;
 		goto fail;
 	}

@@ -75,7 +75,7 @@ ep_nest_lock(void)
 	int error;
 
 	if ((m = __atomic_load_n(&ep_nest_mtx, __ATOMIC_ACQUIRE)) == NULL) {
-		if ((error = hc_mtx_init(&m)) != 0)
+		if ((error = hc_mtx_init(&m, "ep_nest_mtx")) != 0)
 			return (error);
 		if (!__atomic_compare_exchange_n(&ep_nest_mtx, &expect, m, 0,
 		    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
@@ -117,7 +117,7 @@ kern_epoll_create(int flags, int *fdp)
 	ep = kmalloc(sizeof(*ep), M_KQUEUE, HC_M_ZERO);
 	if (ep == NULL)
 		return (ENOMEM);
-	if ((error = hc_mtx_init(&ep->ep_mtx)) != 0) {
+	if ((error = hc_mtx_init(&ep->ep_mtx, "ep_mtx")) != 0) {
 		kfree(ep, sizeof(*ep), M_KQUEUE);
 		return (error);
 	}

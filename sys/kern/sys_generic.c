@@ -269,7 +269,7 @@ pollq_lock(void)
 	struct hc_mtx *m, *expect = NULL;
 
 	if ((m = __atomic_load_n(&pollq_mtx, __ATOMIC_ACQUIRE)) == NULL) {
-		if (hc_mtx_init(&m) != 0)
+		if (hc_mtx_init(&m, "pollq_mtx") != 0)
 			return (NULL);
 		if (!__atomic_compare_exchange_n(&pollq_mtx, &expect, m, 0,
 		    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {

@@ -20,7 +20,7 @@
 #error "sys/hostcall.h is the kernel's boundary, not for programs"
 #endif
 
-#define	HYPERCALL_VERSION	6
+#define	HYPERCALL_VERSION	7
 
 struct timespec;
 
@@ -120,8 +120,13 @@ int	hc_curthread_set(void *td);
 void	*hc_malloc(unsigned long size, int flags);
 void	hc_free(void *ptr);
 
-/* Mutexes. */
-int	hc_mtx_init(struct hc_mtx **mtxp);
+/*
+ * Mutexes.  name is the mutex's class for lock-order checking under
+ * INVARIANTS (doc/design.md section 8), as mtx_init(9)'s name is for
+ * witness(4): a string constant, shared by every mutex of one role.
+ * Changed in version 6 (name added).
+ */
+int	hc_mtx_init(struct hc_mtx **mtxp, const char *name);
 void	hc_mtx_destroy(struct hc_mtx *mtx);
 void	hc_mtx_lock(struct hc_mtx *mtx);
 /* Nonzero when the lock was free and is now held; never waits. */
