@@ -77,13 +77,19 @@ static __thread int w_forkheld
  * host's.  Each pair is "first, then second".
  */
 static const char *const w_documented[][2] = {
+	{ "ep_mtx", "ep_nest_mtx" },
+	{ "dp_wlock", "kq_reglock" },
+	{ "ep_nest_mtx", "kq_reglock" },
 	{ "kq_reglock", "file_watch_lock" },
-	{ "kq_reglock", "knlist" },
+	{ "file_watch_lock", "knlist" },
 	{ "knlist", "kq_lock" },
+	{ "kq_lock", "dp_lock" },
 	{ "kq_lock", "ktask_lock" },
 	{ "kq_lock", "host callout lock" },
+	{ "kq_lock", "host sleeper lock" },
 	{ "host poll lock", "knlist" },
 	{ "kq_reglock", "host poll lock" },
+	{ "file_watch_lock", "host poll lock" },
 	{ "host poll lock", "host sig lock" },
 	{ "host sig lock", "host vnode lock" },
 	{ "host vnode lock", "host proc lock" },
@@ -109,10 +115,7 @@ static void
 w_stack_print(const struct w_stack *ws)
 {
 
-	if (ws == NULL)
-		w_write("    (documented order: doc/design.md section 8)\n");
-	else
-		backtrace_symbols_fd(ws->ws_pc, ws->ws_n, STDERR_FILENO);
+	backtrace_symbols_fd(ws->ws_pc, ws->ws_n, STDERR_FILENO);
 }
 
 /* A panic about lock hl, acquired or released while holding held. */
@@ -244,6 +247,7 @@ w_chain(int c, int h, int *path)
 static void __attribute__((noreturn))
 w_reversal(int h, int c, struct host_lock *hl, struct w_stack *cur)
 {
+	struct w_stack *ws;
 	int path[W_MAXCLASS], i, n;
 	char buf[512];
 
@@ -254,10 +258,13 @@ w_reversal(int h, int c, struct host_lock *hl, struct w_stack *cur)
 	w_write(buf);
 	n = w_chain(c, h, path);
 	for (i = 0; i + 1 < n; i++) {
-		snprintf(buf, sizeof(buf), " \"%s\" -> \"%s\" first seen at:\n",
-		    w_names[path[i]], w_names[path[i + 1]]);
+		ws = w_stacks[path[i]][path[i + 1]];
+		snprintf(buf, sizeof(buf), " \"%s\" -> \"%s\" %s\n",
+		    w_names[path[i]], w_names[path[i + 1]], ws != NULL ?
+		    "first seen at:" : "documented (doc/design.md section 8)");
 		w_write(buf);
-		w_stack_print(w_stacks[path[i]][path[i + 1]]);
+		if (ws != NULL)
+			w_stack_print(ws);
 	}
 	snprintf(buf, sizeof(buf), " \"%s\" -> \"%s\" now, at:\n",
 	    w_names[h], w_names[c]);

@@ -12,7 +12,11 @@
  * the locked path instead.  Callbacks run in whichever thread next defers
  * or polls (kernel entries poll) once their grace period has passed, in
  * whatever context that thread is in, or at its exit, so a callback only
- * frees memory: it takes no lock and never sleeps.
+ * frees memory: it takes no lock and never sleeps.  One exception:
+ * file_free() of a queue stops the queue's timer callout, taking the host
+ * callout lock (innermost, doc/design.md section 8) and waiting for the
+ * callout's function if it is running (a function of a queue no one can
+ * reach any more, which takes only that queue's locks).
  */
 #ifndef _SYS_EPOCH_H_
 #define	_SYS_EPOCH_H_
