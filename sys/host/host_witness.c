@@ -356,8 +356,7 @@ host_witness_unlock(struct host_lock *hl)
  * the forking thread does not hold), and host_witness_forkend() checks
  * that the list is back to what it was before the prepare handler.  w_mtx
  * is taken last, after every lock the handlers take (taking those may
- * record orders), so that no other thread holds it at fork; the child
- * starts it afresh.
+ * record orders), so that no other thread holds it at fork.
  */
 void
 host_witness_forkbegin(void)
@@ -384,7 +383,12 @@ void
 host_witness_forkchild(void)
 {
 
-	pthread_mutex_init(&w_mtx, NULL);
+	/*
+	 * Unlocked, not initialized afresh: the forking thread took it and
+	 * is the child's only thread, and TSan, which would still see it
+	 * held after an init, sees the unlock.
+	 */
+	pthread_mutex_unlock(&w_mtx);
 }
 
 void
