@@ -133,6 +133,17 @@ require_stack_after(const char *header)
 	    "no stack frame after \"%s\" in:\n%s", header, out);
 }
 
+/* The same, for this program's classes "t_witness a" .. "t_witness c". */
+static void
+require_order_stack(const char *from, const char *to, const char *what)
+{
+	char header[128];
+
+	snprintf(header, sizeof(header),
+	    "\"t_witness %s\" -> \"t_witness %s\" %s", from, to, what);
+	require_stack_after(header);
+}
+
 static void
 documented_order_child(void)
 {
@@ -187,8 +198,8 @@ ATF_TC_BODY(recorded_reversal, tc)
 	require_panic(run_child(recorded_reversal_child),
 	    "lock order reversal: \"t_witness a\"");
 	/* Both stacks: the order's first, and the reversal's. */
-	require_stack_after("\"t_witness a\" -> \"t_witness b\" first seen at:");
-	require_stack_after("\"t_witness b\" -> \"t_witness a\" now, at:");
+	require_order_stack("a", "b", "first seen at:");
+	require_order_stack("b", "a", "now, at:");
 }
 
 static void
@@ -210,9 +221,9 @@ ATF_TC_BODY(chain_reversal, tc)
 	require_witness();
 	require_panic(run_child(chain_reversal_child),
 	    "lock order reversal: \"t_witness a\"");
-	require_stack_after("\"t_witness a\" -> \"t_witness b\" first seen at:");
-	require_stack_after("\"t_witness b\" -> \"t_witness c\" first seen at:");
-	require_stack_after("\"t_witness c\" -> \"t_witness a\" now, at:");
+	require_order_stack("a", "b", "first seen at:");
+	require_order_stack("b", "c", "first seen at:");
+	require_order_stack("c", "a", "now, at:");
 }
 
 static void
