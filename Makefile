@@ -88,6 +88,10 @@ endif
 # INVARIANTS=0 builds without them.
 INVARIANTS ?= 1
 INVFLAGS   := $(if $(filter 1 yes,$(INVARIANTS)),-DINVARIANTS)
+# Failure points (sys/sys/fail.h, evring_failpoint_set(3)): compiled into
+# the test builds, i.e. wherever INVARIANTS is; FAILPOINTS=0 leaves them out.
+FAILPOINTS ?= $(INVARIANTS)
+INVFLAGS   += $(if $(filter 1 yes,$(FAILPOINTS)),-DEVRING_FAILPOINTS)
 
 # Run-time options for the sanitizer builds' tests (override on the command
 # line or in the environment).

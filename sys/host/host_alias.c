@@ -40,6 +40,7 @@
 #include <linux/kcmp.h>
 
 #include "host_impl.h"
+#include "sys/fail.h"
 
 #define	HOST_FDT_ALIASED	(HOST_FDT_DUPED | HOST_FDT_RECEIVED)
 
@@ -83,7 +84,8 @@ host_alias_list_add(int fd)
 	host_lock_acquire(&host_alias_lock);
 	if (host_alias_n == host_alias_cap) {
 		ncap = host_alias_cap ? host_alias_cap * 2 : 16;
-		nfds = realloc(host_alias_fds, sizeof(*nfds) * (size_t)ncap);
+		nfds = FAIL_POINT_CALL("host:alias_table", ENOMEM, NULL,
+		    realloc(host_alias_fds, sizeof(*nfds) * (size_t)ncap));
 		if (nfds == NULL) {
 			host_lock_release(&host_alias_lock);
 			atomic_store(&host_alias_overflow, 1);

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "host_impl.h"
+#include "sys/fail.h"
 
 struct hc_callout {
 	void		(*c_fn)(void *);
@@ -170,15 +171,16 @@ host_co_reserve(void)
 		host_co_cvsetup();
 	if (host_co_made == host_co_cap) {
 		ncap = host_co_cap == 0 ? 64 : host_co_cap * 2;
-		nh = realloc(host_co_heap, (size_t)ncap * sizeof(*nh));
+		nh = FAIL_POINT_CALL("host:callout_heap", ENOMEM, NULL,
+		    realloc(host_co_heap, (size_t)ncap * sizeof(*nh)));
 		if (nh == NULL)
 			return (ENOMEM);
 		host_co_heap = nh;
 		host_co_cap = ncap;
 	}
 	if (!host_co_started) {
-		if ((error = host_thread_create(&t, host_co_main,
-		    NULL)) != 0)
+		if ((error = FAIL_POINT("host:thread:callout", ENOMEM)) != 0 ||
+		    (error = host_thread_create(&t, host_co_main, NULL)) != 0)
 			return (error);
 		host_co_started = 1;
 	}
@@ -192,7 +194,8 @@ hc_callout_init(struct hc_callout **cp, void (*fn)(void *), void *arg)
 	struct hc_callout *c;
 	int error;
 
-	c = malloc(sizeof(*c));
+	c = FAIL_POINT_CALL("host:callout", ENOMEM, NULL,
+	    malloc(sizeof(*c)));
 	if (c == NULL)
 		return (ENOMEM);
 	host_lock_acquire(&host_co_lock);

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "host_impl.h"
+#include "sys/fail.h"
 
 /* Filesystems whose "regular files" are really event objects. */
 #define	HOST_ANON_INODE_MAGIC	0x09041934
@@ -493,7 +494,8 @@ host_soerr_slot(int fd, int create)
 		return (NULL);
 	chunk = atomic_load(&host_soerr[fd >> SOERR_CHUNKSHIFT]);
 	if (chunk == NULL && create) {
-		fresh = calloc(SOERR_CHUNK, sizeof(*fresh));
+		fresh = FAIL_POINT_CALL("host:soerr_table", ENOMEM, NULL,
+		    calloc(SOERR_CHUNK, sizeof(*fresh)));
 		if (fresh == NULL)
 			return (NULL);
 		if (atomic_compare_exchange_strong(
@@ -584,7 +586,7 @@ hc_kqfd_create(int *fdp)
 
 	if ((error = host_epoll_get(&fd)) != 0)
 		return (error);
-	fd = host_eventfd();
+	fd = FAIL_POINT_CALL("host:eventfd:kqfd", EMFILE, -1, host_eventfd());
 	if (fd < 0)
 		return (errno);
 	host_fdtab_note(fd);

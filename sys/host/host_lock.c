@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "host_impl.h"
+#include "sys/fail.h"
 
 struct hc_mtx {
 	struct host_lock	m_lock;
@@ -130,7 +131,7 @@ hc_mtx_init(struct hc_mtx **mtxp, const char *name)
 {
 	struct hc_mtx *m;
 
-	m = malloc(sizeof(*m));
+	m = FAIL_POINT_CALL("host:mtx", ENOMEM, NULL, malloc(sizeof(*m)));
 	if (m == NULL)
 		return (ENOMEM);
 	host_lock_init(&m->m_lock, name);

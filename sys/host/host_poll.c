@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "host_impl.h"
+#include "sys/fail.h"
 
 struct host_lock host_poll_lock = HOST_LOCK_INITIALIZER("host poll lock");
 struct host_lock host_setup_lock = HOST_LOCK_INITIALIZER("host setup lock");
@@ -108,7 +109,8 @@ host_epoll_get(int *epfdp)
 	host_lock_acquire(&host_setup_lock);
 	fd = atomic_load(&host_epfd);
 	if (fd < 0) {
-		fd = host_sys_epoll_create1(EPOLL_CLOEXEC);
+		fd = FAIL_POINT_CALL("host:epoll_create", EMFILE, -1,
+		    host_sys_epoll_create1(EPOLL_CLOEXEC));
 		if (fd < 0) {
 			host_lock_release(&host_setup_lock);
 			return (errno);
@@ -166,8 +168,10 @@ host_dispatcher_start(void)
 		return (error);
 	host_lock_acquire(&host_setup_lock);
 	if (!atomic_load(&host_dispatcher_started)) {
-		error = host_thread_create(&t, host_dispatcher,
-		    (void *)(intptr_t)host_wait_fd());
+		if ((error = FAIL_POINT("host:thread:dispatcher",
+		    ENOMEM)) == 0)
+			error = host_thread_create(&t, host_dispatcher,
+			    (void *)(intptr_t)host_wait_fd());
 		if (error == 0)
 			atomic_store(&host_dispatcher_started, 1);
 	}
@@ -358,7 +362,8 @@ host_fdtab_byte(int fd, int create)
 	if (chunk == NULL) {
 		if (!create)
 			return (NULL);
-		chunk = calloc(FDTAB_CHUNK, sizeof(*chunk));
+		chunk = FAIL_POINT_CALL("host:fd_table", ENOMEM, NULL,
+		    calloc(FDTAB_CHUNK, sizeof(*chunk)));
 		if (chunk == NULL)
 			return (NULL);
 		expect = NULL;

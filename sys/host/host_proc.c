@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "host_impl.h"
+#include "sys/fail.h"
 
 struct hc_pwatch {
 	struct hc_pwatch	*pw_next;	/* every watch, for fork */
@@ -44,12 +45,14 @@ hc_proc_watch(int pid, unsigned long long cookie, struct hc_pwatch **wp)
 	error = host_epoll_get(&epfd);
 	if (error != 0)
 		return (error);
-	fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	fd = FAIL_POINT_CALL("host:pidfd_open", EMFILE, -1,
+	    (int)syscall(SYS_pidfd_open, pid, 0));
 	if (fd < 0)
 		return (errno);
 	fd = host_fd_own(fd);
 	/* pidfd_open() makes its descriptor close-on-exec itself. */
-	pw = calloc(1, sizeof(*pw));
+	pw = FAIL_POINT_CALL("host:proc_watch", ENOMEM, NULL,
+	    calloc(1, sizeof(*pw)));
 	if (pw == NULL) {
 		host_close(fd);
 		return (ENOMEM);

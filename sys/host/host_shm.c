@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "host_impl.h"
+#include "sys/fail.h"
 
 struct hc_shm {
 	void		*sh_kva;
@@ -51,15 +52,16 @@ hc_shm_alloc(unsigned long size, struct hc_shm **shmp, void **kvap)
 
 	if (size == 0 || size % hc_pagesize() != 0)
 		return (EINVAL);
-	sh = calloc(1, sizeof(*sh));
+	sh = FAIL_POINT_CALL("host:shm", ENOMEM, NULL, calloc(1, sizeof(*sh)));
 	if (sh == NULL)
 		return (ENOMEM);
 	/*
 	 * Populated: a ring's first pass through fresh pages otherwise
 	 * costs a page fault every 128 records, on the event path.
 	 */
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	p = FAIL_POINT_CALL("host:shm_mmap", ENOMEM, MAP_FAILED,
+	    mmap(NULL, size, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0));
 	if (p == MAP_FAILED) {
 		error = errno;
 		free(sh);
@@ -88,7 +90,8 @@ hc_shm_map(struct hc_shm *sh, unsigned long rwsize, void **uvap)
 	rwsize = (rwsize + ps - 1) / ps * ps;
 	if (rwsize > sh->sh_size)
 		rwsize = sh->sh_size;
-	p = mremap(sh->sh_kva, 0, sh->sh_size, MREMAP_MAYMOVE);
+	p = FAIL_POINT_CALL("host:shm_map", ENOMEM, MAP_FAILED,
+	    mremap(sh->sh_kva, 0, sh->sh_size, MREMAP_MAYMOVE));
 	if (p == MAP_FAILED)
 		return (errno);
 	if (madvise(p, sh->sh_size, MADV_DONTFORK) != 0 ||

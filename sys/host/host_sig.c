@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "host_impl.h"
+#include "sys/fail.h"
 
 #define	HOST_EXPORT	__attribute__((__visibility__("default")))
 
@@ -361,7 +362,8 @@ host_sig_efd_get(void)
 		return (error);
 	host_lock_acquire(&host_setup_lock);
 	if (atomic_load(&host_sig_efd) < 0) {
-		efd = host_eventfd();
+		efd = FAIL_POINT_CALL("host:eventfd:signal", EMFILE, -1,
+		    host_eventfd());
 		if (efd < 0) {
 			error = errno;
 			goto out;

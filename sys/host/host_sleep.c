@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "host_impl.h"
+#include "sys/fail.h"
 
 struct hc_sleeper {
 	int			s_efd;
@@ -95,10 +96,11 @@ hc_sleeper_get(struct hc_sleeper **sp)
 		return (0);
 	}
 	pthread_once(&host_sleeper_once, host_sleeper_keyinit);
-	s = calloc(1, sizeof(*s));
+	s = FAIL_POINT_CALL("host:sleeper", ENOMEM, NULL, calloc(1, sizeof(*s)));
 	if (s == NULL)
 		return (ENOMEM);
-	s->s_efd = host_eventfd();
+	s->s_efd = FAIL_POINT_CALL("host:eventfd:sleeper", EMFILE, -1,
+	    host_eventfd());
 	if (s->s_efd < 0) {
 		error = errno;
 		free(s);

@@ -62,6 +62,7 @@
 #include <unistd.h>
 
 #include "host_impl.h"
+#include "sys/fail.h"
 
 #define	HOST_URING_SQ		256	/* submission queue entries */
 #define	HOST_URING_CQ		8192	/* completion queue entries */
@@ -129,7 +130,8 @@ host_urtab_slot(int fd, int create)
 	idx = (unsigned)fd >> URTAB_CHUNKSHIFT;
 	chunk = atomic_load(&host_urtab[idx]);
 	if (chunk == NULL && create) {
-		fresh = calloc(URTAB_CHUNK, sizeof(*fresh));
+		fresh = FAIL_POINT_CALL("host:uring_table", ENOMEM, NULL,
+		    calloc(URTAB_CHUNK, sizeof(*fresh)));
 		if (fresh == NULL)
 			return (NULL);
 		expect = NULL;
@@ -246,8 +248,9 @@ host_uring_map(int fd, size_t len, off_t off)
 {
 	void *p;
 
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
-	    fd, off);
+	p = FAIL_POINT_CALL("host:uring_mmap", ENOMEM, MAP_FAILED,
+	    mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+	    fd, off));
 	if (p == MAP_FAILED)
 		return (NULL);
 	/* A fork child must not write into the parent's queues. */
@@ -274,7 +277,8 @@ host_uring_setup(int epfd)
 	p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_COOP_TASKRUN |
 	    IORING_SETUP_TASKRUN_FLAG;
 	p.cq_entries = HOST_URING_CQ;
-	fd = (int)syscall(SYS_io_uring_setup, HOST_URING_SQ, &p);
+	fd = FAIL_POINT_CALL("host:uring_setup", ENOMEM, -1,
+	    (int)syscall(SYS_io_uring_setup, HOST_URING_SQ, &p));
 	if (fd < 0)
 		return (-1);
 	fd = host_fd_own(fd);

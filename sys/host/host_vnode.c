@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "host_impl.h"
+#include "sys/fail.h"
 
 /*
  * EVFILT_VNODE notes.  These are sys/sys/event.h's values; that header
@@ -194,7 +195,8 @@ host_ino_get(int *fdp)
 	host_lock_acquire(&host_setup_lock);
 	fd = atomic_load(&host_ino_fd);
 	if (fd < 0) {
-		fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+		fd = FAIL_POINT_CALL("host:inotify_init", EMFILE, -1,
+		    inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
 		if (fd < 0) {
 			error = errno;
 			goto out;
@@ -232,7 +234,8 @@ hc_vnode_watch(int fd, unsigned long long cookie, unsigned notes,
 	error = host_ino_get(&ino);
 	if (error != 0)
 		return (error);
-	vw = calloc(1, sizeof(*vw));
+	vw = FAIL_POINT_CALL("host:vnode_watch", ENOMEM, NULL,
+	    calloc(1, sizeof(*vw)));
 	if (vw == NULL)
 		return (ENOMEM);
 	vw->vw_cookie = cookie;
@@ -254,7 +257,8 @@ hc_vnode_watch(int fd, unsigned long long cookie, unsigned notes,
 	}
 	vd = host_vwd_find(wd);
 	if (vd == NULL) {
-		vd = calloc(1, sizeof(*vd));
+		vd = FAIL_POINT_CALL("host:vnode_wd", ENOMEM, NULL,
+		    calloc(1, sizeof(*vd)));
 		if (vd == NULL) {
 			error = ENOMEM;
 			(void)inotify_rm_watch(ino, wd);
@@ -422,7 +426,8 @@ host_vn_emit(unsigned long long cookie, unsigned notes)
 		return;
 	if (host_vn_n == host_vn_cap) {
 		ncap = host_vn_cap == 0 ? 32 : host_vn_cap * 2;
-		nv = realloc(host_vn_out, ncap * sizeof(*nv));
+		nv = FAIL_POINT_CALL("host:vnode_notes", ENOMEM, NULL,
+		    realloc(host_vn_out, ncap * sizeof(*nv)));
 		if (nv == NULL) {
 			hc_log("vnode: out of memory, notes lost");
 			return;

@@ -53,8 +53,8 @@ epoch_sysinit(void)
 	if ((error = hc_mtx_init(&kern_epoch_reclaim_lock,
 	    "kern_epoch_reclaim_lock")) != 0)
 		return (error);
-	kern_epoch_reclaim = hc_malloc(sizeof(*kern_epoch_reclaim),
-	    HC_M_ZERO);
+	kern_epoch_reclaim = FAIL_POINT("kern:epoch_reclaim", ENOMEM) != 0 ?
+	    NULL : hc_malloc(sizeof(*kern_epoch_reclaim), HC_M_ZERO);
 	if (kern_epoch_reclaim == NULL)
 		return (ENOMEM);
 	ck_epoch_register(&kern_epoch, kern_epoch_reclaim, NULL);
@@ -80,7 +80,8 @@ kthread_self(void)
 		 * pool, and belongs to no object the memory statistics
 		 * account for (as the host's per-thread sleepers).
 		 */
-		kt = hc_malloc(sizeof(*kt), HC_M_ZERO);
+		kt = FAIL_POINT("kern:kthread", ENOMEM) != 0 ? NULL :
+		    hc_malloc(sizeof(*kt), HC_M_ZERO);
 		if (kt == NULL)
 			return (NULL);
 		ck_epoch_register(&kern_epoch, &kt->kt_record, NULL);

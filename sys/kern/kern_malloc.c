@@ -12,7 +12,7 @@
 static long long kmalloc_bytes[M_NTYPES];
 
 void *
-kmalloc(unsigned long size, int type, int flags)
+(kmalloc)(unsigned long size, int type, int flags)
 {
 	void *p;
 

@@ -166,10 +166,11 @@ ep_lookup(int fd, struct file **fpp)
 /*
  * Nesting.  The queues of every kind (kqueues, epoll and /dev/poll
  * instances) a queue watches (down) or that watch it (up), each held.  *np
- * is how many; the array is the caller's to free with ep_release().
+ * is how many and *capp the array's size; the array is the caller's to
+ * free with ep_release().
  */
 static int
-ep_children(struct kqueue *kq, struct file ***arrp, int *np)
+ep_children(struct kqueue *kq, struct file ***arrp, int *np, int *capp)
 {
 	struct file **arr = NULL;
 	struct knote *kn;
@@ -209,11 +210,12 @@ ep_children(struct kqueue *kq, struct file ***arrp, int *np)
 	}
 	*arrp = arr;
 	*np = n;
+	*capp = cap;
 	return (error);
 }
 
 static int
-ep_parents(struct kqueue *kq, struct file ***arrp, int *np)
+ep_parents(struct kqueue *kq, struct file ***arrp, int *np, int *capp)
 {
 	struct knlist *kl = &kq->kq_fp->f_knlist;
 	struct file **arr = NULL;
@@ -242,23 +244,25 @@ ep_parents(struct kqueue *kq, struct file ***arrp, int *np)
 		if (arr == NULL) {
 			*arrp = NULL;
 			*np = 0;
+			*capp = 0;
 			return (ENOMEM);
 		}
 	}
 	*arrp = arr;
 	*np = n;
+	*capp = cap;
 	return (0);
 }
 
 static void
-ep_release(struct file **arr, int n)
+ep_release(struct file **arr, int n, int cap)
 {
 	int i;
 
 	for (i = 0; i < n; i++)
 		fdrop(arr[i]);
 	if (arr != NULL)
-		kfree(arr, sizeof(*arr) * (unsigned long)n, M_TEMP);
+		kfree(arr, sizeof(*arr) * (unsigned long)cap, M_TEMP);
 }
 
 /*
@@ -276,7 +280,7 @@ ep_depth(struct kqueue *kq, struct kqueue *target, int up, int hops,
     uint32_t gen, int *depthp)
 {
 	struct file **arr;
-	int d, error, i, max = 0, n, self = ep_is_epoll(kq);
+	int cap, d, error, i, max = 0, n, self = ep_is_epoll(kq);
 
 	*depthp = self;
 	if (hops > EP_MAX_HOPS)
@@ -284,7 +288,8 @@ ep_depth(struct kqueue *kq, struct kqueue *target, int up, int hops,
 	if (kq->kq_nestgen == gen)
 		return (0);
 	kq->kq_nestgen = gen;
-	error = up ? ep_parents(kq, &arr, &n) : ep_children(kq, &arr, &n);
+	error = up ? ep_parents(kq, &arr, &n, &cap) :
+	    ep_children(kq, &arr, &n, &cap);
 	if (error != 0)
 		return (error);
 	for (i = 0; i < n && error == 0; i++) {
@@ -294,7 +299,7 @@ ep_depth(struct kqueue *kq, struct kqueue *target, int up, int hops,
 		    gen, &d)) == 0 && d > max)
 			max = d;
 	}
-	ep_release(arr, n);
+	ep_release(arr, n, cap);
 	*depthp = self + max;
 	return (error);
 }
@@ -326,19 +331,19 @@ ep_reaches_via_epoll(struct kqueue *kq, struct kqueue *target, int seen,
     int hops, uint32_t gen)
 {
 	struct file **arr;
-	int found = 0, i, n;
+	int cap, found = 0, i, n;
 
 	seen |= ep_is_epoll(kq);
 	if (hops > EP_MAX_HOPS || kq->kq_nestgen == gen)
 		return (0);
 	kq->kq_nestgen = gen;
-	if (ep_children(kq, &arr, &n) != 0)
+	if (ep_children(kq, &arr, &n, &cap) != 0)
 		return (0);
 	for (i = 0; i < n && !found; i++)
 		found = (arr[i]->f_kq == target && seen) ||
 		    ep_reaches_via_epoll(arr[i]->f_kq, target, seen, hops + 1,
 		    gen);
-	ep_release(arr, n);
+	ep_release(arr, n, cap);
 	return (found);
 }
 

@@ -18,6 +18,7 @@
 #include <sys/ktypes.h>
 #include <sys/queue.h>
 #include <sys/event.h>
+#include <sys/fail.h>
 #include <sys/hostcall.h>
 #include <sys/sysproto.h>
 
@@ -392,6 +393,15 @@ void	ktask_run_queued(void);
 #define	M_EVRING	4
 #define	M_NTYPES	5
 void	*kmalloc(unsigned long size, int type, int flags);
+/*
+ * Every call site of kmalloc() is a failure point (sys/fail.h) named
+ * "kmalloc:TYPE:caller", e.g. "kmalloc:M_KNOTE:knote_alloc", which fails
+ * the allocation as if memory were short.  kern_malloc.c defines the
+ * function as (kmalloc) to step around the macro.
+ */
+#define	kmalloc(size, type, flags)					\
+	(FAIL_POINT_SITE("kmalloc:" #type, __func__, ENOMEM) != 0 ?	\
+	    (void *)0 : (kmalloc)((size), (type), (flags)))
 void	kfree(void *p, unsigned long size, int type);
 long long kmalloc_inuse(int type);
 

@@ -153,6 +153,22 @@ extern "C" {
 long long evring_stat(int which);
 
 /*
+ * Failure points (evring_failpoint_set(3)), in test builds: arm them with
+ * a spec as EVRING_FAILPOINTS takes, and list them with their counts.
+ * evring_failpoint_list() fills at most n entries and returns how many
+ * points there are.  Both fail with ENOSYS in a build without points.
+ */
+struct evring_failpoint {
+	const char		*ef_name;	/* "kmalloc:M_KNOTE:knote_alloc" */
+	unsigned long long	 ef_hits;	/* evaluations ever */
+	unsigned long long	 ef_fails;	/* of which failed */
+	int			 ef_error;	/* the errno it fails with */
+	int			 ef_armed;	/* not "off" */
+};
+int	evring_failpoint_set(const char *spec);
+int	evring_failpoint_list(struct evring_failpoint *fps, int n);
+
+/*
  * The program's handle on one mapping of a ring, filled by
  * kevent_ring_map().  It lives in the program's own memory, so the
  * constants it caches cannot be changed by a stray store into the shared
