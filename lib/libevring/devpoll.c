@@ -24,6 +24,8 @@
 #include "sys/devpoll.h"
 #include "sys/sysproto.h"
 
+#include "start.h"
+
 #define	DEVPOLL_PATH	"/dev/poll"
 
 int

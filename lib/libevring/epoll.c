@@ -12,6 +12,8 @@
 #include <time.h>
 
 #include "sys/sysproto.h"
+
+#include "start.h"
 #include "evring/epoll.h"
 
 #include "cancel.h"

@@ -3,7 +3,8 @@
  *
  * Each calls the kernel, which returns 0 or a positive errno, and turns
  * that into the C library's convention (-1 and errno), as a real system
- * call stub does.  The kernel starts when the library is loaded.
+ * call stub does.  The kernel starts when the library is loaded, or at the
+ * first call after a start that failed (start.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,20 +16,30 @@
 #include "sys/evring.h"
 #include "sys/sysproto.h"
 
+#include "start.h"
+
 #include "cancel.h"
 
-static pthread_once_t evring_started = PTHREAD_ONCE_INIT;
+_Atomic int evring_started;
+static pthread_mutex_t evring_start_mtx = PTHREAD_MUTEX_INITIALIZER;
 
-static void
-evring_start1(void)
+/*
+ * A start that fails leaves what it made for the next try to keep
+ * (kern_init() may be called again), and no entry point reaches the
+ * kernel until one succeeds.
+ */
+int
+evring_start_slow(void)
 {
-	int error;
+	int error = 0;
 
-	if ((error = kern_init()) != 0) {
-		fprintf(stderr, "libevring: kernel start failed: errno %d\n",
-		    error);
-		abort();
-	}
+	pthread_mutex_lock(&evring_start_mtx);
+	if (!atomic_load_explicit(&evring_started, memory_order_relaxed) &&
+	    (error = kern_init()) == 0)
+		atomic_store_explicit(&evring_started, 1,
+		    memory_order_release);
+	pthread_mutex_unlock(&evring_start_mtx);
+	return (error);
 }
 
 /*
@@ -40,11 +51,11 @@ __attribute__((__visibility__("hidden"))) void
 evring_start_once(void)
 {
 
-	(void)pthread_once(&evring_started, evring_start1);
+	(void)evring_start();
 }
 
 __attribute__((constructor)) static void
-evring_start(void)
+evring_start_ctor(void)
 {
 
 	evring_start_once();
@@ -105,6 +116,9 @@ evring_stat(int which)
 {
 	long long v;
 
+	/* A kernel that could not start holds nothing (and counts nothing). */
+	if (evring_start() != 0)
+		return (0);
 	v = kern_stat(which);
 	if (v < 0)
 		errno = EINVAL;

@@ -13,6 +13,8 @@
 #include <time.h>
 
 #include "sys/sysproto.h"
+
+#include "start.h"
 #include "evring/poll.h"
 
 #include "cancel.h"

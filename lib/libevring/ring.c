@@ -16,6 +16,8 @@
 #include "sys/evring.h"
 #include "sys/sysproto.h"
 
+#include "start.h"
+
 #include "cancel.h"
 
 static int

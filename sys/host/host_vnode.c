@@ -63,6 +63,8 @@ struct hc_vwatch {
 	unsigned		vw_mode, vw_uid, vw_gid;
 	int			vw_deleted;	/* NOTE_DELETE reported */
 	uint32_t		vw_asked;	/* HOST_IN_ASKED events wanted */
+	unsigned		vw_pending;	/* notes host_vn_out had no */
+						/* room for; vnode lock */
 };
 
 struct host_vwd {
@@ -416,8 +418,15 @@ host_vnode_notes(struct host_vwd *vd, struct hc_vwatch *vw, uint32_t m)
 	return (n);
 }
 
+/*
+ * Queue notes for vw's upcall, made once the vnode lock is released.  If
+ * host_vn_out cannot grow they wait in the watch itself (vw_pending), for
+ * host_vn_flush_pending(): a shortage delays notes, never loses them.
+ */
+static int host_vn_pending;	/* some watch has vw_pending; poll lock */
+
 static void
-host_vn_emit(unsigned long long cookie, unsigned notes)
+host_vn_emit(struct hc_vwatch *vw, unsigned notes)
 {
 	struct host_vnote *nv;
 	size_t ncap;
@@ -429,13 +438,14 @@ host_vn_emit(unsigned long long cookie, unsigned notes)
 		nv = FAIL_POINT_CALL("host:vnode_notes", ENOMEM, NULL,
 		    realloc(host_vn_out, ncap * sizeof(*nv)));
 		if (nv == NULL) {
-			hc_log("vnode: out of memory, notes lost");
+			vw->vw_pending |= notes;
+			host_vn_pending = 1;
 			return;
 		}
 		host_vn_out = nv;
 		host_vn_cap = ncap;
 	}
-	host_vn_out[host_vn_n].vn_cookie = cookie;
+	host_vn_out[host_vn_n].vn_cookie = vw->vw_cookie;
 	host_vn_out[host_vn_n].vn_notes = notes;
 	host_vn_n++;
 }
@@ -454,9 +464,8 @@ host_vnode_event(const struct inotify_event *ie)
 			    vd = vd->wd_next)
 				for (vw = vd->wd_watches; vw != NULL;
 				    vw = vw->vw_next)
-					host_vn_emit(vw->vw_cookie,
-					    host_vnode_notes(vd, vw,
-					    IN_Q_OVERFLOW));
+					host_vn_emit(vw, host_vnode_notes(vd,
+					    vw, IN_Q_OVERFLOW));
 		return;
 	}
 	vd = host_vwd_find(ie->wd);
@@ -473,10 +482,43 @@ host_vnode_event(const struct inotify_event *ie)
 	if (m == 0)
 		return;
 	for (vw = vd->wd_watches; vw != NULL; vw = vw->vw_next)
-		host_vn_emit(vw->vw_cookie, host_vnode_notes(vd, vw, m));
+		host_vn_emit(vw, host_vnode_notes(vd, vw, m));
 	/* inotify has dropped the watch: nothing left to remove later. */
 	if (ie->mask & IN_IGNORED)
 		host_vwd_unhash(vd);
+}
+
+/*
+ * The notes that waited in their watches, one upcall at a time: the
+ * cookie and notes are taken under the vnode lock (the watch may go once
+ * it is released; a stale cookie is the kernel's to drop).
+ */
+static void
+host_vn_flush_pending(const struct hc_upcalls *up)
+{
+	struct hc_vwatch *vw;
+	struct host_vwd *vd;
+	unsigned long long cookie;
+	unsigned notes;
+
+	while (host_vn_pending) {
+		notes = 0;
+		host_lock_acquire(&host_vnode_lock);
+		for (vd = host_vwd_all; vd != NULL && notes == 0;
+		    vd = vd->wd_anext)
+			for (vw = vd->wd_watches; vw != NULL; vw = vw->vw_next)
+				if (vw->vw_pending != 0) {
+					cookie = vw->vw_cookie;
+					notes = vw->vw_pending;
+					vw->vw_pending = 0;
+					break;
+				}
+		if (notes == 0)
+			host_vn_pending = 0;
+		host_lock_release(&host_vnode_lock);
+		if (notes != 0 && up != NULL && up->hu_vnode != NULL)
+			up->hu_vnode(cookie, notes);
+	}
 }
 
 void
@@ -513,6 +555,7 @@ host_vnode_dispatch(void)
 			if (up != NULL && up->hu_vnode != NULL)
 				up->hu_vnode(host_vn_out[i].vn_cookie,
 				    host_vn_out[i].vn_notes);
+		host_vn_flush_pending(up);
 	}
 }
 

@@ -46,12 +46,15 @@ fd_sysinit(void)
 {
 	int error, i;
 
-	if ((error = hc_mtx_init(&fdt_lock, "fdt_lock")) != 0 ||
-	    (error = hc_mtx_init(&file_watch_lock,
-	    "file_watch_lock")) != 0)
+	/* Again after a start that failed: keep the locks it made. */
+	if ((fdt_lock == NULL &&
+	    (error = hc_mtx_init(&fdt_lock, "fdt_lock")) != 0) ||
+	    (file_watch_lock == NULL && (error = hc_mtx_init(&file_watch_lock,
+	    "file_watch_lock")) != 0))
 		return (error);
 	for (i = 0; i < FILE_LOCKPOOL; i++)
-		if ((error = hc_mtx_init(&file_lockpool[i], "knlist")) != 0)
+		if (file_lockpool[i] == NULL &&
+		    (error = hc_mtx_init(&file_lockpool[i], "knlist")) != 0)
 			return (error);
 	return (0);
 }

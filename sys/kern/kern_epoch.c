@@ -48,9 +48,13 @@ epoch_sysinit(void)
 {
 	int error;
 
+	/* Again after a start that failed: keep what it made. */
+	if (kern_epoch_reclaim != NULL)
+		return (0);
 	ck_epoch_init(&kern_epoch);
 	ck_stack_init(&kern_epoch_deferred);
-	if ((error = hc_mtx_init(&kern_epoch_reclaim_lock,
+	if (kern_epoch_reclaim_lock == NULL &&
+	    (error = hc_mtx_init(&kern_epoch_reclaim_lock,
 	    "kern_epoch_reclaim_lock")) != 0)
 		return (error);
 	kern_epoch_reclaim = FAIL_POINT("kern:epoch_reclaim", ENOMEM) != 0 ?

@@ -17,7 +17,8 @@ kern_sig_init(void)
 {
 	int error, i;
 
-	if ((error = hc_mtx_init(&sig_lock, "knlist")) != 0)
+	/* Again after a start that failed: keep the lock it made. */
+	if (sig_lock == NULL && (error = hc_mtx_init(&sig_lock, "knlist")) != 0)
 		return (error);
 	for (i = 0; i <= KSIG_MAXSIG; i++)
 		knlist_init(&sig_knlist[i], sig_lock);
@@ -28,7 +29,12 @@ void
 kern_sig_forkchild(void)
 {
 
-	(void)kern_sig_init();
+	struct hc_mtx *old = sig_lock;
+
+	/* A new lock: another thread may have held the old at fork. */
+	sig_lock = NULL;
+	if (kern_sig_init() != 0)
+		sig_lock = old;
 }
 
 void

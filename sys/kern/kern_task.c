@@ -88,7 +88,9 @@ int
 ktask_sysinit(void)
 {
 
-	return (hc_mtx_init(&ktask_lock, "ktask_lock"));
+	/* Again after a start that failed: keep the lock it made. */
+	return (ktask_lock != NULL ? 0 : hc_mtx_init(&ktask_lock,
+	    "ktask_lock"));
 }
 
 /*
