@@ -76,6 +76,13 @@ evring_epoll_pwait2(int epfd, struct epoll_event *events, int maxevents,
 	cs = evring_cancel_off();
 	error = kern_epoll_wait(epfd, events, maxevents, timeout, sigmask, &n);
 	evring_cancel_restore(cs);
+	/*
+	 * epoll_wait() has no errno for running out of descriptors (the
+	 * eventfd of a thread's first sleep): a shortage of kernel
+	 * resources, as ENOMEM says (evring_epoll(3)).
+	 */
+	if (error == EMFILE || error == ENFILE)
+		error = ENOMEM;
 	return (ret(error, n));
 }
 

@@ -19,10 +19,17 @@
 
 #include "cancel.h"
 
+/*
+ * poll() and select() have no errno for running out of descriptors: the
+ * host's, for the queue a call keeps or a thread's first sleep, are a
+ * shortage of kernel resources as ENOMEM says (evring_poll(3)).
+ */
 static int
 ret(int error, int value)
 {
 
+	if (error == EMFILE || error == ENFILE)
+		error = ENOMEM;
 	if (error != 0) {
 		errno = error;
 		return (-1);

@@ -46,6 +46,7 @@ int	evring_select(int nfds, fd_set *readfds, fd_set *writefds,
 #define	FP_MAX		256
 #define	FAILSPEC_MAX	128
 #define	DP_MANY		140
+#define	FP_NTH		24	/* hits of a point failed one by one */
 #define	WAIT_MS		10000	/* only against a hang: events come at once */
 
 /* ------------------------------------------------------------ workload */
@@ -100,14 +101,15 @@ wl_failure(const char *what, int error, const int *allowed)
 	_r;								\
 })
 
-/* The errnos each interface documents for a shortage. */
+/* The errnos each interface's manual page documents for a shortage. */
 #define	E_KQUEUE	EMFILE, ENFILE, ENOMEM			/* kqueue.2 */
 #define	E_KEVENT	EMFILE, ENFILE, ENOMEM, ENOSPC		/* kevent.2 */
 #define	E_RING		ENOMEM					/* kevent_wait.2 */
 #define	E_WAIT		ENOMEM, EMFILE, ENFILE			/* kevent_wait.2 */
-#define	E_EPOLL		EMFILE, ENFILE, ENOMEM, ENOSPC	/* evring_epoll.3 */
-#define	E_DEVPOLL	EMFILE, ENFILE, ENOMEM		/* evring_devpoll.3 */
-#define	E_POLL		ENOMEM, EMFILE, ENFILE		/* evring_poll.3 */
+#define	E_EPCREATE	EMFILE, ENFILE, ENOMEM			/* evring_epoll.3 */
+#define	E_EPOLL		ENOMEM				/* evring_epoll.3 */
+#define	E_DEVPOLL	EMFILE, ENOMEM			/* evring_devpoll.3 */
+#define	E_POLL		ENOMEM				/* evring_poll.3 */
 
 static int
 wl_change(int kq, uintptr_t ident, short filter, unsigned short flags,
@@ -307,7 +309,7 @@ wl_epoll(void)
 	struct epoll_event ev, evs[4];
 	int ep, ep0, ep2, ep3, p[2], n;
 
-	ep = (int)TRY(evring_epoll_create1(EPOLL_CLOEXEC), E_EPOLL);
+	ep = (int)TRY(evring_epoll_create1(EPOLL_CLOEXEC), E_EPCREATE);
 	if (ep < 0 || pipe(p) != 0) {
 		wl_error("epoll workload: setup failed");
 		return;
@@ -332,9 +334,9 @@ wl_epoll(void)
 	 * Instances in instances, ep0 > ep > ep2 > ep3: adding ep2 to ep
 	 * walks the queues below ep2 (ep3) and above ep (ep0).
 	 */
-	ep0 = (int)TRY(evring_epoll_create1(EPOLL_CLOEXEC), E_EPOLL);
-	ep2 = (int)TRY(evring_epoll_create1(EPOLL_CLOEXEC), E_EPOLL);
-	ep3 = (int)TRY(evring_epoll_create1(EPOLL_CLOEXEC), E_EPOLL);
+	ep0 = (int)TRY(evring_epoll_create1(EPOLL_CLOEXEC), E_EPCREATE);
+	ep2 = (int)TRY(evring_epoll_create1(EPOLL_CLOEXEC), E_EPCREATE);
+	ep3 = (int)TRY(evring_epoll_create1(EPOLL_CLOEXEC), E_EPCREATE);
 	ev.events = EPOLLIN;
 	ev.data.fd = ep;
 	TRY(evring_epoll_ctl(ep0, EPOLL_CTL_ADD, ep, &ev), E_EPOLL);
@@ -485,7 +487,8 @@ static int
 wl_main(void)
 {
 	struct evring_failpoint fps[FP_MAX];
-	const char *armed;
+	const char *armed, *f;
+	FILE *hf;
 	int i, n, uring;
 
 	wl_kqueue();
@@ -511,6 +514,12 @@ wl_main(void)
 			wl_error("point %s: armed but never failed",
 			    fps[i].ef_name);
 	}
+	/* For the walk: how often the workload reaches each point. */
+	if ((f = getenv("FP_HITSFILE")) != NULL && (hf = fopen(f, "w")) != NULL) {
+		for (i = 0; i < n; i++)
+			fprintf(hf, "%llu\n", fps[i].ef_hits);
+		fclose(hf);
+	}
 	fflush(stderr);
 	return (wl_errors == 0 ? 0 : 1);
 }
@@ -532,7 +541,7 @@ wl_constructor(void)
  */
 static int
 run(const char *point, const char *spec, int expect_fire, int allhit,
-    int uring)
+    int uring, const char *hitsfile)
 {
 	pid_t pid;
 	int status;
@@ -550,6 +559,8 @@ run(const char *point, const char *spec, int expect_fire, int allhit,
 			setenv("FP_EXPECT_FIRE", "1", 1);
 		if (allhit)
 			setenv("FP_ALLHIT", "1", 1);
+		if (hitsfile != NULL)
+			setenv("FP_HITSFILE", hitsfile, 1);
 		setenv("EVRING_HOST_BACKEND", uring ? "io_uring" : "epoll", 1);
 		execl("/proc/self/exe", "t_failpoint", (char *)NULL);
 		_exit(127);
@@ -640,37 +651,68 @@ ATF_TC_HEAD(walk, tc)
 	    "nothing aborts");
 	atf_tc_set_md_var(tc, "timeout", "1200");
 }
+/* The baseline's hits of every point, from its file. */
+static void
+read_hits(const char *file, unsigned long long *hits, int n)
+{
+	FILE *f;
+	int i;
+
+	ATF_REQUIRE((f = fopen(file, "r")) != NULL);
+	for (i = 0; i < n; i++)
+		ATF_REQUIRE(fscanf(f, "%llu", &hits[i]) == 1);
+	fclose(f);
+}
+
 ATF_TC_BODY(walk, tc)
 {
-	static const char *const modes[] = { "once", "from:1", "from:2",
-	    "from:3" };
 	struct evring_failpoint fps[FP_MAX];
+	unsigned long long hits[2][FP_MAX], k, h;
 	char spec[FAILSPEC_MAX];
-	int bad, i, m, n, runs, u;
+	int bad, i, n, runs, u;
 
 	n = points(fps);
 	/*
 	 * The workload alone passes and reaches every point, with each
 	 * backend (io_uring's points where io_uring works here).
 	 */
-	ATF_REQUIRE_MSG(run(NULL, NULL, 0, 1, 0) == 0,
+	ATF_REQUIRE_MSG(run(NULL, NULL, 0, 1, 0, "hits.epoll") == 0,
 	    "the workload fails or misses points with nothing armed");
-	ATF_REQUIRE_MSG(run(NULL, NULL, 0, 1, 1) == 0,
+	ATF_REQUIRE_MSG(run(NULL, NULL, 0, 1, 1, "hits.uring") == 0,
 	    "the workload fails or misses points with nothing armed "
 	    "(io_uring backend)");
+	read_hits("hits.epoll", hits[0], n);
+	read_hits("hits.uring", hits[1], n);
+	/*
+	 * Each point fails at its first hit, then at each later one alone
+	 * (up to FP_NTH), and from its first and its middle hit on.  A
+	 * failure disarms every point, so "once" and "from" differ where a
+	 * failure is absorbed without an error.
+	 */
 	bad = runs = 0;
 	for (i = 0; i < n; i++)
-		for (u = 0; u < 2; u++)
-			for (m = 0; m < 4; m++) {
-				/* io_uring's points: where it is used. */
-				if (wl_uring_point(fps[i].ef_name) && !u)
-					continue;
-				snprintf(spec, sizeof(spec), "%s=%s",
-				    fps[i].ef_name, modes[m]);
-				bad += run(fps[i].ef_name, spec,
-				    m < 2, 0, u);
+		for (u = 0; u < 2; u++) {
+			if ((h = hits[u][i]) == 0)
+				continue;	/* io_uring's, under epoll */
+			for (k = 1; k <= h && k <= FP_NTH; k++) {
+				snprintf(spec, sizeof(spec), "%s=once:%llu",
+				    fps[i].ef_name, k);
+				bad += run(fps[i].ef_name, spec, k == 1, 0, u,
+				    NULL);
 				runs++;
 			}
+			snprintf(spec, sizeof(spec), "%s=from:1",
+			    fps[i].ef_name);
+			bad += run(fps[i].ef_name, spec, 1, 0, u, NULL);
+			runs++;
+			if (h > 2) {
+				snprintf(spec, sizeof(spec), "%s=from:%llu",
+				    fps[i].ef_name, h / 2 + 1);
+				bad += run(fps[i].ef_name, spec, 0, 0, u,
+				    NULL);
+				runs++;
+			}
+		}
 	ATF_CHECK_MSG(bad == 0, "%d runs of %d failed (see stderr)", bad,
 	    runs);
 }
