@@ -188,6 +188,8 @@ host_fd_reported(unsigned long long cookie, unsigned revents, int fromepoll)
 	return (revents);
 }
 
+static _Atomic int *host_soerr_slot(int fd, int create);
+
 int
 hc_fd_watch(int fd, unsigned long long cookie, unsigned events,
     int *reportsp)
@@ -214,6 +216,13 @@ hc_fd_watch(int fd, unsigned long long cookie, unsigned events,
 	if (events & HC_POLLPRI)
 		ev.events |= EPOLLPRI;
 	ev.data.u64 = cookie;
+	/*
+	 * The slot a socket error read for EV_EOF is kept in, made now: a
+	 * query that read the error (which clears it) must have room to
+	 * keep it for the program's getsockopt(), and cannot fail.
+	 */
+	if (host_soerr_slot(fd, 1) == NULL)
+		return (ENOMEM);
 	/*
 	 * Count the watch before the descriptor is in the epoll set, so
 	 * that hc_host_poll() never skips an event because of the count.

@@ -201,7 +201,8 @@ wl_kqueue(void)
 	char path[] = "/tmp/t_failpoint.XXXXXX";
 	struct timespec ms = { 0, 1000000 };
 	struct kevent kev;
-	int i, kq, kq2, p[2], file, sock, dupsock;
+	socklen_t len;
+	int i, kq, soerr = 0, kq2, p[2], file, sock, dupsock;
 	pid_t pid;
 
 	kq = (int)TRY(kqueue(), E_KQUEUE);
@@ -251,6 +252,12 @@ wl_kqueue(void)
 	raise(SIGUSR1);
 	wl_collect("kqueue", kq, want, (int)(sizeof(want) / sizeof(want[0])));
 	(void)waitpid(pid, NULL, 0);
+	/* The error the kernel read for EV_EOF is still the program's. */
+	len = sizeof(soerr);
+	if (getsockopt(sock, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0 ||
+	    soerr != ECONNREFUSED)
+		wl_error("kqueue: SO_ERROR %d after EV_EOF, expected %d",
+		    soerr, ECONNREFUSED);
 
 	close(dupsock);
 	close(sock);
