@@ -88,10 +88,20 @@ int
 hc_sleeper_get(struct hc_sleeper **sp)
 {
 	struct hc_sleeper *s;
-	int error;
+	int error, fd;
 
 	s = host_mysleeper;
+	if (s != NULL && s->s_efd >= 0) {
+		*sp = s;
+		return (0);
+	}
 	if (s != NULL) {
+		/* A fork child that could not give it a new eventfd. */
+		fd = FAIL_POINT_CALL("host:fork:sleeper_retry", EMFILE, -1,
+		    host_eventfd());
+		if (fd < 0)
+			return (errno);
+		s->s_efd = host_fd_own(fd);
 		*sp = s;
 		return (0);
 	}
@@ -305,11 +315,16 @@ host_sleep_forkchild(void)
 		if (s != host_mysleeper)
 			host_sleeper_unlink(s);
 	}
+	/*
+	 * Without a descriptor now, the sleeper stays without one:
+	 * hc_sleeper_get() tries again at the thread's next sleep, which
+	 * fails with the errno (kevent(2)'s EMFILE) until one is had.
+	 */
 	s = host_mysleeper;
 	if (s != NULL) {
-		s->s_efd = host_eventfd();
-		if (s->s_efd < 0)
-			hc_panic("fork child: cannot recreate sleeper");
-		s->s_efd = host_fd_own(s->s_efd);
+		s->s_efd = FAIL_POINT_CALL("host:fork:sleeper", EMFILE, -1,
+		    host_eventfd());
+		if (s->s_efd >= 0)
+			s->s_efd = host_fd_own(s->s_efd);
 	}
 }

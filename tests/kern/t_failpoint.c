@@ -485,6 +485,14 @@ wl_uring_point(const char *name)
 	return (strncmp(name, "host:uring", 10) == 0);
 }
 
+/* A point reached in a fork child only: the case fork_sleeper's. */
+static int
+wl_fork_point(const char *name)
+{
+
+	return (strncmp(name, "host:fork:", 10) == 0);
+}
+
 /*
  * The run: the workload, then, with FP_ARMED naming the point the
  * environment armed, a check that it failed (FP_EXPECT_FIRE), and with
@@ -513,7 +521,8 @@ wl_main(void)
 	uring = evring_stat(EVRING_STAT_HOST_BACKEND) == 2;
 	for (i = 0; i < n; i++) {
 		if (getenv("FP_ALLHIT") != NULL && fps[i].ef_hits == 0 &&
-		    wl_uring_point(fps[i].ef_name) == uring)
+		    wl_uring_point(fps[i].ef_name) == uring &&
+		    !wl_fork_point(fps[i].ef_name))
 			wl_error("point %s: not reached", fps[i].ef_name);
 		if (armed != NULL && strcmp(fps[i].ef_name, armed) == 0 &&
 		    getenv("FP_EXPECT_FIRE") != NULL && fps[i].ef_fails == 0 &&
@@ -724,8 +733,59 @@ ATF_TC_BODY(walk, tc)
 	    runs);
 }
 
+ATF_TC(fork_sleeper);
+ATF_TC_HEAD(fork_sleeper, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "A fork child whose sleeper gets no "
+	    "new eventfd does not abort: its first sleep makes one, or "
+	    "fails with EMFILE and the next one works");
+}
+ATF_TC_BODY(fork_sleeper, tc)
+{
+	struct evring_failpoint fps[FP_MAX];
+	struct timespec ms = { 0, 1000000 };
+	struct kevent kev;
+	pid_t pid;
+	int i, kq, n, status;
+
+	if (evring_failpoint_set("host:fork:sleeper=off") != 0 &&
+	    errno == ENOSYS)
+		atf_tc_skip("this build has no failure points (FAILPOINTS=0)");
+	/* This thread sleeps once, so it has a sleeper to fork with. */
+	ATF_REQUIRE((kq = kqueue()) >= 0);
+	ATF_REQUIRE(kevent(kq, NULL, 0, &kev, 1, &ms) == 0);
+	close(kq);
+	ATF_REQUIRE(evring_failpoint_set("host:fork:sleeper=once") == 0);
+	if ((pid = fork()) == 0) {
+		n = evring_failpoint_list(fps, FP_MAX);
+		for (i = 0; i < n && i < FP_MAX; i++)
+			if (strcmp(fps[i].ef_name,
+			    "host:fork:sleeper") == 0 &&
+			    fps[i].ef_fails != 1)
+				_exit(2);	/* the point did not fail */
+		/* The eventfd is made again at the first sleep. */
+		if (evring_failpoint_set("host:fork:sleeper_retry=once") != 0 ||
+		    (kq = kqueue()) < 0)
+			_exit(3);
+		if (kevent(kq, NULL, 0, &kev, 1, &ms) != -1 || errno != EMFILE)
+			_exit(4);
+		if (kevent(kq, NULL, 0, &kev, 1, &ms) != 0)
+			_exit(5);
+		_exit(0);
+	}
+	ATF_REQUIRE(pid > 0);
+	ATF_REQUIRE(evring_failpoint_set("*=off") == 0);
+	ATF_REQUIRE(waitpid(pid, &status, 0) == pid);
+	ATF_REQUIRE_MSG(WIFEXITED(status), "the child died of signal %d",
+	    WTERMSIG(status));
+	ATF_REQUIRE_MSG(WEXITSTATUS(status) == 0, "child step %d failed",
+	    WEXITSTATUS(status));
+}
+
 ATF_TP_ADD_TCS(tp)
 {
+
+	ATF_TP_ADD_TC(tp, fork_sleeper);
 
 	ATF_TP_ADD_TC(tp, registry);
 	ATF_TP_ADD_TC(tp, walk);
