@@ -35,26 +35,41 @@ evring_start(void)
 	_evring_error != 0 ? _evring_error : (call);			\
 })
 
-#define	kern_devpoll_check(...)	EVRING_KERN(kern_devpoll_check(__VA_ARGS__))
-#define	kern_devpoll_ioctl(...)	EVRING_KERN(kern_devpoll_ioctl(__VA_ARGS__))
-#define	kern_devpoll_open(...)	EVRING_KERN(kern_devpoll_open(__VA_ARGS__))
-#define	kern_devpoll_write(...)	EVRING_KERN(kern_devpoll_write(__VA_ARGS__))
-#define	kern_epoll_create(...)	EVRING_KERN(kern_epoll_create(__VA_ARGS__))
-#define	kern_epoll_ctl(...)	EVRING_KERN(kern_epoll_ctl(__VA_ARGS__))
-#define	kern_epoll_wait(...)	EVRING_KERN(kern_epoll_wait(__VA_ARGS__))
-#define	kern_kevent(...)	EVRING_KERN(kern_kevent(__VA_ARGS__))
+#define	kern_devpoll_check(...) \
+	EVRING_KERN(kern_devpoll_check(__VA_ARGS__))
+#define	kern_devpoll_ioctl(...) \
+	EVRING_KERN(kern_devpoll_ioctl(__VA_ARGS__))
+#define	kern_devpoll_open(...) \
+	EVRING_KERN(kern_devpoll_open(__VA_ARGS__))
+#define	kern_devpoll_write(...) \
+	EVRING_KERN(kern_devpoll_write(__VA_ARGS__))
+#define	kern_epoll_create(...) \
+	EVRING_KERN(kern_epoll_create(__VA_ARGS__))
+#define	kern_epoll_ctl(...) \
+	EVRING_KERN(kern_epoll_ctl(__VA_ARGS__))
+#define	kern_epoll_wait(...) \
+	EVRING_KERN(kern_epoll_wait(__VA_ARGS__))
+#define	kern_kevent(...) \
+	EVRING_KERN(kern_kevent(__VA_ARGS__))
 #define	kern_kevent_ring_attach(...) \
 	EVRING_KERN(kern_kevent_ring_attach(__VA_ARGS__))
 #define	kern_kevent_ring_detach(...) \
 	EVRING_KERN(kern_kevent_ring_detach(__VA_ARGS__))
-#define	kern_kevent_ring_map(...) EVRING_KERN(kern_kevent_ring_map(__VA_ARGS__))
+#define	kern_kevent_ring_map(...) \
+	EVRING_KERN(kern_kevent_ring_map(__VA_ARGS__))
 #define	kern_kevent_ring_putback(...) \
 	EVRING_KERN(kern_kevent_ring_putback(__VA_ARGS__))
-#define	kern_kevent_wait(...)	EVRING_KERN(kern_kevent_wait(__VA_ARGS__))
-#define	kern_kqueue(...)	EVRING_KERN(kern_kqueue(__VA_ARGS__))
-#define	kern_kqueue_getprop(...) EVRING_KERN(kern_kqueue_getprop(__VA_ARGS__))
-#define	kern_kqueue_setprop(...) EVRING_KERN(kern_kqueue_setprop(__VA_ARGS__))
-#define	kern_poll(...)		EVRING_KERN(kern_poll(__VA_ARGS__))
-#define	kern_select(...)	EVRING_KERN(kern_select(__VA_ARGS__))
+#define	kern_kevent_wait(...) \
+	EVRING_KERN(kern_kevent_wait(__VA_ARGS__))
+#define	kern_kqueue(...) \
+	EVRING_KERN(kern_kqueue(__VA_ARGS__))
+#define	kern_kqueue_getprop(...) \
+	EVRING_KERN(kern_kqueue_getprop(__VA_ARGS__))
+#define	kern_kqueue_setprop(...) \
+	EVRING_KERN(kern_kqueue_setprop(__VA_ARGS__))
+#define	kern_poll(...) \
+	EVRING_KERN(kern_poll(__VA_ARGS__))
+#define	kern_select(...) \
+	EVRING_KERN(kern_select(__VA_ARGS__))
 
 #endif /* !_LIBEVRING_START_H_ */

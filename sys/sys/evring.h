@@ -159,7 +159,7 @@ long long evring_stat(int which);
  * points there are.  Both fail with ENOSYS in a build without points.
  */
 struct evring_failpoint {
-	const char		*ef_name;	/* "kmalloc:M_KNOTE:knote_alloc" */
+	const char		*ef_name;	/* "host:eventfd:kqfd" */
 	unsigned long long	 ef_hits;	/* evaluations ever */
 	unsigned long long	 ef_fails;	/* of which failed */
 	int			 ef_error;	/* the errno it fails with */

@@ -28,15 +28,15 @@
 #define	_SYS_FAIL_H_
 
 #define	FAIL_POINT_OFF		0
-#define	FAIL_POINT_ONCE		1	/* fail hit number fp_arm alone */
-#define	FAIL_POINT_FROM		2	/* fail hit fp_arm and every later */
+#define	FAIL_POINT_ONCE		1	/* fail hit fp_arm alone */
+#define	FAIL_POINT_FROM		2	/* fail hit fp_arm and later */
 
 #define	FAIL_POINT_NAMELEN	64
 
 struct fail_point {
 	const char	*fp_name;	/* "host:eventfd", "kmalloc:M_KNOTE" */
 	const char	*fp_func;	/* for kmalloc points: the caller */
-	int		 fp_line;	/* orders points of one name and caller */
+	int		 fp_line;	/* orders one caller's points */
 	int		 fp_error;	/* the errno it fails with */
 	int		 fp_mode;	/* FAIL_POINT_* */
 	unsigned long long fp_hits;	/* evaluations ever */
@@ -85,7 +85,8 @@ fail_point_eval(struct fail_point *fp)
 #endif
 
 /* A point named by name alone. */
-#define	FAIL_POINT(name, err)		FAIL_POINT_SITE(name, (const char *)0, err)
+#define	FAIL_POINT(name, err)						\
+	FAIL_POINT_SITE(name, (const char *)0, err)
 
 /*
  * A host call guarded by a point: expr's value, or failval with errno set

@@ -26,6 +26,7 @@
 #define	EVRING_DEVPOLL_NO_MACROS
 #include <sys/devpoll.h>
 #include <evring/epoll.h>
+#include <evring/poll.h>
 
 #include <atf-c.h>
 #include <errno.h>
@@ -39,15 +40,11 @@
 #include <time.h>
 #include <unistd.h>
 
-int	evring_poll(struct pollfd *fds, nfds_t nfds, int timeout);
-int	evring_select(int nfds, fd_set *readfds, fd_set *writefds,
-	    fd_set *exceptfds, struct timeval *timeout);
-
 #define	FP_MAX		256
 #define	FAILSPEC_MAX	128
 #define	DP_MANY		140
 #define	FP_NTH		24	/* hits of a point failed one by one */
-#define	WAIT_MS		10000	/* only against a hang: events come at once */
+#define	WAIT_MS		10000	/* against a hang: events come at once */
 
 /* ------------------------------------------------------------ workload */
 
@@ -101,15 +98,19 @@ wl_failure(const char *what, int error, const int *allowed)
 	_r;								\
 })
 
-/* The errnos each interface's manual page documents for a shortage. */
-#define	E_KQUEUE	EMFILE, ENFILE, ENOMEM			/* kqueue.2 */
-#define	E_KEVENT	EMFILE, ENFILE, ENOMEM, ENOSPC		/* kevent.2 */
-#define	E_RING		ENOMEM					/* kevent_wait.2 */
-#define	E_WAIT		ENOMEM, EMFILE, ENFILE			/* kevent_wait.2 */
-#define	E_EPCREATE	EMFILE, ENFILE, ENOMEM			/* evring_epoll.3 */
-#define	E_EPOLL		ENOMEM				/* evring_epoll.3 */
-#define	E_DEVPOLL	EMFILE, ENOMEM			/* evring_devpoll.3 */
-#define	E_POLL		ENOMEM				/* evring_poll.3 */
+/*
+ * The errnos each interface's manual page documents for a shortage:
+ * kqueue.2, kevent.2, kevent_wait.2 (attach and map, wait),
+ * evring_epoll.3 (create, the others), evring_devpoll.3, evring_poll.3.
+ */
+#define	E_KQUEUE	EMFILE, ENFILE, ENOMEM
+#define	E_KEVENT	EMFILE, ENFILE, ENOMEM, ENOSPC
+#define	E_RING		ENOMEM
+#define	E_WAIT		ENOMEM, EMFILE, ENFILE
+#define	E_EPCREATE	EMFILE, ENFILE, ENOMEM
+#define	E_EPOLL		ENOMEM
+#define	E_DEVPOLL	EMFILE, ENOMEM
+#define	E_POLL		ENOMEM
 
 static int
 wl_change(int kq, uintptr_t ident, short filter, unsigned short flags,
@@ -531,7 +532,8 @@ wl_main(void)
 			    fps[i].ef_name);
 	}
 	/* For the walk: how often the workload reaches each point. */
-	if ((f = getenv("FP_HITSFILE")) != NULL && (hf = fopen(f, "w")) != NULL) {
+	if ((f = getenv("FP_HITSFILE")) != NULL &&
+	    (hf = fopen(f, "w")) != NULL) {
 		for (i = 0; i < n; i++)
 			fprintf(hf, "%llu\n", fps[i].ef_hits);
 		fclose(hf);
@@ -660,11 +662,11 @@ ATF_TC_BODY(registry, tc)
 ATF_TC(walk);
 ATF_TC_HEAD(walk, tc)
 {
-	atf_tc_set_md_var(tc, "descr", "Every point, failed once and from "
-	    "the first, second and third hit on, under a workload that "
-	    "reaches them all: each failing call fails with a documented "
-	    "errno, retried it works, events are exact, nothing leaks, "
-	    "nothing aborts");
+	atf_tc_set_md_var(tc, "descr", "Every point, failed at each of its "
+	    "first hits alone and from its first and middle hit on, under a "
+	    "workload that reaches them all: each failing call fails with a "
+	    "documented errno, retried it works, events are exact, nothing "
+	    "leaks, nothing aborts");
 	atf_tc_set_md_var(tc, "timeout", "1200");
 }
 /* The baseline's hits of every point, from its file. */
