@@ -324,7 +324,8 @@ ep_loop_check(struct kqueue *parent, struct kqueue *child)
 
 /*
  * Whether target is reachable from kq going down through a path with an
- * epoll instance on it (kq included).  Under ep_nest_mtx.
+ * epoll instance on it (kq included): 1 if so, 0 if not, -1 if there was
+ * no memory to look (which must not pass for "not").  Under ep_nest_mtx.
  */
 static int
 ep_reaches_via_epoll(struct kqueue *kq, struct kqueue *target, int seen,
@@ -338,9 +339,9 @@ ep_reaches_via_epoll(struct kqueue *kq, struct kqueue *target, int seen,
 		return (0);
 	kq->kq_nestgen = gen;
 	if (ep_children(kq, &arr, &n, &cap) != 0)
-		return (0);
-	for (i = 0; i < n && !found; i++)
-		found = (arr[i]->f_kq == target && seen) ||
+		return (-1);
+	for (i = 0; i < n && found == 0; i++)
+		found = arr[i]->f_kq == target && seen ? 1 :
 		    ep_reaches_via_epoll(arr[i]->f_kq, target, seen, hops + 1,
 		    gen);
 	ep_release(arr, n, cap);
@@ -366,9 +367,10 @@ ep_kevent_nest(struct kqueue *kq, struct kqueue *child)
 	 * The hops bound does not apply to the kqueues-only graph kevent()
 	 * may build: a path too long to follow is not called a cycle.
 	 */
-	if (ep_reaches_via_epoll(child, kq, 0, 1, ++ep_nestgen)) {
+	if ((error = ep_reaches_via_epoll(child, kq, 0, 1,
+	    ++ep_nestgen)) != 0) {
 		hc_mtx_unlock(ep_nest_mtx);
-		return (ELOOP);
+		return (error < 0 ? ENOMEM : ELOOP);
 	}
 	return (0);
 }

@@ -203,12 +203,13 @@ wl_kqueue(void)
 	struct timespec ms = { 0, 1000000 };
 	struct kevent kev;
 	socklen_t len;
-	int i, kq, soerr = 0, kq2, p[2], file, sock, dupsock;
+	int i, kq, soerr = 0, kq2, kq3, p[2], file, sock, dupsock;
 	pid_t pid;
 
 	kq = (int)TRY(kqueue(), E_KQUEUE);
 	kq2 = (int)TRY(kqueue(), E_KQUEUE);
-	if (kq < 0 || kq2 < 0 || pipe(p) != 0 ||
+	kq3 = (int)TRY(kqueue(), E_KQUEUE);
+	if (kq < 0 || kq2 < 0 || kq3 < 0 || pipe(p) != 0 ||
 	    (file = mkstemp(path)) < 0 || (sock = wl_refused_socket()) < 0) {
 		wl_error("kqueue workload: setup failed");
 		return;
@@ -232,8 +233,12 @@ wl_kqueue(void)
 	CHANGE(kq, (uintptr_t)file, EVFILT_VNODE, EV_ADD | EV_ONESHOT,
 	    NOTE_WRITE, 0);
 	CHANGE(kq, (uintptr_t)sock, EVFILT_READ, EV_ADD | EV_ONESHOT, 0, 0);
-	/* A queue in a queue: the kernel's task thread. */
+	/*
+	 * A queue in a queue: the kernel's task thread.  kq2 watches kq3
+	 * (never readable), so the cycle check walks below kq2.
+	 */
 	CHANGE(kq2, 3, EVFILT_USER, EV_ADD | EV_ONESHOT, 0, 0);
+	CHANGE(kq2, (uintptr_t)kq3, EVFILT_READ, EV_ADD, 0, 0);
 	CHANGE(kq, (uintptr_t)kq2, EVFILT_READ, EV_ADD | EV_ONESHOT, 0, 0);
 	/* Enough knotes that the queue's hash grows, then gone again. */
 	for (i = 0; i < 40; i++)
@@ -265,6 +270,7 @@ wl_kqueue(void)
 	close(file);
 	close(p[0]);
 	close(p[1]);
+	close(kq3);
 	close(kq2);
 	close(kq);
 }
@@ -735,6 +741,43 @@ ATF_TC_BODY(walk, tc)
 	    runs);
 }
 
+ATF_TC(nest_enomem);
+ATF_TC_HEAD(nest_enomem, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "kevent() adding a queue whose "
+	    "cycle check finds no memory to walk the queues below fails "
+	    "with ENOMEM, not as if there were no cycle; retried, the "
+	    "cycle through an epoll instance is ELOOP");
+}
+ATF_TC_BODY(nest_enomem, tc)
+{
+	struct epoll_event ev;
+	struct kevent kev;
+	int ep, kqa, kqb;
+
+	if (evring_failpoint_set("*=off") != 0 && errno == ENOSYS)
+		atf_tc_skip("this build has no failure points (FAILPOINTS=0)");
+	/* kqa in ep, ep in kqb: kqb in kqa would close a cycle. */
+	ATF_REQUIRE((ep = evring_epoll_create1(0)) >= 0);
+	ATF_REQUIRE((kqa = kqueue()) >= 0);
+	ATF_REQUIRE((kqb = kqueue()) >= 0);
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ATF_REQUIRE(evring_epoll_ctl(ep, EPOLL_CTL_ADD, kqa, &ev) == 0);
+	EV_SET(&kev, ep, EVFILT_READ, EV_ADD, 0, 0, NULL);
+	ATF_REQUIRE(kevent(kqb, &kev, 1, NULL, 0, NULL) == 0);
+	ATF_REQUIRE(evring_failpoint_set("kmalloc:M_TEMP:ep_children=once")
+	    == 0);
+	EV_SET(&kev, kqb, EVFILT_READ, EV_ADD, 0, 0, NULL);
+	ATF_CHECK_MSG(kevent(kqa, &kev, 1, NULL, 0, NULL) == -1 &&
+	    errno == ENOMEM, "kevent() did not fail with ENOMEM");
+	ATF_CHECK_MSG(kevent(kqa, &kev, 1, NULL, 0, NULL) == -1 &&
+	    errno == ELOOP, "the cycle was not ELOOP");
+	close(kqb);
+	close(kqa);
+	close(ep);
+}
+
 ATF_TC(fork_sleeper);
 ATF_TC_HEAD(fork_sleeper, tc)
 {
@@ -788,6 +831,7 @@ ATF_TP_ADD_TCS(tp)
 {
 
 	ATF_TP_ADD_TC(tp, fork_sleeper);
+	ATF_TP_ADD_TC(tp, nest_enomem);
 
 	ATF_TP_ADD_TC(tp, registry);
 	ATF_TP_ADD_TC(tp, walk);
