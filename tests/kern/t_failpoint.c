@@ -198,18 +198,19 @@ wl_kqueue(void)
 {
 	static const short want[] = { EVFILT_READ, EVFILT_WRITE, EVFILT_USER,
 	    EVFILT_TIMER, EVFILT_SIGNAL, EVFILT_VNODE, EVFILT_PROC,
-	    EVFILT_READ, EVFILT_READ };
+	    EVFILT_READ, EVFILT_READ, EVFILT_EMPTY };
 	char path[] = "/tmp/t_failpoint.XXXXXX";
 	struct timespec ms = { 0, 1000000 };
 	struct kevent kev;
 	socklen_t len;
-	int i, kq, soerr = 0, kq2, kq3, p[2], file, sock, dupsock;
+	int i, kq, soerr = 0, kq2, kq3, p[2], sp[2], file, sock, dupsock;
 	pid_t pid;
 
 	kq = (int)TRY(kqueue(), E_KQUEUE);
 	kq2 = (int)TRY(kqueue(), E_KQUEUE);
 	kq3 = (int)TRY(kqueue(), E_KQUEUE);
 	if (kq < 0 || kq2 < 0 || kq3 < 0 || pipe(p) != 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM, 0, sp) != 0 ||
 	    (file = mkstemp(path)) < 0 || (sock = wl_refused_socket()) < 0) {
 		wl_error("kqueue workload: setup failed");
 		return;
@@ -233,6 +234,8 @@ wl_kqueue(void)
 	CHANGE(kq, (uintptr_t)file, EVFILT_VNODE, EV_ADD | EV_ONESHOT,
 	    NOTE_WRITE, 0);
 	CHANGE(kq, (uintptr_t)sock, EVFILT_READ, EV_ADD | EV_ONESHOT, 0, 0);
+	/* An empty send queue, found by the filter's own poll. */
+	CHANGE(kq, (uintptr_t)sp[0], EVFILT_EMPTY, EV_ADD | EV_ONESHOT, 0, 0);
 	/*
 	 * A queue in a queue: the kernel's task thread.  kq2 watches kq3
 	 * (never readable), so the cycle check walks below kq2.
@@ -267,6 +270,8 @@ wl_kqueue(void)
 
 	close(dupsock);
 	close(sock);
+	close(sp[0]);
+	close(sp[1]);
 	close(file);
 	close(p[0]);
 	close(p[1]);
