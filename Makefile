@@ -13,6 +13,10 @@
 #   make fuzz            build the libFuzzer harnesses (fuzz/fuzz_*.c) with
 #                        clang and run each for FUZZ_SECONDS
 #   make run             build and run the benchmark (build/bench/evbench)
+#   make soak            build and run the soak test (bench/soak.c) for
+#                        SOAK_SECONDS (default 600): every filter, front end,
+#                        the ring, fork, signals and closes, with every event
+#                        accounted for and RSS and descriptors watched
 #   make realprogs       redis-server and nginx from Debian, natively and under
 #                        LD_PRELOAD=libevring-preload.so (bench/realprogs.sh;
 #                        installs the packages it needs)
@@ -246,7 +250,7 @@ FLAGS_SIG   = $(CC) | $(KERN_CPPFLAGS) $(KERN_CFLAGS) | $(USER_CPPFLAGS) \
 
 .PHONY: all lib tests bench examples deps test check run install uninstall \
 	freestanding lint-man abi-check install-check clean fuzz fuzz-deps \
-	FORCE realprogs realprogs-deps
+	FORCE realprogs realprogs-deps soak
 
 all: lib tests bench examples
 
@@ -484,6 +488,14 @@ realprogs-deps:
 REALPROGS_ARGS ?=
 realprogs: deps realprogs-deps lib
 	bench/realprogs.sh -p $(PRELOAD) $(REALPROGS_ARGS)
+
+# The soak test (bench/soak.c, bench/README.md): a mixed workload for
+# SOAK_SECONDS that fails on any lost, duplicated or unexpected event and on
+# a descriptor or memory leak.  SOAK_ARGS passes options (--rate, --cycle).
+SOAK_SECONDS ?= 600
+SOAK_ARGS  ?=
+soak: deps lib $(BUILD)/bench/soak
+	$(BUILD)/bench/soak --seconds $(SOAK_SECONDS) $(SOAK_ARGS)
 
 run: deps lib bench examples
 	@if [ -z "$(RUN_PROG)" ]; then \
