@@ -565,6 +565,23 @@ stream_drain(struct stream *st, int s)
 	    src_expect(st->rcv_round, s));
 }
 
+/*
+ * The result n of a front end's wait: counts it, and returns 0 if a signal
+ * cut it short (counted too; the caller waits again).  Fails on an error.
+ */
+static int
+waited(int n)
+{
+
+	if (n < 0 && errno == EINTR) {
+		add(C_EINTR, 1);
+		return (0);
+	}
+	SYS(n);
+	add(C_EVENTS, n);
+	return (1);
+}
+
 /* One wait through the front end; drains what it reports. */
 static void
 stream_wait(struct stream *st)
@@ -597,12 +614,8 @@ stream_wait(struct stream *st)
 		return;
 	case FE_EPOLL:
 		n = epoll_wait(st->wfd, ee, 8, WAIT_MS);
-		if (n < 0 && errno == EINTR) {
-			add(C_EINTR, 1);
+		if (!waited(n))
 			return;
-		}
-		SYS(n);
-		add(C_EVENTS, n);
 		for (i = 0; i < n; i++) {
 			CHECK(ee[i].data.u64 < NSRC, "epoll: bad data");
 			stream_drain(st, (int)ee[i].data.u64);
@@ -614,12 +627,8 @@ stream_wait(struct stream *st)
 			pf[s].events = POLLIN;
 		}
 		n = poll(pf, NSRC, WAIT_MS);
-		if (n < 0 && errno == EINTR) {
-			add(C_EINTR, 1);
+		if (!waited(n))
 			return;
-		}
-		SYS(n);
-		add(C_EVENTS, n);
 		/*
 		 * A number the producer closed while we waited reports
 		 * POLLNVAL; draining the slot's current descriptor then
@@ -652,12 +661,8 @@ stream_wait(struct stream *st)
 		tv.tv_usec = WAIT_MS * 1000;
 		n = select(maxfd + 1, &rs, NULL, NULL, &tv);
 		pthread_mutex_unlock(&st->io);
-		if (n < 0 && errno == EINTR) {
-			add(C_EINTR, 1);
+		if (!waited(n))
 			return;
-		}
-		SYS(n);
-		add(C_EVENTS, n);
 		for (s = 0; s < NSRC; s++)
 			if (FD_ISSET(pf[s].fd, &rs))
 				stream_drain(st, s);
@@ -667,12 +672,8 @@ stream_wait(struct stream *st)
 		dp.dp_nfds = NSRC;
 		dp.dp_timeout = WAIT_MS;
 		n = evring_devpoll_ioctl(st->wfd, DP_POLL, &dp);
-		if (n < 0 && errno == EINTR) {
-			add(C_EINTR, 1);
+		if (!waited(n))
 			return;
-		}
-		SYS(n);
-		add(C_EVENTS, n);
 		for (i = 0; i < n; i++)
 			for (s = 0; s < NSRC; s++)
 				if (pf[i].fd == atomic_load(&st->rfd[s]))
