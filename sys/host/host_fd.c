@@ -116,7 +116,8 @@ hc_fd_stat(int fd, struct hc_fdinfo *fi)
 	socklen_t len;
 	int acc, regkind;
 
-	if (fd < 0)
+	/* The host's own descriptors are not open to the program's calls. */
+	if (fd < 0 || host_fd_internal(fd))
 		return (EBADF);
 	if (fstat(fd, &st) < 0)
 		return (errno);
@@ -589,7 +590,7 @@ hc_fd_close(int fd)
 }
 
 int
-hc_kqfd_create(int *fdp)
+hc_kqfd_create(int *fdp, int internal)
 {
 	int error, fd;
 
@@ -598,6 +599,8 @@ hc_kqfd_create(int *fdp)
 	fd = FAIL_POINT_CALL("host:eventfd:kqfd", EMFILE, -1, host_eventfd());
 	if (fd < 0)
 		return (errno);
+	if (internal)
+		fd = host_fd_own(fd);
 	host_fdtab_note(fd);
 	*fdp = fd;
 	return (0);

@@ -1974,7 +1974,8 @@ kqueue_create(const struct kq_personality *pers, void *pdata, int *fdp)
 		error = ENOMEM;
 		goto fail;
 	}
-	if ((error = hc_kqfd_create(&fd)) != 0)
+	if ((error = hc_kqfd_create(&fd, pers != NULL && pers->kp_internal)) !=
+	    0)
 		goto fail;
 	kq->kq_fd = fd;
 	if ((error = fd_install_kqueue(fd, kq, &fp)) != 0)

@@ -23,9 +23,9 @@
 
 #define	FE_NRECS	64	/* knotes collected per lock hold */
 
-/* No hooks: the personality only marks the queue as poll()'s own. */
+/* No hooks: the personality marks the queue as poll()'s own. */
 static const struct kq_personality poll_personality = {
-	.kp_fdclose = NULL,
+	.kp_internal = 1,
 };
 
 /*

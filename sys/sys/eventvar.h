@@ -298,6 +298,12 @@ struct kqueue {
  */
 struct kq_personality {
 	/*
+	 * The queue's descriptor is the library's own, not the program's
+	 * (poll()'s pooled queues): it is kept at a high number out of the
+	 * program's way, and to the program it is not open.
+	 */
+	int	kp_internal;
+	/*
 	 * A descriptor knote of kq was dropped because its descriptor was
 	 * closed (knote_fdclose()); kq_reglock is not held.
 	 */

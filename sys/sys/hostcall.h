@@ -268,7 +268,8 @@ struct hc_fdstate {
 };
 
 /*
- * The type and identity of an open descriptor; EBADF if not open.  A
+ * The type and identity of an open descriptor; EBADF if not open, or if
+ * it is one of the host's own (hc_kqfd_create()'s internal ones too).  A
  * regular file with a poll method (procfs, sysfs) is HC_FT_OTHER.
  */
 int	hc_fd_stat(int fd, struct hc_fdinfo *fi);
@@ -363,9 +364,11 @@ void	hc_fd_resample(const unsigned long long *cookies, int n);
  * watching descriptors takes (the host's readiness instance), so that no
  * registration needs a descriptor of its own: a program at its descriptor
  * limit gets EMFILE from kqueue() or epoll_create(), as it would anyway,
- * and never from an EV_ADD.
+ * and never from an EV_ADD.  An internal one (a queue of the library's
+ * own) is placed with the host's own descriptors, out of the program's
+ * way, and is not open as far as the program's calls can tell.
  */
-int	hc_kqfd_create(int *fdp);
+int	hc_kqfd_create(int *fdp, int internal);
 void	hc_kqfd_set(int fd, int ready);
 
 /*

@@ -497,6 +497,57 @@ ATF_TC_BODY(reused_number, tc)
 	ATF_CHECK_EQ(POLLNVAL, pfd.revents);
 }
 
+ATF_TC(pool_queue_not_the_programs);
+ATF_TC_HEAD(pool_queue_not_the_programs, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "The queue poll() keeps for itself "
+	    "takes no low number: after a poll() the next descriptor is the "
+	    "one after the program's last, and every number the library "
+	    "opened meanwhile (960 and up) is, to the program's poll(), "
+	    "select() and close(), not open (issue 11 item 2; the soak found "
+	    "poll() of the pooled queue's number failing with EINVAL)");
+}
+ATF_TC_BODY(pool_queue_not_the_programs, tc)
+{
+	unsigned char before[1024];
+	struct timeval tv = { 0, 0 };
+	struct pollfd pfd;
+	fd_set rfds;
+	int fd, n, p[2], x;
+
+	for (fd = 0; fd < 1024; fd++)
+		before[fd] = fcntl(fd, F_GETFD) != -1;
+	ATF_REQUIRE_EQ(0, pipe(p));
+	pfd.fd = p[0];
+	pfd.events = POLLIN;
+	ATF_REQUIRE_EQ(0, poll(&pfd, 1, 0));
+	x = dup(0);
+	ATF_CHECK_EQ_MSG(p[1] + 1, x, "dup() gave %d, not %d", x, p[1] + 1);
+	ATF_REQUIRE_EQ(0, close(x));
+	n = 0;
+	for (fd = 960; fd < 1024; fd++) {
+		if (before[fd] || fcntl(fd, F_GETFD) == -1)
+			continue;
+		n++;
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		ATF_CHECK_EQ_MSG(1, poll(&pfd, 1, 0), "poll(%d): %s", fd,
+		    strerror(errno));
+		ATF_CHECK_EQ_MSG(POLLNVAL, pfd.revents, "fd %d: revents %#x",
+		    fd, pfd.revents);
+		FD_ZERO(&rfds);
+		FD_SET(fd, &rfds);
+		ATF_CHECK_EQ(-1, select(fd + 1, &rfds, NULL, NULL, &tv));
+		ATF_CHECK_EQ(EBADF, errno);
+		ATF_CHECK_EQ(-1, close(fd));
+		ATF_CHECK_EQ(EBADF, errno);
+	}
+	ATF_CHECK_MSG(n > 0, "the library opened nothing at 960 and up");
+	ATF_REQUIRE_EQ(0, close(p[0]));
+	ATF_REQUIRE_EQ(0, close(p[1]));
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 
@@ -514,5 +565,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, no_stale_registrations);
 	ATF_TP_ADD_TC(tp, stale_purged);
 	ATF_TP_ADD_TC(tp, reused_number);
+	ATF_TP_ADD_TC(tp, pool_queue_not_the_programs);
 	return (atf_no_error());
 }
