@@ -77,6 +77,28 @@ host_fdclose_range(unsigned lo, unsigned hi)
 	errno = saved;
 }
 
+/* Numbers lo..hi have been closed or replaced: the kernel hears it again. */
+static void
+host_closed(unsigned lo, unsigned hi)
+{
+	const struct hc_upcalls *up;
+	int max, saved;
+	unsigned fd;
+
+	up = host_close_upcalls();
+	if (up == NULL || up->hu_fdclosed == NULL)
+		return;
+	max = host_fd_maxfd();
+	if (max < 0 || lo > (unsigned)max)
+		return;
+	if (hi > (unsigned)max)
+		hi = (unsigned)max;
+	saved = errno;
+	for (fd = lo; fd <= hi; fd++)
+		up->hu_fdclosed((int)fd);
+	errno = saved;
+}
+
 /*
  * Numbers lo..hi are about to be closed or replaced: the kernel hears it
  * first (its epoll registrations look for another number on the same
@@ -203,6 +225,7 @@ host_close_range_around(unsigned lo, unsigned hi, int flags)
 HOST_EXPORT int
 close(int fd)
 {
+	int r;
 
 	if (host_moved(fd))
 		return (host_real_close(fd));
@@ -210,9 +233,12 @@ close(int fd)
 		errno = EBADF;
 		return (-1);
 	}
-	if (fd >= 0)
-		host_closing((unsigned)fd, (unsigned)fd);
-	return (host_real_close(fd));
+	if (fd < 0)
+		return (host_real_close(fd));
+	host_closing((unsigned)fd, (unsigned)fd);
+	r = host_real_close(fd);
+	host_closed((unsigned)fd, (unsigned)fd);
+	return (r);
 }
 
 HOST_EXPORT int
@@ -230,6 +256,8 @@ dup3(int oldfd, int newfd, int flags)
 		host_closing((unsigned)newfd, (unsigned)newfd);
 	r = host_real_dup3(oldfd, newfd, flags);
 	host_fd_duped(oldfd, r);
+	if (r >= 0)
+		host_closed((unsigned)r, (unsigned)r);
 	return (r);
 }
 

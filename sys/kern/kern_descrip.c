@@ -25,6 +25,7 @@
 #define	FILE_LOCKPOOL	64
 
 static void fd_drop_knotes(struct file *fp);
+static void fd_close_file(int fd, struct file *expect);
 
 /* The table: one allocation, so a reader sees a size and its slots. */
 struct fdtab {
@@ -454,17 +455,36 @@ fd_install_kqueue(int fd, struct kqueue *kq, struct file **fpp)
 void
 fd_close_hook(int fd)
 {
+
+	fd_close_file(fd, NULL);
+}
+
+/* fd_close_hook(), only while the table holds expect for fd (if given). */
+static void
+fd_close_file(int fd, struct file *expect)
+{
 	struct file *fp;
 
 	hc_mtx_lock(fdt_lock);
 	fp = fdt_get(fd);
-	if (fp == NULL) {
+	if (fp == NULL || (expect != NULL && fp != expect)) {
 		hc_mtx_unlock(fdt_lock);
 		return;
 	}
 	fdt_set(fd, NULL);
 	__atomic_sub_fetch(&fdt_count, 1, __ATOMIC_RELAXED);
 	hc_mtx_unlock(fdt_lock);
+
+	/*
+	 * A registration that found fp in the table before it left adds no
+	 * knote and no host watch from now on (file_knote_attach(),
+	 * file_watch()): one made after the close would watch whatever the
+	 * number names next under this file's cookie, which no upcall finds.
+	 * Those it added before are dropped below.
+	 */
+	hc_mtx_lock(file_watch_lock);
+	fp->f_hwant |= F_CLOSED;
+	hc_mtx_unlock(file_watch_lock);
 
 	/*
 	 * Other queues' registrations on the number go with it, a queue's
@@ -578,6 +598,32 @@ fd_close_upcall(int fd)
 }
 
 /*
+ * The program has closed fd (the hu_fdclosed upcall, after the close).
+ * Another thread's registration that looked fd up between hu_fdclose and
+ * the close itself found the table empty and filled it with the file
+ * being closed, whose host registration went with it: no event of what
+ * fd names next would ever come.  So what the table holds for fd now must
+ * be what fd names now, or it goes.  (Eventfds share one identity, so a
+ * stale one is not told from a new one: kqueue.2 CAVEATS.)
+ */
+void
+fd_closed_upcall(int fd)
+{
+	struct hc_fdinfo fi;
+	struct file *fp;
+	int stale;
+
+	if ((fp = fdt_acquire(fd)) == NULL)
+		return;
+	stale = fp->f_type == DTYPE_HOST && (hc_fd_stat(fd, &fi) != 0 ||
+	    fi.fi_type != fp->f_hosttype || fi.fi_dev != fp->f_dev ||
+	    fi.fi_ino != fp->f_ino);
+	if (stale)
+		fd_close_file(fd, fp);
+	fdrop(fp);
+}
+
+/*
  * fork() holds the table still (fdt_lock is a leaf, taken after every
  * host lock), so that the child reads a whole table, not one that another
  * thread was growing.  The child releases it once it has read the table;
@@ -636,6 +682,10 @@ file_knote_attach(struct file *fp, struct knote *kn)
 	if (fp->f_type == DTYPE_KQUEUE && (error = ktask_prepare()) != 0)
 		return (error);
 	hc_mtx_lock(file_watch_lock);
+	if (fp->f_hwant & F_CLOSED) {
+		hc_mtx_unlock(file_watch_lock);
+		return (EBADF);
+	}
 	knlist_add(&fp->f_knlist, kn);
 	__atomic_add_fetch(&fp->f_nknotes, 1, __ATOMIC_RELAXED);
 	hc_mtx_unlock(file_watch_lock);
@@ -654,7 +704,7 @@ file_knote_detach(struct file *fp, struct knote *kn)
 			hc_fd_unwatch(fp->f_fd, FILE_COOKIE(fp));
 			__atomic_store_n(&fp->f_watched, 0,
 			    __ATOMIC_RELAXED);
-			fp->f_hwant = 0;
+			fp->f_hwant &= F_CLOSED;
 		}
 		hc_mtx_unlock(file_watch_lock);
 	} else {
@@ -689,7 +739,9 @@ file_watch(struct file *fp, unsigned events, int *reportsp)
 	    fp->f_hosttype == HC_FT_REG || fp->f_hosttype == HC_FT_DIR)
 		return (0);
 	hc_mtx_lock(file_watch_lock);
-	if (fp->f_watched >= 0 && (fp->f_hwant & events) != events) {
+	if (fp->f_hwant & F_CLOSED)
+		error = EBADF;		/* closed meanwhile (fd_close_file()) */
+	else if (fp->f_watched >= 0 && (fp->f_hwant & events) != events) {
 		error = hc_fd_watch(fp->f_fd, FILE_COOKIE(fp),
 		    fp->f_hwant | events, reportsp);
 		if (error == EPERM && fp->f_watched == 0) {

@@ -61,6 +61,7 @@ static const struct hc_upcalls kern_upcalls = {
 	.hu_signal = sig_deliver,
 	.hu_procexit = proc_exit_upcall,
 	.hu_fdclose = fd_close_upcall,
+	.hu_fdclosed = fd_closed_upcall,
 	.hu_forkprepare = fd_forkprepare,
 	.hu_forkparent = fd_forkparent,
 	.hu_forkchild = upcall_forkchild,

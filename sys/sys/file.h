@@ -53,7 +53,9 @@ struct file {
 						   1, 0, or -1 always ready;
 						   written under
 						   file_watch_lock, atomic */
-	uint8_t			f_hwant;	/* HC_POLL* the host watches */
+	uint8_t			f_hwant;	/* HC_POLL* the host watches,
+						   and F_CLOSED;
+						   file_watch_lock */
 	union {
 		struct hc_vwatch *f_vwatch;	/* DTYPE_HOST */
 		struct kqueue	*f_kq;		/* DTYPE_KQUEUE */
@@ -67,6 +69,14 @@ struct file {
 		epoch_context_t	f_epoch;
 	};
 };
+
+/*
+ * In f_hwant, beside the HC_POLLIN, HC_POLLPRI and HC_POLLOUT it watches:
+ * the file left the table (fd_close_file()), so no knote and no host
+ * watch may be added to it.  A bit of a byte that had one to spare, where
+ * a field of its own would have grown every file by eight bytes.
+ */
+#define	F_CLOSED	0x80
 
 /* The cookie the host hands back in upcalls. */
 #define	FILE_COOKIE(fp)	(((unsigned long long)(uint32_t)(fp)->f_fd << 32) | \
@@ -84,6 +94,7 @@ void	fhold(struct file *fp);
 void	fdrop(struct file *fp);
 void	fd_close_hook(int fd);
 void	fd_close_upcall(int fd);
+void	fd_closed_upcall(int fd);
 void	fd_forkprepare(void);
 void	fd_forkparent(void);
 void	fd_forkchild(void);

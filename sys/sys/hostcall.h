@@ -96,11 +96,17 @@ struct hc_upcalls {
 	 */
 	int	(*hu_qnonblock)(int fd, int op);
 	/*
+	 * Descriptor fd has been closed by the program (after hu_fdclose
+	 * and the close itself), in the closing thread, with no host lock
+	 * held.  Appended in version 7.
+	 */
+	void	(*hu_fdclosed)(int fd);
+	/*
 	 * Slots for upcalls to come: a new one takes the first, and the
 	 * table keeps its size and every earlier slot its place.  The
 	 * kernel leaves them NULL; the host calls none of them.
 	 */
-	void	(*hu_spare[4])(void);
+	void	(*hu_spare[3])(void);
 };
 
 /* Initialization; called once, before any other hypercall. */
