@@ -1611,6 +1611,37 @@ ATF_TC_BODY(poll_while_waiting, tc)
 	ATF_REQUIRE(close(pw_ep) == 0);
 }
 
+ATF_TC(nested_first_use);
+ATF_TC_HEAD(nested_first_use, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "A zero-timeout epoll_wait() on a new "
+	    "instance watching two new instances that each have a ready "
+	    "descriptor reports both, every time (issue 11 item 9: 1 instead "
+	    "of 2 about once in 150 runs), over 1,000 fresh sets");
+	atf_tc_set_md_var(tc, "timeout", "300");
+}
+ATF_TC_BODY(nested_first_use, tc)
+{
+	struct epoll_event ev[4];
+	int a, b, e1, e2, n, r, top;
+
+	for (r = 0; r < 1000; r++) {
+		ATF_REQUIRE((top = epoll_create1(0)) >= 0);
+		ATF_REQUIRE((a = epoll_create1(0)) >= 0);
+		ATF_REQUIRE((b = epoll_create1(0)) >= 0);
+		ATF_REQUIRE((e1 = eventfd(1, 0)) >= 0);
+		ATF_REQUIRE((e2 = eventfd(1, 0)) >= 0);
+		ADD(a, e1, EPOLLIN, 1);
+		ADD(b, e2, EPOLLIN, 2);
+		ADD(top, a, EPOLLIN, 3);
+		ADD(top, b, EPOLLIN, 4);
+		n = epoll_wait(top, ev, 4, 0);
+		ATF_REQUIRE_EQ_MSG(2, n, "round %d: %d events", r, n);
+		ATF_REQUIRE(close(top) == 0 && close(a) == 0 && close(b) == 0);
+		ATF_REQUIRE(close(e1) == 0 && close(e2) == 0);
+	}
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, efault_keeps_events);
@@ -1650,5 +1681,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, pollable_files);
 	ATF_TP_ADD_TC(tp, mountinfo_change);
 	ATF_TP_ADD_TC(tp, poll_while_waiting);
+	ATF_TP_ADD_TC(tp, nested_first_use);
 	return (atf_no_error());
 }
