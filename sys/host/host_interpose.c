@@ -55,15 +55,22 @@ host_close_upcalls(void)
 	return (up);
 }
 
+/*
+ * Tell the kernel of numbers lo..hi: that they are about to be closed or
+ * replaced (hu_fdclose), or, with after, that they have been
+ * (hu_fdclosed).
+ */
 static void
-host_fdclose_range(unsigned lo, unsigned hi)
+host_fdclose_range(unsigned lo, unsigned hi, int after)
 {
 	const struct hc_upcalls *up;
+	void (*fn)(int);
 	int max, saved;
 	unsigned fd;
 
 	up = host_close_upcalls();
-	if (up == NULL)
+	if (up == NULL ||
+	    (fn = after ? up->hu_fdclosed : up->hu_fdclose) == NULL)
 		return;
 	max = host_fd_maxfd();
 	if (max < 0 || lo > (unsigned)max)
@@ -73,7 +80,7 @@ host_fdclose_range(unsigned lo, unsigned hi)
 	/* The program sees the errno of the close, not of the kernel. */
 	saved = errno;
 	for (fd = lo; fd <= hi; fd++)
-		up->hu_fdclose((int)fd);
+		fn((int)fd);
 	errno = saved;
 }
 
@@ -81,22 +88,8 @@ host_fdclose_range(unsigned lo, unsigned hi)
 static void
 host_closed(unsigned lo, unsigned hi)
 {
-	const struct hc_upcalls *up;
-	int max, saved;
-	unsigned fd;
 
-	up = host_close_upcalls();
-	if (up == NULL || up->hu_fdclosed == NULL)
-		return;
-	max = host_fd_maxfd();
-	if (max < 0 || lo > (unsigned)max)
-		return;
-	if (hi > (unsigned)max)
-		hi = (unsigned)max;
-	saved = errno;
-	for (fd = lo; fd <= hi; fd++)
-		up->hu_fdclosed((int)fd);
-	errno = saved;
+	host_fdclose_range(lo, hi, 1);
 }
 
 /*
@@ -109,7 +102,7 @@ static void
 host_closing(unsigned lo, unsigned hi)
 {
 
-	host_fdclose_range(lo, hi);
+	host_fdclose_range(lo, hi, 0);
 	host_soerr_forget(lo, hi);
 	host_fd_forget(lo, hi);
 }
