@@ -270,11 +270,15 @@ dup2(int oldfd, int newfd)
 HOST_EXPORT int
 close_range(unsigned int lo, unsigned int hi, int flags)
 {
+	int r;
 
 	/* With CLOSE_RANGE_CLOEXEC nothing is closed now. */
-	if (lo <= hi && !(flags & CLOSE_RANGE_CLOEXEC))
-		host_closing(lo, hi);
-	return (host_close_range_around(lo, hi, flags));
+	if (lo > hi || (flags & CLOSE_RANGE_CLOEXEC))
+		return (host_close_range_around(lo, hi, flags));
+	host_closing(lo, hi);
+	r = host_close_range_around(lo, hi, flags);
+	host_closed(lo, hi);
+	return (r);
 }
 
 HOST_EXPORT void
@@ -293,6 +297,7 @@ closefrom(int lowfd)
 			if (!host_fd_internal(fd))
 				(void)syscall(SYS_close, fd);
 	}
+	host_closed((unsigned)lowfd, UINT_MAX);
 	errno = saved;
 }
 
