@@ -431,6 +431,79 @@ ep_flags(unsigned events, unsigned short *evflagsp, uint8_t *statusp)
 		*statusp |= KN_EXCL;
 }
 
+/*
+ * epoll_ctl()'s checks of its descriptors, in Linux's order.  Linux
+ * refuses what it cannot poll: regular files and directories (EPERM), and
+ * an O_PATH descriptor, which names no open file to it (EBADF); the host
+ * says which.
+ */
+static int
+ep_ctl_check(int epfd, struct file *epfp, int fd, struct file *tfp, int op,
+    unsigned events)
+{
+	int error, iskq;
+
+	iskq = tfp->f_type == DTYPE_KQUEUE;
+	if (!iskq && (tfp->f_hosttype == HC_FT_REG ||
+	    tfp->f_hosttype == HC_FT_DIR)) {
+		error = hc_fd_canpoll(fd);
+		return (error != 0 ? error : EPERM);
+	}
+	if (epfp == NULL || !ep_is_epoll(epfp->f_kq) || epfd == fd)
+		return (EINVAL);
+	if (op != EPOLL_CTL_DEL && (events & EPOLLEXCLUSIVE) &&
+	    (op == EPOLL_CTL_MOD || (iskq && ep_is_epoll(tfp->f_kq)) ||
+	    (events & ~EP_EXCL_OK) != 0))
+		return (EINVAL);
+	return (0);
+}
+
+/*
+ * epoll_ctl()'s operation on instance kq, whose registration for fd (the
+ * file tfp) is kn, or NULL; excl if it was made with EPOLLEXCLUSIVE.
+ */
+static int
+ep_ctl_apply(struct kqueue *kq, int fd, struct file *tfp, int op,
+    const struct epoll_event *ev, struct knote *kn, int excl)
+{
+	unsigned short evflags;
+	unsigned events;
+	uint8_t status;
+	int error;
+
+	events = op == EPOLL_CTL_DEL ? 0 : ev->events;
+	ep_flags(events, &evflags, &status);
+	switch (op) {
+	case EPOLL_CTL_ADD:
+		if (kn != NULL)
+			return (EEXIST);
+		error = fe_register(kq, fd, events & EP_POLLBITS, evflags,
+		    (void *)(uintptr_t)ev->data);
+		if (error == 0 && tfp->f_type != DTYPE_KQUEUE &&
+		    __atomic_load_n(&tfp->f_watched, __ATOMIC_RELAXED) < 0)
+			error = EPERM;	/* a device the host cannot poll */
+		if (error != 0) {
+			(void)fe_unregister(kq, fd);
+			return (error);
+		}
+		ep_setstatus(kq, fd, status, 0);
+		return (0);
+	case EPOLL_CTL_MOD:
+		if (kn == NULL)
+			return (ENOENT);
+		if (excl)
+			return (EINVAL);
+		/* Re-arms an EPOLLONESHOT registration (EV_ENABLE). */
+		ep_setstatus(kq, fd, status, 0);
+		return (fe_register(kq, fd, events & EP_POLLBITS, evflags,
+		    (void *)(uintptr_t)ev->data));
+	case EPOLL_CTL_DEL:
+		return (kn == NULL ? ENOENT : fe_unregister(kq, fd));
+	default:
+		return (EINVAL);
+	}
+}
+
 int
 kern_epoll_ctl(int epfd, int op, int fd, const struct epoll_event *uevent)
 {
@@ -439,8 +512,6 @@ kern_epoll_ctl(int epfd, int op, int fd, const struct epoll_event *uevent)
 	struct kqueue *kq;
 	struct epoll *ep;
 	struct knote *kn;
-	unsigned short evflags;
-	uint8_t status;
 	unsigned events = 0;
 	int error, nested = 0, iskq, excl = 0;
 
@@ -461,31 +532,10 @@ kern_epoll_ctl(int epfd, int op, int fd, const struct epoll_event *uevent)
 		goto out;
 	}
 	iskq = tfp->f_type == DTYPE_KQUEUE;
-	/*
-	 * Linux refuses what it cannot poll: regular files and directories
-	 * (EPERM), and an O_PATH descriptor, which names no open file to
-	 * it (EBADF); the host says which.
-	 */
-	if (!iskq && (tfp->f_hosttype == HC_FT_REG ||
-	    tfp->f_hosttype == HC_FT_DIR)) {
-		error = hc_fd_canpoll(fd);
-		if (error == 0)
-			error = EPERM;
+	if ((error = ep_ctl_check(epfd, epfp, fd, tfp, op, events)) != 0)
 		goto out;
-	}
-	if (epfp == NULL || !ep_is_epoll(epfp->f_kq) || epfd == fd) {
-		error = EINVAL;
-		goto out;
-	}
 	kq = epfp->f_kq;
 	ep = kq->kq_pdata;
-	if (op != EPOLL_CTL_DEL && (events & EPOLLEXCLUSIVE)) {
-		if (op == EPOLL_CTL_MOD || (iskq && ep_is_epoll(tfp->f_kq)) ||
-		    (events & ~EP_EXCL_OK) != 0) {
-			error = EINVAL;
-			goto out;
-		}
-	}
 	hc_mtx_lock(ep->ep_mtx);
 	if (op == EPOLL_CTL_ADD && iskq) {
 		if ((error = ep_nest_lock()) != 0)
@@ -503,45 +553,7 @@ kern_epoll_ctl(int epfd, int op, int fd, const struct epoll_event *uevent)
 		KQ_UNLOCK(kq);
 	}
 	KQ_REG_UNLOCK(kq);
-	ep_flags(events, &evflags, &status);
-	switch (op) {
-	case EPOLL_CTL_ADD:
-		if (kn != NULL) {
-			error = EEXIST;
-			break;
-		}
-		error = fe_register(kq, fd, events & EP_POLLBITS, evflags,
-		    (void *)(uintptr_t)ev.data);
-		if (error == 0 && !iskq &&
-		    __atomic_load_n(&tfp->f_watched, __ATOMIC_RELAXED) < 0)
-			error = EPERM;	/* a device the host cannot poll */
-		if (error != 0) {
-			(void)fe_unregister(kq, fd);
-			break;
-		}
-		ep_setstatus(kq, fd, status, 0);
-		break;
-	case EPOLL_CTL_MOD:
-		if (kn == NULL) {
-			error = ENOENT;
-			break;
-		}
-		if (excl) {
-			error = EINVAL;
-			break;
-		}
-		/* Re-arms an EPOLLONESHOT registration (EV_ENABLE). */
-		ep_setstatus(kq, fd, status, 0);
-		error = fe_register(kq, fd, events & EP_POLLBITS, evflags,
-		    (void *)(uintptr_t)ev.data);
-		break;
-	case EPOLL_CTL_DEL:
-		error = kn == NULL ? ENOENT : fe_unregister(kq, fd);
-		break;
-	default:
-		error = EINVAL;
-		break;
-	}
+	error = ep_ctl_apply(kq, fd, tfp, op, &ev, kn, excl);
 unlock:
 	if (nested)
 		hc_mtx_unlock(ep_nest_mtx);
