@@ -674,22 +674,105 @@ struct ktimeval {
 	long	tv_usec;
 };
 
+/* select()'s sets (read, write, except; NULL if not given) as ents. */
+static int
+select_to_ents(unsigned long *const sets[3], int nfds, struct pent *ents)
+{
+	unsigned long w;
+	unsigned ev;
+	int fd, nents = 0;
+
+	for (fd = 0; fd < nfds; fd++) {
+		ev = 0;
+		w = 1UL << ((unsigned)fd % LBITS);
+		if (sets[0] != NULL && (sets[0][fd / LBITS] & w))
+			ev |= POLLIN;
+		if (sets[1] != NULL && (sets[1][fd / LBITS] & w))
+			ev |= POLLOUT;
+		if (sets[2] != NULL && (sets[2][fd / LBITS] & w))
+			ev |= POLLPRI;
+		if (ev == 0)
+			continue;
+		ents[nents].pe_fd = fd;
+		ents[nents].pe_events = ev;
+		nents++;
+	}
+	return (nents);
+}
+
+/*
+ * The sets come back holding only the descriptors that are ready; the
+ * count of bits set, which select() returns.
+ */
+static int
+select_from_ents(unsigned long *const sets[3], unsigned long bytes,
+    const struct pent *ents, int nents)
+{
+	unsigned long w;
+	unsigned ev;
+	int fd, i, total = 0;
+
+	for (i = 0; i < 3; i++)
+		if (sets[i] != NULL)
+			memset(sets[i], 0, bytes);
+	for (i = 0; i < nents; i++) {
+		fd = ents[i].pe_fd;
+		w = 1UL << ((unsigned)fd % LBITS);
+		ev = ents[i].pe_revents;
+		if ((ents[i].pe_events & POLLIN) &&
+		    (ev & (POLLIN | POLLHUP | POLLERR))) {
+			sets[0][fd / LBITS] |= w;
+			total++;
+		}
+		if ((ents[i].pe_events & POLLOUT) && (ev & (POLLOUT | POLLERR))) {
+			sets[1][fd / LBITS] |= w;
+			total++;
+		}
+		if ((ents[i].pe_events & POLLPRI) && (ev & POLLPRI)) {
+			sets[2][fd / LBITS] |= w;
+			total++;
+		}
+	}
+	return (total);
+}
+
+/*
+ * Linux's select() leaves the time not slept in its struct timeval; a
+ * timeout it cannot write back is not an error (as Linux).
+ */
+static void
+select_timeleft(void *uts, long long deadline, int error)
+{
+	struct ktimeval tv;
+	long long now;
+
+	if (deadline > 0 && (error == 0 || error == EINTR)) {
+		now = hc_clock_monotonic();
+		now = deadline > now ? deadline - now : 0;
+		tv.tv_sec = now / 1000000000LL;
+		tv.tv_usec = (long)(now % 1000000000LL) / 1000;
+	} else if (deadline == 0 && error == 0) {
+		tv.tv_sec = 0;
+		tv.tv_usec = 0;
+	} else
+		return;
+	(void)hc_copyout(&tv, uts, sizeof(tv));
+}
+
 int
 kern_select(int nfds, void *urfds, void *uwfds, void *uefds, void *uts,
     int istimeval, const void *usigmask, int *retval)
 {
 	struct ktimeval tv;
 	struct timespec ts;
-	long long now;
 	uint64_t kmask[HC_SIGSET_SIZE / sizeof(uint64_t)];
 	const void *maskp = NULL;
-	unsigned long *sets[3] = { NULL, NULL, NULL }, *kbuf = NULL, w;
+	unsigned long *sets[3] = { NULL, NULL, NULL }, *kbuf = NULL;
 	void *usets[3] = { urfds, uwfds, uefds };
 	struct pent *ents = NULL;
 	long long deadline;
 	unsigned long nwords = 0, bytes = 0;
-	unsigned ev;
-	int error, fd, i, nents = 0, nready, total;
+	int error, i, nents, nready, total;
 
 	*retval = 0;
 	if (nfds < 0 || nfds > hc_fd_limit())
@@ -726,63 +809,13 @@ kern_select(int nfds, void *urfds, void *uwfds, void *uefds, void *uts,
 				goto out;
 		}
 	}
-	for (fd = 0; fd < nfds; fd++) {
-		ev = 0;
-		w = 1UL << ((unsigned)fd % LBITS);
-		if (sets[0] != NULL && (sets[0][fd / LBITS] & w))
-			ev |= POLLIN;
-		if (sets[1] != NULL && (sets[1][fd / LBITS] & w))
-			ev |= POLLOUT;
-		if (sets[2] != NULL && (sets[2][fd / LBITS] & w))
-			ev |= POLLPRI;
-		if (ev == 0)
-			continue;
-		ents[nents].pe_fd = fd;
-		ents[nents].pe_events = ev;
-		nents++;
-	}
+	nents = select_to_ents(sets, nfds, ents);
 	error = poll_engine(ents, nents, deadline, maskp, 1, &nready);
-	if (uts != NULL && istimeval && deadline > 0 &&
-	    (error == 0 || error == EINTR)) {
-		/*
-		 * Linux's select() leaves the time not slept in *timeout; a
-		 * timeout it cannot write back is not an error (as Linux).
-		 */
-		now = hc_clock_monotonic();
-		now = deadline > now ? deadline - now : 0;
-		tv.tv_sec = now / 1000000000LL;
-		tv.tv_usec = (long)(now % 1000000000LL) / 1000;
-		(void)hc_copyout(&tv, uts, sizeof(tv));
-	} else if (uts != NULL && istimeval && deadline == 0 && error == 0) {
-		tv.tv_sec = 0;
-		tv.tv_usec = 0;
-		(void)hc_copyout(&tv, uts, sizeof(tv));
-	}
+	if (uts != NULL && istimeval)
+		select_timeleft(uts, deadline, error);
 	if (error != 0)
 		goto out;
-	/* The sets come back holding only the descriptors that are ready. */
-	for (i = 0; i < 3; i++)
-		if (sets[i] != NULL)
-			memset(sets[i], 0, bytes);
-	total = 0;
-	for (i = 0; i < nents; i++) {
-		fd = ents[i].pe_fd;
-		w = 1UL << ((unsigned)fd % LBITS);
-		ev = ents[i].pe_revents;
-		if ((ents[i].pe_events & POLLIN) &&
-		    (ev & (POLLIN | POLLHUP | POLLERR))) {
-			sets[0][fd / LBITS] |= w;
-			total++;
-		}
-		if ((ents[i].pe_events & POLLOUT) && (ev & (POLLOUT | POLLERR))) {
-			sets[1][fd / LBITS] |= w;
-			total++;
-		}
-		if ((ents[i].pe_events & POLLPRI) && (ev & POLLPRI)) {
-			sets[2][fd / LBITS] |= w;
-			total++;
-		}
-	}
+	total = select_from_ents(sets, bytes, ents, nents);
 	for (i = 0; i < 3; i++)
 		if (sets[i] != NULL &&
 		    (error = hc_copyout(sets[i], usets[i], bytes)) != 0)
