@@ -2597,6 +2597,12 @@ filt_empty(struct knote *kn, struct knslot *ks, long long hint)
 	long long acked, unsent;
 	int clear;
 
+	/*
+	 * While f_attach runs (KN_INFLUX) ks_hook still holds the data the
+	 * program gave, not the poll; the attach makes the first look.
+	 */
+	if (kn->kn_status & KN_INFLUX)
+		return (0);
 	if (hint & KNH_POLL) {
 		if ((KNH_DETAIL(hint) & (HC_POLLOUT | HC_POLLHUP |
 		    HC_POLLERR)) == 0)
